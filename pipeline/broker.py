@@ -1,0 +1,40 @@
+"""Building the Dramatiq broker from the settings, with our middleware in one fixed order."""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage, Retries, default_middleware
+from periodiq import PeriodiqMiddleware
+
+from pipeline.settings import Settings
+
+#: Backoff of retried messages: short enough for an integration to heal within minutes.
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 10 * 60_000
+
+
+def make_broker(settings: Settings, extra_middleware: list | None = None) -> dramatiq.Broker:
+    """The broker named by ``settings.broker_url``: Redis, RabbitMQ, or the in-process StubBroker.
+
+    Middleware order matters: Dramatiq runs after-hooks in reverse order, so middleware added
+    after ``Retries`` (ours) sees each failed attempt before ``Retries`` decides about it.
+    """
+    middleware = [m() for m in default_middleware if m is not Retries]
+    middleware += [
+        Retries(max_retries=settings.max_retries, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+        CurrentMessage(),
+        # periodiq's option (periodic=) must be known before any actor is declared.
+        PeriodiqMiddleware(skip_delay=60),
+        *(extra_middleware or []),
+    ]
+    url = settings.broker_url
+    if settings.embedded:
+        return StubBroker(middleware=middleware)
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, middleware=middleware)
+    from dramatiq.brokers.redis import RedisBroker
+
+    return RedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware)

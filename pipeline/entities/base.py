@@ -1,0 +1,89 @@
+"""The base schemas of canonical records, and the load-then-dump normalisation between workers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from marshmallow import RAISE, Schema, ValidationError, missing
+
+from pipeline.errors import RecordError
+
+
+class Part(Schema):
+    """A nested part of an entity (an address, an order line, a tracking number).
+
+    Unknown keys raise. An optional field without a default also accepts ``null``: vendors send it
+    for "no value", and a JMESPath expression over a missing path yields it too.
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj) -> None:
+        # A field with a default keeps rejecting null, or null would silently replace the default.
+        if not field_obj.required and field_obj.load_default is missing:
+            field_obj.allow_none = True
+
+
+class Entity(Part):
+    """A canonical record kind (customer, order, product, ...) as every system sees it.
+
+    Subclasses name the field that identifies a record, which loaders upsert by:
+
+        class Customer(Entity):
+            entity_name = "customer"
+            natural_key = "email"
+            email = Email(required=True)
+
+    ``Customer.normalise(raw)`` validates and normalises a record and returns it JSON-safe
+    (amounts as strings, datetimes as ISO 8601 in UTC): that dict is what travels between workers.
+    """
+
+    #: The entity's registry name, used in messages.
+    entity_name: ClassVar[str]
+    #: The field whose value identifies a record: an email, an order number, a SKU.
+    natural_key: ClassVar[str]
+
+    @classmethod
+    def key_of(cls, record: Mapping[str, Any]) -> str:
+        """Return the natural key of a loaded or dumped record, as a string.
+
+        Raises:
+            KeyError: the record has no natural key.
+        """
+        return str(record[cls.natural_key])
+
+    @classmethod
+    def normalise(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and normalise one raw record, and return it as a JSON-safe dict.
+
+        Raises:
+            RecordError: the record is invalid; ``problems`` holds marshmallow's messages by field.
+        """
+        schema = cls()
+        try:
+            return schema.dump(schema.load(data))
+        except ValidationError as err:
+            problems = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+            raise RecordError(cls._invalid_message(data, problems), problems=problems) from None
+
+    @classmethod
+    def _invalid_message(cls, data: object, problems: Mapping[str, Any]) -> str:
+        key = ""
+        if isinstance(data, Mapping) and data.get(cls.natural_key) not in (None, ""):
+            key = f" {cls.key_of(data)!r}"
+        details = "; ".join(f"{path}: {message}" for path, message in _flatten(problems))
+        return f"Invalid {cls.entity_name} record{key}: {details}"
+
+
+def _flatten(messages: Any, prefix: str = ""):
+    """Yield ``(dotted path, message)`` from marshmallow's nested messages (list indexes included)."""
+    if isinstance(messages, Mapping):
+        for name, inner in messages.items():
+            yield from _flatten(inner, f"{prefix}.{name}" if prefix else str(name))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flatten(message, prefix)
+    else:
+        yield prefix, messages

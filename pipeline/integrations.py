@@ -1,0 +1,48 @@
+"""IntegrationTypes: a ConnectorType bound to a source, a target and a mapping, found in ``mappings/``.
+
+Adding a mapping file adds an integration; nothing else is registered by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+
+from pipeline.errors import UnknownNameError
+from pipeline.mapping import Mapper, MappingSpec, load_mappings
+from pipeline.systems import System, build_system
+
+
+class Integration:
+    """One integration at run time: its spec, its compiled mapping and its two systems.
+
+    Built once per process; the systems are built on first use, from their connections'
+    environment variables.
+    """
+
+    def __init__(self, spec: MappingSpec, environ: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.mapper = Mapper(spec)
+        self._environ = environ
+
+    @cached_property
+    def source(self) -> System:
+        return build_system(self.spec.source.system, self.spec.source.connection, self._environ)
+
+    @cached_property
+    def target(self) -> System:
+        return build_system(self.spec.target.system, self.spec.target.connection, self._environ)
+
+
+def discover(mappings_dir: Path, environ: Mapping[str, str]) -> dict[str, Integration]:
+    """Every integration of a mappings directory; raises MappingErrors naming every invalid file."""
+    return {name: Integration(spec, environ) for name, spec in load_mappings(mappings_dir).items()}
+
+
+def get_integration(integrations: Mapping[str, Integration], name: str) -> Integration:
+    try:
+        return integrations[name]
+    except KeyError:
+        raise UnknownNameError("integration", name, integrations) from None

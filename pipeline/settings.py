@@ -1,0 +1,84 @@
+"""Process settings, read once from the environment and passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+#: Where workers and the command line find Redis unless told otherwise.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: A broker URL that selects Dramatiq's in-process StubBroker (the embedded mode).
+EMBEDDED_BROKER_URL = "stub://"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to know about its environment.
+
+    Secrets of the external systems are not here: each system reads its own connection's
+    variables (see ``pipeline.systems``), so they never travel in messages or statuses.
+    """
+
+    redis_url: str = DEFAULT_REDIS_URL
+    #: ``redis://...`` (default: ``redis_url``), ``amqp://...`` for RabbitMQ, or ``stub://``.
+    broker_url: str = DEFAULT_REDIS_URL
+    #: Prefix of every Redis key we and Dramatiq write, so several deployments or test runs share a server.
+    namespace: str = "pipeline"
+    mappings_dir: Path = Path("mappings")
+    #: Records per message between the steps.
+    batch_size: int = 100
+    #: Attempts of a failing request before the record is dead-lettered (Dramatiq's default of 20 is too many).
+    max_retries: int = 5
+    #: How long finished statuses are kept.
+    status_ttl_s: int = 7 * 24 * 3600
+    #: How long dead letters are kept: longer than statuses, an operator may be on holiday.
+    dead_letter_ttl_s: int = 30 * 24 * 3600
+    log_json: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker_url.startswith("stub:")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``REDIS_URL`` and the ``PIPELINE_*`` variables; report every bad one at once."""
+        env = dict(os.environ if environ is None else environ)
+        problems: list[str] = []
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r} is not a whole number.")
+                return default
+            if value < 1:
+                problems.append(f"{name}={raw!r} must be at least 1.")
+            return value
+
+        redis_url = env.get("REDIS_URL") or DEFAULT_REDIS_URL
+        broker_url = env.get("PIPELINE_BROKER_URL") or redis_url
+        if not broker_url.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://", "stub:")):
+            problems.append(f"PIPELINE_BROKER_URL={broker_url!r} must start with redis://, amqp:// or stub://.")
+        settings = cls(
+            redis_url=redis_url,
+            broker_url=broker_url,
+            namespace=env.get("PIPELINE_NAMESPACE") or "pipeline",
+            mappings_dir=Path(env.get("PIPELINE_MAPPINGS_DIR") or "mappings"),
+            batch_size=integer("PIPELINE_BATCH_SIZE", 100),
+            max_retries=integer("PIPELINE_MAX_RETRIES", 5),
+            status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
+            dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
+            log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
+            environ=env,
+        )
+        if problems:
+            raise ConfigError("Invalid settings:\n  " + "\n  ".join(problems))
+        return settings

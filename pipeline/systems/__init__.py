@@ -1,0 +1,28 @@
+"""The registry of systems, by the name mapping files use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipeline.errors import UnknownNameError
+from pipeline.systems.base import LoadItem, Page, System
+from pipeline.systems.files import FilesSystem
+from pipeline.systems.memory import MemorySystem
+
+#: name -> System class. A new system is one module plus one line here.
+SYSTEMS: dict[str, type] = {
+    "files": FilesSystem,
+    "memory": MemorySystem,
+}
+
+
+def build_system(name: str, connection: str, environ: Mapping[str, str]) -> System:
+    """Build the system ``name`` for one connection from its environment variables."""
+    try:
+        system_class = SYSTEMS[name]
+    except KeyError:
+        raise UnknownNameError("system", name, SYSTEMS) from None
+    return system_class.from_env(connection, environ)
+
+
+__all__ = ["SYSTEMS", "LoadItem", "Page", "System", "build_system"]

@@ -1,0 +1,81 @@
+"""The protocol every system implements, and the record shapes that cross it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+#: A source record that could not even be read (e.g. a broken JSON line) carries this key with
+#: the reason; the map step fails it with that reason, so it is kept and reported like any other.
+INVALID_RECORD = "_unreadable"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of source records and the cursor to resume from after it.
+
+    Attributes:
+        records: source-native records, JSON-safe dicts, in the order the source gave them.
+        cursor: an opaque, JSON-safe position (e.g. the last ``updated_at`` and id seen); the
+            run stores the last page's cursor once extraction has completed, and the next
+            incremental pull passes it back as ``since``.
+    """
+
+    records: list[dict]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadItem:
+    """One mapped record on its way into a target.
+
+    Attributes:
+        key: the entity's natural key (email, order number, SKU, ...).
+        data: the canonical entity, normalised and JSON-safe (money as strings, datetimes ISO 8601 UTC).
+        native: target-native extras from the mapping's ``target_fields`` (custom attributes,
+            a NetSuite subsidiary, ...), passed through as they are.
+    """
+
+    key: str
+    data: dict
+    native: dict
+
+    def as_message(self) -> dict:
+        return {"key": self.key, "data": self.data, "native": self.native}
+
+
+class System(Protocol):
+    """An external system: extract pages of an entity, load records of an entity.
+
+    A system is built from its connection's environment variables (``from_env``); secrets
+    stay inside it and never reach messages, statuses or logs.
+    """
+
+    #: Registry name, as mapping files write it.
+    name: str
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> System: ...
+
+    def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
+                page_size: int) -> Iterator[Page]:
+        """Stream pages of ``entity`` changed since ``since`` (all when None).
+
+        ``refs`` names explicit records; a system that cannot look them up directly may return
+        more, the pipeline filters by natural key afterwards.
+        """
+        ...
+
+    def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
+        """Upsert each item by natural key; one outcome per item (None when it was loaded).
+
+        Must be idempotent: the same item loaded twice leaves the target as loading it once.
+        Errors of one item are returned, not raised, so its batch mates go on.
+        """
+        ...
+
+
+def connection_env(connection: str, environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """The connection's variable ``PIPELINE_<CONNECTION>_<NAME>``, e.g. ``PIPELINE_ERP_DROP_DIR``."""
+    return environ.get(f"PIPELINE_{connection.upper()}_{name}", default)

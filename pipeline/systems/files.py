@@ -1,0 +1,108 @@
+"""Drop folders: CSV and JSON Lines files in a directory, read as a source and written as a target.
+
+Layout under the connection's directory (``PIPELINE_<CONNECTION>_DIR``)::
+
+    <dir>/<entity>/*.csv | *.jsonl      records to extract, oldest file first
+    <dir>/<entity>/<entity>-<digest>.jsonl   records loaded (``PIPELINE_<CONNECTION>_FORMAT=csv`` for CSV)
+
+Extraction streams line by line, so memory stays flat whatever the file size. The cursor is the
+modification time and name of the last file read: an incremental pull reads only newer files.
+A loaded batch is written atomically to a file named after the digest of its keys, so a
+redelivered message rewrites the same file instead of adding a second copy.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+
+from pipeline.errors import RetryableError
+from pipeline.systems.base import INVALID_RECORD, LoadItem, Page, connection_env
+
+#: File endings the source reads.
+READABLE = (".csv", ".jsonl")
+
+
+class FilesSystem:
+    """A directory of CSV / JSON Lines files."""
+
+    name = "files"
+
+    def __init__(self, directory: Path, output_format: str = "jsonl") -> None:
+        self.directory = directory
+        self.output_format = output_format
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> FilesSystem:
+        directory = connection_env(connection, environ, "DIR") or os.path.join("var", connection)
+        return cls(Path(directory), (connection_env(connection, environ, "FORMAT") or "jsonl").lower())
+
+    def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
+                page_size: int) -> Iterator[Page]:
+        for path, marker in self._files_since(entity, since):
+            rows = self._rows(path)
+            while page := list(islice(rows, page_size)):
+                yield Page(records=page, cursor=marker)
+
+    def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
+        folder = self.directory / entity
+        digest = hashlib.sha1("\n".join(sorted(item.key for item in items)).encode()).hexdigest()[:16]
+        target = folder / f"{entity}-{digest}.{self.output_format}"
+        rows = [{**item.data, **item.native} for item in items]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._write_atomically(target, rows)
+        except OSError as error:
+            failure = RetryableError(f"Cannot write {target}: {error.strerror}.", system=self.name)
+            return [failure] * len(items)
+        return [None] * len(items)
+
+    def _files_since(self, entity: str, since: str | None) -> Iterator[tuple[Path, str]]:
+        folder = self.directory / entity
+        if not folder.is_dir():
+            return
+        found = []
+        for path in folder.iterdir():
+            if path.suffix in READABLE and path.is_file():
+                # Zero-padded so that markers compare in time order as strings.
+                found.append((f"{path.stat().st_mtime_ns:020d}|{path.name}", path))
+        for marker, path in sorted(found):
+            if since is None or marker > since:
+                yield path, marker
+
+    @staticmethod
+    def _rows(path: Path) -> Iterator[dict]:
+        with path.open(newline="", encoding="utf-8") as handle:
+            if path.suffix == ".csv":
+                for row in csv.DictReader(handle):
+                    yield row
+                return
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as error:
+                    # Kept as a record so the run reports it where it stands, and the rest goes on.
+                    yield {INVALID_RECORD: f"{path.name} line {number}: not valid JSON ({error.msg})."}
+
+    def _write_atomically(self, target: Path, rows: list[dict]) -> None:
+        handle = tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, suffix=".tmp",
+                                             newline="", encoding="utf-8")
+        with handle:
+            if self.output_format == "csv":
+                columns = sorted({column for row in rows for column in row})
+                writer = csv.DictWriter(handle, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+            else:
+                for row in rows:
+                    handle.write(json.dumps(row, sort_keys=True) + "\n")
+        os.replace(handle.name, target)

@@ -1,0 +1,73 @@
+"""An in-process system for tests, demos and benchmarks: records live in a dict per connection.
+
+Fault injection: ``faults[(entity, key)]`` is a list of exceptions that the next loads of that
+record raise, one per attempt, so tests can make a record fail once, always, or never.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pipeline.systems.base import LoadItem, Page
+
+
+@dataclass
+class MemoryStore:
+    """What one memory connection holds."""
+
+    source: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    loaded: dict[str, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
+    writes: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    faults: dict[tuple[str, str], list[Exception]] = field(default_factory=dict)
+
+
+_stores: dict[str, MemoryStore] = defaultdict(MemoryStore)
+_lock = threading.Lock()
+
+
+def memory_store(connection: str) -> MemoryStore:
+    """The store behind a memory connection (created empty on first use)."""
+    with _lock:
+        return _stores[connection]
+
+
+def reset_memory_stores() -> None:
+    with _lock:
+        _stores.clear()
+
+
+class MemorySystem:
+    """Source records are a list (the cursor is a position in it); loads upsert by key."""
+
+    name = "memory"
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> MemorySystem:
+        return cls(memory_store(connection))
+
+    def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
+                page_size: int) -> Iterator[Page]:
+        records = self.store.source[entity]
+        start = int(since) if since else 0
+        for offset in range(start, len(records), page_size):
+            page = records[offset:offset + page_size]
+            yield Page(records=page, cursor=str(offset + len(page)))
+
+    def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
+        outcomes: list[Exception | None] = []
+        with _lock:
+            for item in items:
+                pending = self.store.faults.get((entity, item.key))
+                if pending:
+                    outcomes.append(pending.pop(0))
+                    continue
+                self.store.loaded[entity][item.key] = {**item.data, **item.native}
+                self.store.writes[entity][item.key] += 1
+                outcomes.append(None)
+        return outcomes
