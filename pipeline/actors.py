@@ -43,8 +43,12 @@ def make_run_store(settings: Settings) -> RunStore:
     return RunStore(client, namespace=settings.namespace, ttl_s=settings.status_ttl_s)
 
 
-settings = Settings.from_env()
-integrations: dict[str, Integration] = discover(settings.mappings_dir, settings.environ)
+try:
+    settings = Settings.from_env()
+    integrations: dict[str, Integration] = discover(settings.mappings_dir, settings.environ)
+except ConfigError as error:
+    # Refuse to start, saying which file and field is wrong, instead of a traceback through dramatiq's CLI.
+    raise SystemExit(f"Refusing to start: {error}") from None
 runs = make_run_store(settings)
 broker = make_broker(settings, [RunAccounting(runs=runs)])
 dramatiq.set_broker(broker)
@@ -59,22 +63,22 @@ class Chain:
     map: dramatiq.Actor
     load: dramatiq.Actor
 
-    def send(self, actor: dramatiq.Actor, integration: Integration, delay_ms: int | None = None, **kwargs):
-        options = {"max_retries": integration.spec.options.max_retries} \
-            if integration.spec.options.max_retries is not None else {}
-        return actor.send_with_options(kwargs=kwargs, delay=delay_ms, **options)
+    def send(self, actor: dramatiq.Actor, integration: Integration, kwargs: dict, delay_ms: int | None = None):
+        """Enqueue a step of ``integration``, with its own retry budget when its mapping sets one."""
+        max_retries = integration.spec.options.max_retries
+        options = {"max_retries": max_retries} if max_retries is not None else {}
+        return actor.send_with_options(kwargs={"integration": integration.name, **kwargs}, delay=delay_ms,
+                                       **options)
 
     def outbox(self, integration: Integration, run_id: str) -> Outbox:
         def send_alone(item: dict, error: Exception) -> None:
             delay = getattr(error, "retry_after", None)
-            self.send(self.load, integration, int(delay * 1000) if delay else None,
-                      integration=integration.name, run_id=run_id, items=[item], alone=True)
+            self.send(self.load, integration, {"run_id": run_id, "items": [item], "alone": True},
+                      int(delay * 1000) if delay else None)
 
         return Outbox(
-            send_map=lambda records: self.send(self.map, integration, integration=integration.name,
-                                               run_id=run_id, records=records),
-            send_load=lambda items: self.send(self.load, integration, integration=integration.name,
-                                              run_id=run_id, items=items),
+            send_map=lambda records: self.send(self.map, integration, {"run_id": run_id, "records": records}),
+            send_load=lambda items: self.send(self.load, integration, {"run_id": run_id, "items": items}),
             send_load_alone=send_alone,
         )
 
@@ -141,8 +145,7 @@ def start_run(integration: str, mode: str = "changed", refs: Sequence[str] | Non
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     runs.start(run_id, found.name, mode)
     chain = CHAINS[tier]
-    chain.send(chain.extract, found, integration=found.name, run_id=run_id, mode=mode,
-               refs=list(refs) if refs else None)
+    chain.send(chain.extract, found, {"run_id": run_id, "mode": mode, "refs": list(refs) if refs else None})
     return run_id
 
 

@@ -9,10 +9,6 @@ from periodiq import PeriodiqMiddleware
 
 from pipeline.settings import Settings
 
-#: Backoff of retried messages: short enough for an integration to heal within minutes.
-MIN_BACKOFF_MS = 1_000
-MAX_BACKOFF_MS = 10 * 60_000
-
 
 def make_broker(settings: Settings, extra_middleware: list | None = None) -> dramatiq.Broker:
     """The broker named by ``settings.broker_url``: Redis, RabbitMQ, or the in-process StubBroker.
@@ -22,7 +18,8 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
     """
     middleware = [m() for m in default_middleware if m is not Retries]
     middleware += [
-        Retries(max_retries=settings.max_retries, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+        Retries(max_retries=settings.max_retries, min_backoff=settings.retry_min_backoff_ms,
+                max_backoff=settings.retry_max_backoff_ms),
         CurrentMessage(),
         # periodiq's option (periodic=) must be known before any actor is declared.
         PeriodiqMiddleware(skip_delay=60),

@@ -33,6 +33,9 @@ class Settings:
     batch_size: int = 100
     #: Attempts of a failing request before the record is dead-lettered (Dramatiq's default of 20 is too many).
     max_retries: int = 5
+    #: First retry delay; later ones double, with jitter, up to ``retry_max_backoff_ms``.
+    retry_min_backoff_ms: int = 1_000
+    retry_max_backoff_ms: int = 10 * 60_000
     #: How long finished statuses are kept.
     status_ttl_s: int = 7 * 24 * 3600
     #: How long dead letters are kept: longer than statuses, an operator may be on holiday.
@@ -74,6 +77,8 @@ class Settings:
             mappings_dir=Path(env.get("PIPELINE_MAPPINGS_DIR") or "mappings"),
             batch_size=integer("PIPELINE_BATCH_SIZE", 100),
             max_retries=integer("PIPELINE_MAX_RETRIES", 5),
+            retry_min_backoff_ms=integer("PIPELINE_RETRY_MIN_BACKOFF_MS", 1_000),
+            retry_max_backoff_ms=integer("PIPELINE_RETRY_MAX_BACKOFF_MS", 10 * 60_000),
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",

@@ -62,7 +62,13 @@ class Mapper:
         Raises:
             RecordError: naming the field at fault; the record fails alone.
         """
-        data = self.entity.normalise(self.apply(record))
+        try:
+            mapped = self.apply(record)
+        except RecordError as error:
+            key = self.source_key(record)
+            named = f" {key!r}" if key else ""
+            raise RecordError(f"Invalid {self.entity.entity_name} record{named}: {error}", error.problems) from None
+        data = self.entity.normalise(mapped)
         native = self._fields(self.spec.target_fields, record, "target_fields.")
         return LoadItem(key=self.entity.key_of(data), data=data, native=native)
 
