@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -29,8 +30,12 @@ def _mappings_dir() -> Path:
 
 
 @click.group()
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="Log more (-v: info, -vv: debug).")
+def main(verbose: int) -> None:
     """Run and watch the integrations declared in mappings/."""
+    # Failed records are summarised at the end of a run; logs add them only when asked for.
+    level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command("list")
@@ -107,7 +112,8 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, em
         if wait or (wait is None and embedded):
             summary = _follow(actors.runs, run_id)
             _print_summary(summary, actors.runs.failures(run_id))
-            if summary.status != "complete":
+            # Failed records are kept for an operator (connector status); only a failed run is an error here.
+            if summary.error:
                 raise SystemExit(1)
     finally:
         if worker is not None:
@@ -141,7 +147,8 @@ def _progress(summary: RunSummary, width: int = 30) -> str:
 
 def _print_summary(summary: RunSummary, failures) -> None:
     took = (summary.finished_at or time.time()) - summary.started_at
-    click.echo(f"Run {summary.run_id} of {summary.integration}: {summary.status} in {took:.2f}s. "
+    state = f"finished in {took:.2f}s" if summary.finished_at else f"running for {took:.2f}s"
+    click.echo(f"Run {summary.run_id} of {summary.integration} ({summary.mode}) {state}, status {summary.status}: "
                + ", ".join(f"{name} {value}" for name, value in summary.counts.items()) + ".")
     if summary.error:
         click.echo(f"  Run error: {summary.error}")

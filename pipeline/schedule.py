@@ -60,6 +60,9 @@ def _part_problem(part: str, name: str, lowest: int, highest: int) -> str | None
     if match["range"] == "*":
         return None
     start, _, end = match["range"].partition("-")
+    if match["step"] is not None and not end:
+        # periodiq reads "5/15" as range(5, 6, 15): only minute 5, not every 15 minutes from 5.
+        return f"{name} step in {part!r} needs a range or '*', e.g. '{start}-{highest}/{match['step']}'."
     for number in (start, end or start):
         if not lowest <= int(number) <= highest:
             return f"{name} {int(number)} is out of range: {name} must be {lowest}-{highest}."

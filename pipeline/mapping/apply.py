@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -20,7 +21,7 @@ class Mapper:
 
     >>> from pipeline.mapping import load_mapping
     >>> mapper = Mapper(load_mapping("mappings/demo_files_customer.yaml"))
-    >>> item = mapper.map({"Email": " Ada@Example.COM ", "First": "Ada", "Last": "Lovelace"})
+    >>> item = mapper.map({"Email": " Ada@Example.COM ", "First": "Ada", "Last": "Lovelace", "Country": "GB"})
     >>> item.key
     'ada@example.com'
     """
@@ -64,12 +65,13 @@ class Mapper:
         """
         try:
             mapped = self.apply(record)
+            # Computed before validation, so a broken target field is named like any other field.
+            native = _json_safe(self._fields(self.spec.target_fields, record, "target_fields."))
         except RecordError as error:
             key = self.source_key(record)
             named = f" {key!r}" if key else ""
             raise RecordError(f"Invalid {self.entity.entity_name} record{named}: {error}", error.problems) from None
-        data = self.entity.normalise(mapped)
-        native = self._fields(self.spec.target_fields, record, "target_fields.")
+        data = _json_safe(self.entity.normalise(mapped))
         return LoadItem(key=self.entity.key_of(data), data=data, native=native)
 
     def _fields(self, rules: Sequence[FieldRule], record: object, prefix: str) -> dict:
@@ -98,3 +100,15 @@ class Mapper:
                 raise RecordError(f"{at}: expected a list, got {type(found).__name__}.", {at: ["Not a list."]})
             return [self._fields(rule.children, element, f"{at}.{index}.") for index, element in enumerate(found)]
         return None if found is None else self._fields(rule.children, found, f"{at}.")
+
+
+def _json_safe(value: object) -> object:
+    # to_decimal() gives Decimals, which target_fields and entity Dict fields pass through as they
+    # are; messages are JSON, so they travel as strings, as Money does.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(inner) for inner in value]
+    return value

@@ -46,13 +46,18 @@ class MappingFunctions(functions.Functions):
 
     @functions.signature({"types": ["string", "number", "null"]})
     def _func_to_decimal(self, value):
-        """Parse a number exactly (via its text, never through a binary float)."""
-        if value is None or value == "":
+        """Parse a number exactly (via its text, never through a binary float); blank is null."""
+        text = "" if value is None else str(value).strip()
+        if not text:
             return None
         try:
-            return Decimal(str(value).strip().replace(",", "."))
+            number = Decimal(text.replace(",", "."))
         except InvalidOperation:
-            raise RecordError(f"to_decimal() cannot read {value!r} as a number.") from None
+            number = None
+        # Decimal also reads "NaN" and "Infinity", which no amount or quantity can be.
+        if number is None or not number.is_finite():
+            raise RecordError(f"to_decimal() cannot read {value!r} as a number.")
+        return number
 
     @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
     def _func_to_datetime(self, value, source_format):
@@ -80,6 +85,9 @@ class MappingFunctions(functions.Functions):
     @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
     def _func_split(self, value, separator):
         """Split a string into a list of trimmed, non-empty parts."""
+        if not separator:
+            # str.split would raise a bare ValueError, failing the whole batch instead of the record.
+            raise RecordError("split() needs a non-empty separator.")
         if not value:
             return []
         return [part.strip() for part in value.split(separator) if part.strip()]

@@ -156,13 +156,16 @@ class _Builder:
         if schedule and (why := cron_problem(schedule)):
             self.problem("schedule", f"Invalid cron spec {schedule!r}: {why}")
         value_maps = data.get("value_maps", {})
-        rules = self._rules(data.get("fields_", {}), "fields", ENTITIES[entity] if entity else None, value_maps)
+        raw_fields = data.get("fields_", {})
+        rules = self._rules(raw_fields, "fields", ENTITIES[entity] if entity else None, value_maps)
         extras = self._rules(data.get("target_fields", {}), "target_fields", None, value_maps)
         constants = data.get("constants", {})
         if entity:
             self._check_constants(constants, ENTITIES[entity])
-            covered = {rule.name for rule in rules} | set(constants)
-            self._check_required(ENTITIES[entity], covered, "fields")
+        # Covered by name, not by the rules built: a field whose expression is invalid (or a `fields`
+        # the schema rejected) already has its own problem and must not also read as "not mapped".
+        if entity and "fields_" in data:
+            self._check_required(ENTITIES[entity], set(raw_fields) | set(constants), "fields")
         if self.problems or connector is None or source is None or target is None:
             return None
         options = data.get("options", {})
@@ -177,7 +180,8 @@ class _Builder:
 
     def _system_ref(self, end: str, entity: str | None) -> SystemRef | None:
         ref = self.data.get(end)
-        if not ref:
+        # A partly invalid reference (already reported by the schema) may lack its system.
+        if not ref or "system" not in ref:
             return None
         if ref["system"] not in SYSTEMS:
             self.problem(f"{end}.system", _unknown("system", ref["system"], SYSTEMS))
@@ -220,14 +224,15 @@ class _Builder:
             self.problem(at, f"Field {name!r} is not a nested object or list: map it with an expression.")
             return None
         source = value.get("each", value.get("from"))
+        # An empty `each:` or `from:` is a mistake, not "the record itself" (which is leaving it out).
         expression = self._expression(source, f"{at}.{'each' if 'each' in value else 'from'}",
-                                      value_maps) if source else None
+                                      value_maps) if "each" in value or "from" in value else None
         if not isinstance(value["fields"], dict):
             self.problem(f"{at}.fields", "Must be a mapping of field -> expression.")
             return None
         children = self._rules(value["fields"], f"{at}.fields", nested, value_maps)
         if nested is not None:
-            self._check_required(nested, {child.name for child in children}, f"{at}.fields")
+            self._check_required(nested, set(value["fields"]), f"{at}.fields")
         return FieldRule(name, expression, children, many="each" in value)
 
     def _expression(self, text: object, at: str, value_maps: Mapping):
@@ -252,7 +257,7 @@ class _Builder:
         fewest, most = ARITIES[name]
         if len(args) < fewest or (most is not None and len(args) > most):
             expected = f"{fewest}" if fewest == most else f"at least {fewest}"
-            self.problem(at, f"Function {name}() takes {expected} argument{'s' * (expected != '1')}, "
+            self.problem(at, f"Function {name}() takes {expected} argument{'s' * (fewest != 1)}, "
                              f"got {len(args)} in {text!r}.")
         if name == "map_value" and args and args[0].get("type") == "literal":
             if args[0]["value"] not in value_maps:
@@ -330,4 +335,4 @@ def _schema_name(schema: type[Schema] | None) -> str:
 
 
 def _first_line(error: Exception) -> str:
-    return str(error).splitlines()[0].rstrip(":") + "."
+    return str(error).splitlines()[0].rstrip(":.") + "."
