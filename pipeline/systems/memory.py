@@ -7,6 +7,7 @@ record raise, one per attempt, so tests can make a record fail once, always, or 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ class MemoryStore:
     loaded: dict[str, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
     writes: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     faults: dict[tuple[str, str], list[Exception]] = field(default_factory=dict)
+    #: (entity, key) -> time of every load attempt, to check retry timing.
+    attempts: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 _stores: dict[str, MemoryStore] = defaultdict(MemoryStore)
@@ -44,12 +47,17 @@ class MemorySystem:
 
     name = "memory"
 
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
+    def __init__(self, connection: str) -> None:
+        self.connection = connection
+
+    @property
+    def store(self) -> MemoryStore:
+        # Looked up on each use, so that tests may reset the stores under a long-lived system.
+        return memory_store(self.connection)
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> MemorySystem:
-        return cls(memory_store(connection))
+        return cls(connection)
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
@@ -61,13 +69,15 @@ class MemorySystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         outcomes: list[Exception | None] = []
+        store = self.store
         with _lock:
             for item in items:
-                pending = self.store.faults.get((entity, item.key))
+                store.attempts[(entity, item.key)].append(time.monotonic())
+                pending = store.faults.get((entity, item.key))
                 if pending:
                     outcomes.append(pending.pop(0))
                     continue
-                self.store.loaded[entity][item.key] = {**item.data, **item.native}
-                self.store.writes[entity][item.key] += 1
+                store.loaded[entity][item.key] = {**item.data, **item.native}
+                store.writes[entity][item.key] += 1
                 outcomes.append(None)
         return outcomes
