@@ -7,6 +7,8 @@
   + RemoteError            an external system failed a request
     - RetryableError       try again later (timeouts, connection errors, 429, 5xx)
     - FatalError           retrying will not help (other 4xx, rejected payloads)
+      - AuthError          credentials rejected (401, 403)
+      - NotFoundError      the record or endpoint does not exist (404)
   + RecordError            one record cannot be mapped or validated; it fails alone
 """
 
@@ -77,6 +79,14 @@ class RetryableError(RemoteError):
 
 class FatalError(RemoteError):
     """A failure that retrying cannot fix: the record fails at once and waits for an operator."""
+
+
+class AuthError(FatalError):
+    """The system rejected our credentials: no record can succeed until an operator fixes them."""
+
+
+class NotFoundError(FatalError):
+    """The record or endpoint does not exist (HTTP 404); upserts use it to decide to create."""
 
 
 class RecordError(PipelineError):

@@ -41,31 +41,33 @@ def cron_problem(spec: str) -> str | None:
     if len(parts) != 5:
         return f"a cron spec has 5 fields (minute hour day-of-month month day-of-week), this one has {len(parts)}."
     for value, (name, lowest, highest) in zip(parts, FIELDS):
-        if name == "day of week":
-            for number, day in enumerate(WEEKDAYS):
-                value = value.lower().replace(day, str(number))
-        for part in value.split(","):
-            problem = _part_problem(part, name, lowest, highest)
+        for shown in value.split(","):
+            part = shown
+            if name == "day of week":
+                # Checked as the numbers periodiq reads, quoted as the file wrote it ("mon-sun", not "1-0").
+                for number, day in enumerate(WEEKDAYS):
+                    part = part.lower().replace(day, str(number))
+            problem = _part_problem(part, name, lowest, highest, shown)
             if problem:
                 return problem
     return None
 
 
-def _part_problem(part: str, name: str, lowest: int, highest: int) -> str | None:
+def _part_problem(part: str, name: str, lowest: int, highest: int, shown: str) -> str | None:
     match = _PART.match(part)
     if not match:
-        return f"{name} {part!r} is not a number, range (a-b), '*' or a step (*/n)."
+        return f"{name} {shown!r} is not a number, range (a-b), '*' or a step (*/n)."
     if match["step"] is not None and int(match["step"]) == 0:
-        return f"{name} step in {part!r} must be at least 1."
+        return f"{name} step in {shown!r} must be at least 1."
     if match["range"] == "*":
         return None
     start, _, end = match["range"].partition("-")
     if match["step"] is not None and not end:
         # periodiq reads "5/15" as range(5, 6, 15): only minute 5, not every 15 minutes from 5.
-        return f"{name} step in {part!r} needs a range or '*', e.g. '{start}-{highest}/{match['step']}'."
+        return f"{name} step in {shown!r} needs a range or '*', e.g. '{start}-{highest}/{match['step']}'."
     for number in (start, end or start):
         if not lowest <= int(number) <= highest:
             return f"{name} {int(number)} is out of range: {name} must be {lowest}-{highest}."
     if end and int(end) < int(start):
-        return f"{name} range {part!r} runs backwards."
+        return f"{name} range {shown!r} runs backwards."
     return None

@@ -1,0 +1,60 @@
+"""Concurrency budgets: at most N requests in flight to one vendor account, across all processes.
+
+Built on Dramatiq's ``ConcurrentRateLimiter`` over Redis. A request that finds the budget full
+waits for a slot (polling) instead of raising, so waiting never burns one of the message's
+retry attempts, and no request of ours is the cause of the vendor's 429s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+
+from dramatiq.rate_limits import ConcurrentRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend, StubBackend
+
+from pipeline.errors import RetryableError
+from pipeline.settings import DEFAULT_REDIS_URL
+
+#: How long a slot may be held before it is considered leaked (a worker killed mid-request).
+SLOT_TTL_MS = 120_000
+
+_backends: dict[str, object] = {}
+
+
+def rate_limit_backend(environ: Mapping[str, str]):
+    """Redis (shared by every worker) or, in the embedded mode, an in-process stand-in."""
+    if (environ.get("PIPELINE_BROKER_URL") or "").startswith("stub:"):
+        return _backends.setdefault("stub", StubBackend())
+    url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if url not in _backends:
+        _backends[url] = RedisBackend(url=url)
+    return _backends[url]
+
+
+def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max_wait_s: float = 300.0,
+                       poll_s: float = 0.005) -> Callable[[], AbstractContextManager]:
+    """A factory of context managers that each hold one of ``limit`` slots named ``name``.
+
+    >>> budget = concurrency_budget("netsuite:1234567", 10, {"PIPELINE_BROKER_URL": "stub://"})
+    >>> with budget():
+    ...     pass  # one request
+    """
+    namespace = environ.get("PIPELINE_NAMESPACE") or "pipeline"
+    limiter = ConcurrentRateLimiter(rate_limit_backend(environ), f"{namespace}:budget:{name}", limit=limit,
+                                    ttl=SLOT_TTL_MS)
+
+    @contextmanager
+    def slot() -> Iterator[None]:
+        deadline = time.monotonic() + max_wait_s
+        while True:
+            with limiter.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    yield
+                    return
+            if time.monotonic() > deadline:
+                raise RetryableError(f"No free request slot of {name!r} (limit {limit}) for {max_wait_s:.0f}s.")
+            time.sleep(poll_s)
+
+    return slot

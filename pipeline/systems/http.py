@@ -1,0 +1,107 @@
+"""The one place HTTP clients are built: timeouts, error classes, Retry-After, redaction.
+
+Every vendor client sends its requests through ``HttpClient.request``, so that every system
+maps statuses the same way (429 and 5xx retryable, 401/403 auth, 404 not found, other 4xx
+fatal), never waits forever, and never logs a secret.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+import requests
+
+from pipeline.errors import AuthError, FatalError, NotFoundError, RemoteError, RetryableError
+from pipeline.redaction import redact_url
+
+logger = logging.getLogger(__name__)
+
+#: (connect, read) seconds; requests waits forever by default.
+DEFAULT_TIMEOUT = (5.0, 60.0)
+#: Longest Retry-After we honour as a delay; past it, backoff takes over.
+MAX_RETRY_AFTER_S = 3600.0
+
+#: Turns an error response into a readable message (vendor envelopes differ), never with secrets.
+MessageParser = Callable[[requests.Response], str]
+
+
+def make_session(user_agent: str = "pipeline-connectors") -> requests.Session:
+    session = requests.Session()
+    # Proxies and netrc from the environment would be a surprise in a worker: configuration is explicit.
+    session.trust_env = False
+    session.headers["User-Agent"] = user_agent
+    return session
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (now if now is not None else time.time())
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def error_for(system: str, response: requests.Response, message: str) -> RemoteError:
+    """The error class of an HTTP error response."""
+    status = response.status_code
+    where = f"{response.request.method} {redact_url(response.url)}" if response.request else redact_url(response.url)
+    text = f"{system} answered HTTP {status} to {where}: {message}"
+    if status == 429 or status >= 500:
+        return RetryableError(text, system=system, status=status,
+                              retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    if status in (401, 403):
+        return AuthError(text, system=system, status=status)
+    if status == 404:
+        return NotFoundError(text, system=system, status=status)
+    return FatalError(text, system=system, status=status)
+
+
+class HttpClient:
+    """A base URL, a session and an auth hook, sending requests with our error classes.
+
+    Args:
+        system: the system's name, for messages.
+        base_url: prefix of every path.
+        parse_message: vendor-specific reader of error bodies.
+        sign: adds authentication to a prepared request (OAuth signatures, tokens).
+        limiter: a context manager factory held around each request (a concurrency budget).
+    """
+
+    def __init__(self, system: str, base_url: str, *, parse_message: MessageParser,
+                 sign: Callable[[requests.PreparedRequest], None] | None = None,
+                 session: requests.Session | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 limiter: Callable[[], AbstractContextManager] | None = None) -> None:
+        self.system, self.base_url = system, base_url.rstrip("/")
+        self.parse_message, self.sign = parse_message, sign
+        self.session = session or make_session()
+        self.timeout = timeout
+        self.limiter = limiter or nullcontext
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a request; return the response of a 2xx/3xx, raise our error class otherwise."""
+        request = requests.Request(method, self.base_url + path, **kwargs)
+        prepared = self.session.prepare_request(request)
+        if self.sign:
+            self.sign(prepared)
+        with self.limiter():
+            try:
+                response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+            except (requests.Timeout, requests.ConnectionError) as error:
+                raise RetryableError(f"{self.system}: {method} {redact_url(prepared.url)} failed: "
+                                     f"{type(error).__name__}.", system=self.system) from None
+        logger.debug("%s %s %s -> %s", self.system, method, redact_url(prepared.url), response.status_code)
+        if response.status_code >= 400:
+            raise error_for(self.system, response, self.parse_message(response))
+        return response

@@ -1,0 +1,1 @@
+"""Vendor emulators and pytest fixtures, for our tests and integration authors' own."""
