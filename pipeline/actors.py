@@ -1,9 +1,9 @@
 """The entry point of workers and the scheduler: ``dramatiq pipeline.actors``, ``periodiq pipeline.actors``.
 
 The only module with import-time effects, in a required order: settings from the environment,
-every mapping file validated (a worker refuses to start on an invalid one, naming it), the
-broker built and made global, and only then the actors declared, since ``@dramatiq.actor``
-binds to the global broker when it runs.
+every mapping file validated (a worker refuses to start on an invalid one, naming it), logging
+with secrets masked, the broker built and made global, and only then the actors declared, since
+``@dramatiq.actor`` binds to the global broker when it runs.
 
 Each step exists once per priority tier (``urgent``, ``normal``, ``background``): full re-syncs go
 to ``background``, so they never starve regular pulls. Actor names are frozen: renaming a
@@ -12,35 +12,36 @@ function must not strand queued messages.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import dramatiq
 import redis
+from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
+from pipeline.books import Books
 from pipeline.broker import make_broker
+from pipeline.chain import TIERS, Chain
 from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, is_retryable
 from pipeline.integrations import Integration, discover, get_integration
-from pipeline.runs import RunStore
+from pipeline.logs import configure_logging
+from pipeline.redaction import secret_values
 from pipeline.settings import Settings
-from pipeline.status import RunAccounting
-from pipeline.steps import MODES, Outbox, extract, load_records, map_records
+from pipeline.status import RunAccounting, StatusTracking
+from pipeline.steps import MODES, Job, extract, load_records, map_records
 
-#: Queue name -> actor priority (Dramatiq's workers take lower numbers first).
-TIERS = {"urgent": 0, "normal": 10, "background": 100}
+logger = logging.getLogger(__name__)
 
 
-def make_run_store(settings: Settings) -> RunStore:
+def make_books(settings: Settings) -> Books:
     if settings.embedded:
         import fakeredis  # the embedded mode keeps its records in-process: no server to install
 
-        client = fakeredis.FakeRedis()
-    else:
-        client = redis.Redis.from_url(settings.redis_url)
-    return RunStore(client, namespace=settings.namespace, ttl_s=settings.status_ttl_s)
+        return Books(fakeredis.FakeRedis(), settings)
+    return Books(redis.Redis.from_url(settings.redis_url), settings)
 
 
 try:
@@ -49,38 +50,22 @@ try:
 except ConfigError as error:
     # Refuse to start, saying which file and field is wrong, instead of a traceback through dramatiq's CLI.
     raise SystemExit(f"Refusing to start: {error}") from None
-runs = make_run_store(settings)
-broker = make_broker(settings, [RunAccounting(runs=runs)])
+
+secrets = secret_values(settings.environ)
+configure_logging(level=getattr(logging, settings.log_level, logging.INFO), json_output=settings.log_json,
+                  secrets=secrets)
+books = make_books(settings)
+runs = books.runs
+
+
+def _key_of(integration: str, record: dict) -> str | None:
+    found = integrations.get(integration)
+    return found.mapper.source_key(record) if found else None
+
+
+broker = make_broker(settings, [StatusTracking(books=books, secrets=secrets, key_of=_key_of),
+                                RunAccounting(books=books, key_of=_key_of)])
 dramatiq.set_broker(broker)
-
-
-@dataclass(frozen=True)
-class Chain:
-    """The extract, map and load actors of one tier."""
-
-    tier: str
-    extract: dramatiq.Actor
-    map: dramatiq.Actor
-    load: dramatiq.Actor
-
-    def send(self, actor: dramatiq.Actor, integration: Integration, kwargs: dict, delay_ms: int | None = None):
-        """Enqueue a step of ``integration``, with its own retry budget when its mapping sets one."""
-        max_retries = integration.spec.options.max_retries
-        options = {"max_retries": max_retries} if max_retries is not None else {}
-        return actor.send_with_options(kwargs={"integration": integration.name, **kwargs}, delay=delay_ms,
-                                       **options)
-
-    def outbox(self, integration: Integration, run_id: str) -> Outbox:
-        def send_alone(item: dict, error: Exception) -> None:
-            delay = getattr(error, "retry_after", None)
-            self.send(self.load, integration, {"run_id": run_id, "items": [item], "alone": True},
-                      int(delay * 1000) if delay else None)
-
-        return Outbox(
-            send_map=lambda records: self.send(self.map, integration, {"run_id": run_id, "records": records}),
-            send_load=lambda items: self.send(self.load, integration, {"run_id": run_id, "items": items}),
-            send_load_alone=send_alone,
-        )
 
 
 def _run_step(integration: Integration, step) -> None:
@@ -99,6 +84,12 @@ def _run_step(integration: Integration, step) -> None:
         raise FatalError(f"{type(error).__name__}: {error}") from error
 
 
+def _job(integration: str, run_id: str, force: bool) -> Job:
+    message = CurrentMessage.get_current_message()
+    return Job(get_integration(integrations, integration), books, run_id,
+               message.message_id if message else None, force)
+
+
 def _declare_chain(tier: str) -> Chain:
     def name(step: str) -> str:
         return step if tier == "normal" else f"{step}__{tier}"
@@ -106,47 +97,86 @@ def _declare_chain(tier: str) -> Chain:
     options = {"queue_name": tier, "priority": TIERS[tier], "throws": (FatalError, ConfigError, RecordError)}
 
     @dramatiq.actor(actor_name=name("extract"), **options)
-    def extract_step(integration: str, run_id: str, mode: str = "changed", refs: list[str] | None = None):
-        found = get_integration(integrations, integration)
-        _run_step(found, lambda: extract(found, runs, run_id, mode, refs, settings_batch(found),
-                                         chain.outbox(found, run_id)))
+    def extract_step(integration: str, run_id: str, mode: str = "changed", refs: list[str] | None = None,
+                     force: bool = False):
+        job = _job(integration, run_id, force)
+        batch = job.integration.spec.options.batch_size or settings.batch_size
+        _run_step(job.integration, lambda: extract(job, mode, refs, batch, chain.outbox(job)))
 
     @dramatiq.actor(actor_name=name("map"), **options)
-    def map_step(integration: str, run_id: str, records: list[dict]):
-        found = get_integration(integrations, integration)
-        _run_step(found, lambda: map_records(found, runs, run_id, records, chain.outbox(found, run_id)))
+    def map_step(integration: str, run_id: str, records: list[dict], force: bool = False):
+        job = _job(integration, run_id, force)
+        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job)))
 
     @dramatiq.actor(actor_name=name("load"), **options)
-    def load_step(integration: str, run_id: str, items: list[dict], alone: bool = False):
-        found = get_integration(integrations, integration)
-        _run_step(found, lambda: load_records(found, runs, run_id, items, chain.outbox(found, run_id), alone))
+    def load_step(integration: str, run_id: str, items: list[dict], alone: bool = False, force: bool = False):
+        job = _job(integration, run_id, force)
+        attempts = CurrentMessage.get_current_message().options.get("retries", 0) + 1
+        _run_step(job.integration, lambda: load_records(job, items, chain.outbox(job), alone, attempts))
 
     chain = Chain(tier, extract_step, map_step, load_step)
     return chain
 
 
-def settings_batch(integration: Integration) -> int:
-    return integration.spec.options.batch_size or settings.batch_size
-
-
 CHAINS = {tier: _declare_chain(tier) for tier in TIERS}
 
 
+def new_run_id() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
 def start_run(integration: str, mode: str = "changed", refs: Sequence[str] | None = None,
-              tier: str | None = None) -> str:
+              tier: str | None = None, force: bool = False) -> str:
     """Open a run and enqueue its extraction; returns the run id.
 
     Full re-syncs go to the background tier unless a tier is given.
     """
     found = get_integration(integrations, integration)
-    if mode not in MODES:
-        raise ConfigError(f"Unknown run mode {mode!r}. Known values: {', '.join(MODES)}.")
+    if mode not in MODES or mode == "retry":
+        raise ConfigError(f"Unknown run mode {mode!r}. Known values: changed, full, refs.")
     tier = tier or ("background" if mode == "full" else "normal")
-    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    run_id = new_run_id()
     runs.start(run_id, found.name, mode)
     chain = CHAINS[tier]
-    chain.send(chain.extract, found, {"run_id": run_id, "mode": mode, "refs": list(refs) if refs else None})
+    chain.send(chain.extract, found, {"run_id": run_id, "mode": mode, "refs": list(refs) if refs else None,
+                                      "force": force})
     return run_id
+
+
+def retry_dead_letters(letters, tier: str = "urgent") -> dict[str, str]:
+    """Send dead letters again, each at the step it failed, in one new run per integration.
+
+    Returns integration -> run id. A letter's history notes the retry; it goes away once its
+    record loads, and gains a new failure if it fails again.
+    """
+    by_integration: dict[str, list] = {}
+    for letter in letters:
+        by_integration.setdefault(letter.integration, []).append(letter)
+    chain, started = CHAINS[tier], {}
+    for name, group in by_integration.items():
+        found = get_integration(integrations, name)
+        for letter in group:
+            if letter.failure.stage == "extract":
+                args = letter.failure.record or {}
+                started[name] = start_run(name, args.get("mode") or "changed", args.get("refs"), tier)
+                books.dead_letters.note_retry(name, letter.failure.key, started[name])
+        records = [letter for letter in group if letter.failure.stage in ("map", "load")]
+        if not records:
+            continue
+        run_id = started[name] = new_run_id()
+        runs.start(run_id, name, "retry")
+        with books.redis.pipeline() as pipe:
+            runs.count(pipe, run_id, extracted=len(records))
+            runs.finish_extraction(pipe, run_id, name, None)
+            pipe.execute()
+        for letter in records:
+            books.dead_letters.note_retry(name, letter.failure.key, run_id)
+            if letter.failure.stage == "map":
+                chain.send(chain.map, found, {"run_id": run_id, "records": [letter.failure.record], "force": True})
+            else:
+                chain.send(chain.load, found, {"run_id": run_id, "items": [letter.failure.record], "alone": True,
+                                               "force": True})
+    return started
 
 
 def _declare_schedules() -> None:

@@ -34,4 +34,6 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         return RabbitmqBroker(url=url, middleware=middleware)
     from dramatiq.brokers.redis import RedisBroker
 
-    return RedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware)
+    return RedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
+                       heartbeat_timeout=settings.heartbeat_timeout_ms,
+                       maintenance_chance=settings.maintenance_chance)

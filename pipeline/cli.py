@@ -92,9 +92,10 @@ def preview(mapping: Path, sample) -> None:
               help="changed: since the stored cursor; full: every record (background queue); refs: --ref ids.")
 @click.option("--ref", "refs", multiple=True, help="A record's natural key (with --mode refs); repeatable.")
 @click.option("--tier", type=click.Choice(["urgent", "normal", "background"]), help="Queue to run on.")
+@click.option("--force", is_flag=True, help="Load records even when unchanged since their last load.")
 @click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed.")
 @click.option("--wait/--no-wait", default=None, help="Follow the run until it finishes (default with --embedded).")
-def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, embedded: bool,
+def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, force: bool, embedded: bool,
         wait: bool | None) -> None:
     """Run INTEGRATION: enqueue it for the workers, or run it here with --embedded."""
     if refs and mode != "refs":
@@ -107,7 +108,7 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, em
         worker = Worker(actors.broker, worker_threads=4, worker_timeout=50)
         worker.start()
     try:
-        run_id = actors.start_run(integration, mode, refs, tier)
+        run_id = actors.start_run(integration, mode, refs, tier, force)
         click.echo(f"Run {run_id} of {integration} ({mode}) started.")
         if wait or (wait is None and embedded):
             summary = _follow(actors.runs, run_id)

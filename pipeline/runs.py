@@ -1,16 +1,18 @@
-"""Runs, their record counts and failed records, and each integration's cursor, kept in Redis.
+"""Runs: their record counts, failed records and live roll-up; and each integration's cursor.
 
 Keys (all under the settings' namespace, ``ns``)::
 
     ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
+    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.messages``)
     ns:runs                    sorted set of run ids by start time (the recent-runs list)
     ns:cursor:<integration>    string: where the next incremental pull starts
 
-A run is complete when its extraction has finished and every extracted record is loaded,
-skipped or failed. Counts of one batch are written in one transaction, which also reads the
-totals back, so the step that completes a run knows it without another round trip.
+A run is finished when its extraction has finished and every extracted record is loaded,
+skipped or failed. The counts of a batch are written in the same round trip as the batch's
+other books (``pipeline.books``), which also reads the totals back, so the step that finishes
+a run knows it without asking again.
 """
 
 from __future__ import annotations
@@ -18,24 +20,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import redis
 
-#: Outcome counters of a run.
+from pipeline.dead_letters import Failure
+from pipeline.messages import STATES
+
+#: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One record that failed, kept with everything an operator needs to fix and retry it."""
-
-    key: str
-    stage: str
-    error: str
-    error_type: str
-    problems: dict = field(default_factory=dict)
-    record: object = None
+#: The combined status of a run takes the first of these that applies (the PHP library's precedence).
+PRECEDENCE = ("failed", "running", "waiting", "scheduled", "complete")
 
 
 @dataclass(frozen=True)
@@ -48,6 +43,7 @@ class RunSummary:
     extract_done: bool
     counts: dict[str, int]
     error: str = ""
+    states: dict[str, int] | None = None
 
     @property
     def processed(self) -> int:
@@ -55,11 +51,20 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        if self.error:
+        """failed > running > waiting > scheduled > complete, over the run's records and messages."""
+        states = self.states or {}
+        if self.error or self.counts["failed"] or states.get("failed"):
             return "failed"
-        if self.finished_at is not None:
-            return "failed" if self.counts["failed"] else "complete"
-        return "running"
+        if states.get("running"):
+            return "running"
+        if states.get("enqueued") or states.get("retrying") or (self.finished_at is None and not states):
+            return "waiting"
+        if states.get("scheduled"):
+            return "scheduled"
+        return "complete" if self.finished_at is not None else "running"
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "status": self.status, "processed": self.processed}
 
 
 class RunStore:
@@ -68,82 +73,95 @@ class RunStore:
     def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
 
-    def _run(self, run_id: str) -> str:
+    def key(self, run_id: str) -> str:
         return f"{self.ns}:run:{run_id}"
 
     def start(self, run_id: str, integration: str, mode: str) -> None:
         now = self.clock()
         with self.redis.pipeline() as pipe:
-            pipe.hset(self._run(run_id), mapping={
+            pipe.hset(self.key(run_id), mapping={
                 "integration": integration, "mode": mode, "started_at": now, "extract_done": 0,
                 **{counter: 0 for counter in COUNTERS}})
             pipe.zadd(f"{self.ns}:runs", {run_id: now})
             pipe.execute()
 
-    def add_extracted(self, run_id: str, count: int) -> None:
-        self.redis.hincrby(self._run(run_id), "extracted", count)
+    def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
+              failures: Sequence[Failure] = ()) -> None:
+        """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals."""
+        key = self.key(run_id)
+        for name, value in (("extracted", extracted), ("loaded", loaded), ("skipped", skipped),
+                            ("failed", len(failures))):
+            if value:
+                pipe.hincrby(key, name, value)
+        if failures:
+            pipe.hset(f"{key}:failures", mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
+        pipe.hgetall(key)
 
-    def finish_extraction(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
-        """Mark extraction complete and, for a pull that moves it, store the new cursor.
+    def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
+        """Queue on ``pipe``: extraction complete and, for a pull that moves it, the new cursor.
 
         Called only after every page was handed on, so a crash before it re-reads the pull
         from the old cursor instead of skipping records.
         """
-        with self.redis.pipeline() as pipe:
-            pipe.hset(self._run(run_id), "extract_done", 1)
-            if cursor is not None:
-                pipe.set(f"{self.ns}:cursor:{integration}", cursor)
-                pipe.hset(self._run(run_id), "cursor", cursor)
-            pipe.hgetall(self._run(run_id))
-            return self._maybe_finish(run_id, pipe.execute()[-1])
+        pipe.hset(self.key(run_id), "extract_done", 1)
+        if cursor is not None:
+            pipe.set(f"{self.ns}:cursor:{integration}", cursor)
+            pipe.hset(self.key(run_id), "cursor", cursor)
+        pipe.hgetall(self.key(run_id))
 
-    def record(self, run_id: str, *, loaded: int = 0, skipped: int = 0,
-               failures: Sequence[Failure] = ()) -> RunSummary:
-        """Count a batch's outcomes and keep its failed records, in one round trip."""
-        key = self._run(run_id)
-        with self.redis.pipeline() as pipe:
-            if loaded:
-                pipe.hincrby(key, "loaded", loaded)
-            if skipped:
-                pipe.hincrby(key, "skipped", skipped)
-            if failures:
-                pipe.hincrby(key, "failed", len(failures))
-                pipe.hset(f"{key}:failures", mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
-            pipe.hgetall(key)
-            return self._maybe_finish(run_id, pipe.execute()[-1])
-
-    def fail_run(self, run_id: str, error: str) -> None:
+    def fail_run(self, run_id: str, error: str) -> RunSummary:
         """The run itself failed (e.g. its extraction gave up): no more records will come."""
         with self.redis.pipeline() as pipe:
-            pipe.hset(self._run(run_id), mapping={"error": error, "extract_done": 1})
-            pipe.hgetall(self._run(run_id))
-            self._maybe_finish(run_id, pipe.execute()[-1], force=True)
+            pipe.hset(self.key(run_id), mapping={"error": error, "extract_done": 1})
+            pipe.hgetall(self.key(run_id))
+            return self.settle(run_id, pipe.execute()[-1], force=True)
 
-    def _maybe_finish(self, run_id: str, raw: dict, force: bool = False) -> RunSummary:
+    def settle(self, run_id: str, raw: dict, force: bool = False) -> RunSummary:
+        """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
         if summary.finished_at is None and (complete or force):
             # HSETNX: of two steps finishing the same run at once, the first stamp wins.
-            now = self.clock()
             with self.redis.pipeline() as pipe:
-                pipe.hsetnx(self._run(run_id), "finished_at", now)
-                pipe.expire(self._run(run_id), self.ttl_s)
-                pipe.expire(f"{self._run(run_id)}:failures", self.ttl_s)
+                pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
+                for suffix in ("", ":failures", ":states"):
+                    pipe.expire(self.key(run_id) + suffix, self.ttl_s)
                 pipe.execute()
             summary = self.get(run_id) or summary
         return summary
 
     def get(self, run_id: str) -> RunSummary | None:
-        raw = self.redis.hgetall(self._run(run_id))
-        return self._summary(run_id, raw) if raw else None
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.key(run_id))
+            pipe.hgetall(f"{self.key(run_id)}:states")
+            raw, states = pipe.execute()
+        if not raw:
+            return None
+        counts = {state: 0 for state in STATES}
+        counts.update({_text(k): int(v) for k, v in states.items()})
+        return self._summary(run_id, raw, {k: v for k, v in counts.items() if v})
 
     def failures(self, run_id: str) -> list[Failure]:
-        raw = self.redis.hgetall(f"{self._run(run_id)}:failures")
+        raw = self.redis.hgetall(f"{self.key(run_id)}:failures")
         return [Failure(**json.loads(value)) for _, value in sorted(raw.items())]
 
-    def recent(self, limit: int = 20) -> list[RunSummary]:
-        run_ids = self.redis.zrevrange(f"{self.ns}:runs", 0, limit - 1)
-        return [summary for run_id in run_ids if (summary := self.get(_text(run_id)))]
+    def recent(self, limit: int = 20, integration: str | None = None) -> list[RunSummary]:
+        found = []
+        for run_id in self.redis.zrevrange(f"{self.ns}:runs", 0, -1):
+            summary = self.get(_text(run_id))
+            if summary and (integration is None or summary.integration == integration):
+                found.append(summary)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def running(self, integration: str) -> RunSummary | None:
+        """The integration's newest unfinished run, if any (scanning the last hundred runs)."""
+        for run_id in self.redis.zrevrange(f"{self.ns}:runs", 0, 99):
+            summary = self.get(_text(run_id))
+            if summary and summary.integration == integration and summary.finished_at is None:
+                return summary
+        return None
 
     def get_cursor(self, integration: str) -> str | None:
         value = self.redis.get(f"{self.ns}:cursor:{integration}")
@@ -157,7 +175,7 @@ class RunStore:
             self.redis.set(f"{self.ns}:cursor:{integration}", cursor)
 
     @staticmethod
-    def _summary(run_id: str, raw: dict) -> RunSummary:
+    def _summary(run_id: str, raw: dict, states: dict[str, int] | None = None) -> RunSummary:
         data = {_text(k): _text(v) for k, v in raw.items()}
         return RunSummary(
             run_id=run_id, integration=data.get("integration", ""), mode=data.get("mode", ""),
@@ -165,7 +183,7 @@ class RunStore:
             finished_at=float(data["finished_at"]) if "finished_at" in data else None,
             extract_done=data.get("extract_done") == "1",
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
-            error=data.get("error", ""),
+            error=data.get("error", ""), states=states,
         )
 
 

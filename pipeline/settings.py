@@ -41,6 +41,13 @@ class Settings:
     #: How long dead letters are kept: longer than statuses, an operator may be on holiday.
     dead_letter_ttl_s: int = 30 * 24 * 3600
     log_json: bool = False
+    log_level: str = "INFO"
+    #: A record extracted but still unprocessed after this long no longer blocks its duplicates.
+    waiting_stale_s: int = 3600
+    #: Redis broker: how long a worker may go silent before its unacked messages go to another one.
+    heartbeat_timeout_ms: int = 60_000
+    #: Redis broker: one in how many million commands runs that maintenance (Dramatiq's default: 1,000).
+    maintenance_chance: int = 1_000
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -82,6 +89,10 @@ class Settings:
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
+            log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
+            waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),
+            heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
+            maintenance_chance=integer("PIPELINE_MAINTENANCE_CHANCE", 1_000),
             environ=env,
         )
         if problems:

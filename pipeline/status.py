@@ -1,52 +1,155 @@
-"""Status tracking as a Dramatiq middleware: what happened to each message of a run.
+"""Dramatiq middleware that records what happens to every message, and closes the books of failures.
 
-Dramatiq calls after-hooks in reverse order, so this middleware (added after ``Retries``) sees
-a failed attempt before ``Retries`` decides about it, and only a terminal failure reaches
-``after_nack``. The error of each failed attempt is kept in the message's options, where
-``after_nack`` finds it once retries have run out.
+Hook order matters (verified on dramatiq 2.2): after-hooks run in reverse order of the
+middleware list, so ours, added after ``Retries``, see a failed attempt *before* ``Retries``
+decides about it; a failed attempt that will be retried is acked and enqueued again (with a
+delay, through ``before_enqueue``); only the terminal failure reaches ``after_nack``.
+
+So: ``before_enqueue`` -> scheduled / enqueued / retrying; ``before_process_message`` -> running;
+``after_process_message`` -> done, or keeps the attempt's error; ``after_skip_message`` -> skipped;
+``after_nack`` -> failed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+import traceback
 
 import dramatiq
 
-from pipeline.runs import Failure, RunStore
-from pipeline.steps import load_failure
+from pipeline.books import Books, Failure, LoadOutcomes
+from pipeline.redaction import redact
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("pipeline.status")
+
+#: How many record keys a message's status shows.
+KEYS_SHOWN = 10
+
+
+def step_of(actor_name: str) -> str:
+    """``load__background`` -> ``load``: the step an actor runs, whatever its tier."""
+    return actor_name.split("__")[0]
+
+
+class StatusTracking(dramatiq.Middleware):
+    """Keeps a status record per message (``pipeline.messages``) and logs one line per change.
+
+    Args:
+        books: where statuses are written.
+        secrets: values to mask in errors and tracebacks (on top of secret-shaped text).
+        key_of: ``(integration, record) -> key or None``, to name a message's records.
+    """
+
+    def __init__(self, *, books: Books, secrets: set[str], key_of=None) -> None:
+        self.books, self.secrets, self.key_of = books, secrets, key_of
+
+    def _change(self, message, state: str, **fields) -> None:
+        kwargs = message.kwargs or {}
+        run_id = kwargs.get("run_id")
+        try:
+            old = self.books.messages.transition(message.message_id, state, run_id, **fields)
+        except Exception:  # a status write must never fail the work itself
+            logger.exception("Could not record state %r of message %r.", state, message.message_id)
+            return
+        logger.info("Message %s of run %s (%s, %s) %s -> %s.", message.message_id, run_id, message.actor_name,
+                    kwargs.get("integration"), old or "new", state,
+                    extra={"event": "message_state", "message_id": message.message_id, "run_id": run_id,
+                           "actor": message.actor_name, "integration": kwargs.get("integration"),
+                           "state": state, "previous_state": old, "keys": fields.get("keys")})
+
+    def before_enqueue(self, broker, message, delay):
+        retries = message.options.get("retries", 0)
+        if delay and retries:
+            self._change(message, "retrying", attempts=retries, next_attempt_at=time.time() + delay / 1000,
+                         max_retries=message.options.get("max_retries"))
+        elif delay:
+            self._change(message, "scheduled", eta=time.time() + delay / 1000, **self._describe(message))
+        else:
+            self._change(message, "enqueued", **self._describe(message))
+
+    def before_process_message(self, broker, message):
+        self._change(message, "running", attempt=message.options.get("retries", 0) + 1, worker=os.getpid())
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is None:
+            self._change(message, "done")
+            return
+        error = redact(f"{type(exception).__name__}: {exception}", self.secrets)
+        # Kept in the message itself, where after_nack finds it if this was the last attempt.
+        message.options["last_error"] = error
+        message.options["last_error_type"] = type(exception).__name__
+        trace = redact("".join(traceback.format_exception(exception, limit=20)), self.secrets)
+        try:
+            self.books.messages.redis.hset(self.books.messages.key(message.message_id), mapping={
+                "error_type": type(exception).__name__, "error": error, "traceback": trace})
+        except Exception:
+            logger.exception("Could not record the error of message %r.", message.message_id)
+
+    def after_skip_message(self, broker, message):
+        self._change(message, "skipped", reason=message.options.get("skip_reason", "skipped by middleware"))
+
+    def after_nack(self, broker, message):
+        self._change(message, "failed", attempts=message.options.get("retries", 0) + 1)
+
+    def _describe(self, message) -> dict:
+        kwargs = message.kwargs or {}
+        integration = kwargs.get("integration")
+        if "items" in kwargs:
+            keys = [item.get("key") for item in kwargs["items"]]
+        elif "records" in kwargs and self.key_of and integration:
+            keys = [self.key_of(integration, record) for record in kwargs["records"]]
+        else:
+            keys = list(kwargs.get("refs") or [])
+        return {"actor": message.actor_name, "queue": message.queue_name, "integration": integration,
+                "records": len(keys), "keys": keys[:KEYS_SHOWN] or None}
 
 
 class RunAccounting(dramatiq.Middleware):
-    """Counts the records of messages that failed for good into their run, so runs always finish."""
+    """When a message fails for good, its records become dead letters and count as failed in their run.
 
-    def __init__(self, *, runs: RunStore) -> None:
-        self.runs = runs
+    Without it, a run whose message ran out of retries would never finish.
+    """
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        if exception is not None:
-            message.options["last_error"] = f"{type(exception).__name__}: {exception}"
-            message.options["last_error_type"] = type(exception).__name__
+    def __init__(self, *, books: Books, key_of=None) -> None:
+        self.books, self.key_of = books, key_of
 
     def after_nack(self, broker, message):
         kwargs = message.kwargs or {}
-        run_id = kwargs.get("run_id")
-        if not run_id:
+        run_id, integration = kwargs.get("run_id"), kwargs.get("integration")
+        if not run_id or not integration:
             return
         error = message.options.get("last_error", "failed")
         error_type = message.options.get("last_error_type", "Error")
-        step = message.actor_name.split("__")[0]
+        attempts = message.options.get("retries", 0) + 1
+        step = step_of(message.actor_name)
         if step == "extract":
-            self.runs.fail_run(run_id, error)
+            # The run itself failed: no record was lost, so nothing counts as a failed record; the
+            # extraction is kept as a dead letter, and retrying it starts the run again.
+            self.books.runs.fail_run(run_id, error)
+            failed = Failure(key=f"(extract {run_id})", stage="extract", error=error, error_type=error_type,
+                             record={"mode": kwargs.get("mode"), "refs": kwargs.get("refs")})
+            with self.books.redis.pipeline() as pipe:
+                self.books.dead_letters.add(pipe, integration, [failed], run_id, message.message_id, attempts)
+                pipe.execute()
+            failures = []
         elif step == "map":
-            self.runs.record(run_id, failures=[
-                Failure(key=f"{run_id}#{message.message_id}:{index}", stage="map", error=error,
-                        error_type=error_type, record=record)
-                for index, record in enumerate(kwargs.get("records", []))])
+            failures = [Failure(key=self._key(integration, record) or f"{run_id}#{message.message_id}:{index}",
+                                stage="map", error=error, error_type=error_type, record=record)
+                        for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":
-            failures = [load_failure(item, error, error_type) for item in kwargs.get("items", [])]
-            self.runs.record(run_id, failures=failures)
-        logger.error("Message %r (%s) of run %r failed for good: %s", message.message_id,
-                     message.actor_name, run_id, error)
+            failures = [Failure(key=item["key"], stage="load", error=error, error_type=error_type, record=item)
+                        for item in kwargs.get("items", [])]
+        else:
+            return
+        if failures:
+            self.books.loads_done(run_id, integration, LoadOutcomes(failures=failures), message.message_id,
+                                  attempts)
+        logger.error("Message %s (%s) of run %s failed for good after %d attempts: %s", message.message_id,
+                     message.actor_name, run_id, attempts, error,
+                     extra={"event": "message_failed", "message_id": message.message_id, "run_id": run_id,
+                            "integration": integration, "attempts": attempts})
 
+    def _key(self, integration: str, record: dict) -> str | None:
+        return self.key_of(integration, record) if self.key_of else None

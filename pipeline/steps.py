@@ -1,11 +1,11 @@
 """The three steps of every connector, as plain functions: extract -> map -> load.
 
-No Dramatiq here: the actors (``pipeline.actors``) call these with ``send_*`` callbacks that
+No Dramatiq here: the actors (``pipeline.actors``) call these with an ``Outbox`` whose callbacks
 enqueue the next step, so the same steps run on any broker, or none.
 
 Records travel in batches (a page of the source), but each record keeps its own outcome: one
-that fails to map or load is counted and kept as a failure of its own, and one whose load hit
-a retryable error is split out and retried alone, never re-running its batch mates.
+that fails to map or load is counted and kept as a dead letter of its own, and one whose load
+hit a retryable error is split out and retried alone, never re-running its batch mates.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.errors import RecordError, is_retryable
 from pipeline.integrations import Integration
-from pipeline.runs import Failure, RunStore
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
 
-#: Run modes: changed records since the cursor, all records (a full re-sync), or given references.
-MODES = ("changed", "full", "refs")
+#: Run modes: changed records since the cursor, all records (a full re-sync), given references,
+#: or dead letters sent again by an operator.
+MODES = ("changed", "full", "refs", "retry")
 
 
 @dataclass(frozen=True)
@@ -35,84 +36,107 @@ class Outbox:
     send_load_alone: Callable[[dict, Exception], None]
 
 
-def extract(integration: Integration, runs: RunStore, run_id: str, mode: str, refs: Sequence[str] | None,
-            batch_size: int, outbox: Outbox) -> None:
+@dataclass(frozen=True)
+class Job:
+    """Who runs a step: the integration, its run, the books, and the message doing it."""
+
+    integration: Integration
+    books: Books
+    run_id: str
+    message_id: str | None = None
+    #: Load even records whose payload is unchanged, and enqueue even duplicates.
+    force: bool = False
+
+
+def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, outbox: Outbox) -> None:
     """Stream the source page by page, handing each page to the map step; then advance the cursor."""
-    spec = integration.spec
-    since = runs.get_cursor(spec.name) if mode == "changed" else None
+    spec, books, mapper = job.integration.spec, job.books, job.integration.mapper
+    since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
     cursor = since
-    for page in integration.source.extract(spec.source.entity, since=since, refs=refs or None,
-                                           page_size=batch_size):
-        records = page.records
+    for page in job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
+                                               page_size=batch_size):
+        keyed = [(mapper.source_key(record), record) for record in page.records]
         if wanted:
-            records = [record for record in records if integration.mapper.source_key(record) in wanted]
-        if records:
-            # Counted before sending, so the run can never look complete while a page is in flight.
-            runs.add_extracted(run_id, len(records))
-            outbox.send_map(records)
+            keyed = [(key, record) for key, record in keyed if key in wanted]
+        if keyed:
+            _hand_on(job, keyed, outbox)
         cursor = page.cursor or cursor
-    runs.finish_extraction(run_id, spec.name, cursor if mode != "refs" else None)
-    logger.info("Extracted run %r of %r (mode %s).", run_id, spec.name, mode)
+    summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
+    logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
+                spec.name, mode)
 
 
-def map_records(integration: Integration, runs: RunStore, run_id: str, records: Sequence[dict],
-                outbox: Outbox) -> None:
+def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox) -> None:
+    spec = job.integration.spec
+    hashes = {key: payload_hash(record) for key, record in keyed if key}
+    duplicates = set() if job.force else job.books.ledger.waiting_duplicates(spec.name, list(hashes),
+                                                                             list(hashes.values()))
+    fresh = [record for key, record in keyed if key not in duplicates]
+    # Counted before sending, so the run can never look complete while a page is in flight.
+    job.books.extracted(job.run_id, spec.name, {k: h for k, h in hashes.items() if k not in duplicates},
+                        extracted=len(keyed), duplicates=len(keyed) - len(fresh))
+    if duplicates:
+        logger.info("Skipped %d records of run %r already waiting in an earlier message: %s", len(duplicates),
+                    job.run_id, sorted(duplicates)[:5])
+    if fresh:
+        outbox.send_map(fresh)
+
+
+def map_records(job: Job, records: Sequence[dict], outbox: Outbox) -> None:
     """Map and validate each record; failures are kept with their errors, the rest go on to load."""
+    mapper = job.integration.mapper
     items, failures = [], []
     for index, record in enumerate(records):
         try:
-            items.append(integration.mapper.map(record).as_message())
+            items.append(mapper.map(record).as_message())
         except RecordError as error:
-            key = integration.mapper.source_key(record) or f"{run_id}#{index}"
+            key = mapper.source_key(record) or f"{job.run_id}#{job.message_id}:{index}"
             failures.append(Failure(key=key, stage="map", error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
     if failures:
-        runs.record(run_id, failures=failures)
+        job.books.mapping_failed(job.run_id, job.integration.name, failures, job.message_id)
         for failure in failures:
-            logger.warning("Record %r of run %r failed to map: %s", failure.key, run_id, failure.error)
+            logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
     if items:
         outbox.send_load(items)
 
 
-def load_records(integration: Integration, runs: RunStore, run_id: str, items: Sequence[dict],
-                 outbox: Outbox, alone: bool = False) -> None:
-    """Load a batch into the target, one outcome per record.
+def load_records(job: Job, items: Sequence[dict], outbox: Outbox, alone: bool = False,
+                 attempts: int = 1) -> None:
+    """Load a batch into the target, one outcome per record; unchanged payloads are skipped.
 
     With ``alone`` (a record split out of its batch) a retryable error is raised, so the broker's
     retries with backoff take over; in a batch it splits the record out instead.
-
-    Raises:
-        RetryableError: only when ``alone``, or when the whole batch failed in a retryable way
-            (idempotent loads make retrying the batch safe).
     """
-    spec = integration.spec
-    batch = [LoadItem(**item) for item in items]
-    outcomes = integration.target.load(spec.entity, batch)
-    loaded, failures = 0, []
-    for item, outcome in zip(items, outcomes):
+    spec = job.integration.spec
+    digests = {item["key"]: payload_hash([item["data"], item["native"]]) for item in items}
+    previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
+    unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
+    todo = [item for item in items if item["key"] not in unchanged]
+    outcomes = job.integration.target.load(spec.entity, [LoadItem(**item) for item in todo]) if todo else []
+    loaded, failures = [], []
+    for item, outcome in zip(todo, outcomes):
         if outcome is None:
-            loaded += 1
+            loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
             if alone:
                 raise outcome
             outbox.send_load_alone(item, outcome)
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
-    runs.record(run_id, loaded=loaded, failures=failures)
+    job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures), job.message_id,
+                         attempts)
     for failure in failures:
-        logger.warning("Record %r of run %r failed to load: %s", failure.key, run_id, failure.error)
+        logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
 
 
 def load_failure(item: dict, error: str, error_type: str) -> Failure:
     return Failure(key=item["key"], stage="load", error=error, error_type=error_type, record=item)
 
 
-def _json_safe(problems: object) -> dict:
+def _json_safe(problems: object) -> object:
     # marshmallow keys list positions by int; JSON (and Redis) want strings.
     if isinstance(problems, dict):
         return {str(key): _json_safe(value) for key, value in problems.items()}
-    return problems  # type: ignore[return-value]
-
-
-__all__ = ["MODES", "Outbox", "extract", "load_failure", "load_records", "map_records"]
+    return problems

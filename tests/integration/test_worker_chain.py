@@ -78,9 +78,12 @@ def test_an_incremental_pull_reads_only_what_changed_since_the_cursor(pipeline_e
     (inbox / "b.jsonl").write_text('{"Email": "b@example.com", "First": "B", "Last": "Two", "Country": "DE"}\n')
     second = wait_for_run(runs, start_run(pipeline_env, "demo_files_customer"))
     full = wait_for_run(runs, start_run(pipeline_env, "demo_files_customer", "--mode", "full"))
+    forced = wait_for_run(runs, start_run(pipeline_env, "demo_files_customer", "--mode", "full", "--force"))
 
     assert (first.counts["loaded"], nothing_new.counts["extracted"], second.counts["loaded"]) == (1, 0, 1)
-    assert full.counts["loaded"] == 2 and full.mode == "full"
+    # a full re-sync reads everything again, but skips what is unchanged since its last load
+    assert (full.mode, full.counts["extracted"], full.counts["skipped"], full.counts["loaded"]) == ("full", 2, 2, 0)
+    assert forced.counts["loaded"] == 2
     assert sorted(read_loaded(tmp_path / "outbox" / "customer")) == ["a@example.com", "b@example.com"]
 
 

@@ -37,7 +37,8 @@ def actors():
 @pytest.fixture
 def stores(actors):
     reset_memory_stores()
-    actors.runs.set_cursor("memory_customer", None)
+    # The embedded mode's books live in fakeredis, in this process only: safe to wipe between tests.
+    actors.books.redis.flushdb()
     source, target = memory_store("erp"), memory_store("shop")
     source.source["customer"] = [
         {"email": f"c{n}@example.com", "first": f"C{n}", "last": "Test"} for n in range(25)]
@@ -127,14 +128,16 @@ def test_an_exception_named_in_retry_on_is_retried_and_others_are_not(actors, st
     assert [(f.key, f.error_type) for f in actors.runs.failures(summary.run_id)] == [("c6@example.com", "ValueError")]
 
 
-def test_a_run_by_reference_and_a_full_run(actors, stores):
+def test_a_run_by_reference_then_a_full_run_that_skips_unchanged_records(actors, stores):
     _, target = stores
 
     by_ref = run(actors, "refs", ["c11@example.com", "c12@example.com"])
     full = run(actors, "full")
 
-    assert by_ref.counts["loaded"] == 2 and full.counts["loaded"] == 25
-    assert target.writes["customer"]["c11@example.com"] == 2
+    assert by_ref.counts["loaded"] == 2
+    # the two loaded by reference are unchanged since: skipped, not written again
+    assert (full.counts["loaded"], full.counts["skipped"]) == (23, 2)
+    assert target.writes["customer"]["c11@example.com"] == 1
 
 
 def test_an_incremental_run_starts_at_the_cursor(actors, stores):
@@ -146,3 +149,16 @@ def test_an_incremental_run_starts_at_the_cursor(actors, stores):
 
     assert summary.counts["loaded"] == 1
     assert actors.runs.get_cursor("memory_customer") == "26"
+
+
+def test_a_forced_run_loads_unchanged_records_again(actors, stores):
+    _, target = stores
+    run(actors, "full")
+
+    forced_id = actors.start_run("memory_customer", "full", force=True)
+    deadline = time.monotonic() + 20
+    while actors.runs.get(forced_id).finished_at is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert actors.runs.get(forced_id).counts["loaded"] == 25
+    assert set(target.writes["customer"].values()) == {2}

@@ -1,0 +1,75 @@
+"""The books the steps keep: run counts, the entity ledger and dead letters, a batch in one round trip.
+
+Steps hand a whole batch's outcomes to ``Books``; every write for that batch (counters, failed
+records, ledger entries, dead letters and their resolution) goes to Redis in one pipelined
+transaction, which also reads the run's totals back to know whether the batch finished the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from pipeline.dead_letters import DeadLetters, Failure
+from pipeline.ledger import Ledger, payload_hash
+from pipeline.messages import MessageStatuses
+from pipeline.runs import RunStore, RunSummary
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class LoadOutcomes:
+    """What became of a batch's records at the target."""
+
+    #: (key, payload hash) of each record loaded.
+    loaded: Sequence[tuple[str, str]] = ()
+    #: Keys skipped because the same payload was loaded before.
+    unchanged: Sequence[str] = ()
+    failures: Sequence[Failure] = ()
+
+
+class Books:
+    def __init__(self, client: redis.Redis, settings: Settings, clock=time.time) -> None:
+        ns = settings.namespace
+        self.redis = client
+        self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+        self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s, clock=clock)
+        self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
+        self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+
+    def extracted(self, run_id: str, integration: str, waiting: dict[str, str], *, extracted: int,
+                  duplicates: int) -> None:
+        """A page was handed on: count it (duplicates as skipped) and mark its records waiting (key -> source hash)."""
+        with self.redis.pipeline() as pipe:
+            self.ledger.mark_waiting(pipe, integration, run_id, waiting)
+            self.runs.count(pipe, run_id, extracted=extracted, skipped=duplicates)
+            pipe.execute()
+
+    def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
+        with self.redis.pipeline() as pipe:
+            self.runs.finish_extraction(pipe, run_id, integration, cursor)
+            return self.runs.settle(run_id, pipe.execute()[-1])
+
+    def mapping_failed(self, run_id: str, integration: str, failures: Sequence[Failure],
+                       message_id: str | None) -> RunSummary:
+        return self.loads_done(run_id, integration, LoadOutcomes(failures=failures), message_id)
+
+    def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
+                   attempts: int = 1) -> RunSummary:
+        """Everything a batch's outcomes change, in one round trip."""
+        ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
+        ledger_rows += [(key, "skipped", None, "unchanged") for key in outcomes.unchanged]
+        ledger_rows += [(f.key, "failed", None, f.error) for f in outcomes.failures]
+        with self.redis.pipeline() as pipe:
+            self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
+            self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
+            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
+            self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
+                            failures=outcomes.failures)
+            return self.runs.settle(run_id, pipe.execute()[-1])
+
+
+__all__ = ["Books", "Failure", "LoadOutcomes", "payload_hash"]

@@ -1,0 +1,121 @@
+"""Dead letters: records that failed for good, kept with their error and history until an operator acts.
+
+One entry per integration and record key (a record failing again in a later run updates its
+entry and adds to its history), kept ``dead_letter_ttl_s`` (default 30 days, longer than
+Dramatiq's 7). An entry goes away when the record later loads, or when it is discarded::
+
+    ns:dead:<integration>:<key>           JSON: the last failure (stage, error, record, run, attempts)
+    ns:dead:<integration>:<key>:history   list of JSON: every failure and retry, oldest first
+    ns:dead                               sorted set of "<integration>\\x1f<key>" by last failure time
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+import redis
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One record that failed, with everything an operator needs to fix and retry it.
+
+    ``record`` is what the failed step received: the source record (stage ``map``) or the mapped
+    item (stage ``load``), so a retry starts again at that step.
+    """
+
+    key: str
+    stage: str
+    error: str
+    error_type: str
+    problems: dict = field(default_factory=dict)
+    record: object = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    integration: str
+    failure: Failure
+    run_id: str
+    message_id: str | None
+    failed_at: float
+    attempts: int
+    history: list = field(default_factory=list)
+
+
+class DeadLetters:
+    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
+        self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+
+    def _key(self, integration: str, key: str) -> str:
+        return f"{self.ns}:dead:{integration}:{key}"
+
+    def add(self, pipe, integration: str, failures: Iterable[Failure], run_id: str, message_id: str | None,
+            attempts: int = 1) -> None:
+        """Queue on ``pipe``: keep each failure (replacing an older one of the same record)."""
+        now = self.clock()
+        for failure in failures:
+            entry = {"integration": integration, "failure": asdict(failure), "run_id": run_id,
+                     "message_id": message_id, "failed_at": now, "attempts": attempts}
+            key = self._key(integration, failure.key)
+            pipe.set(key, json.dumps(entry, default=str), ex=self.ttl_s)
+            pipe.rpush(f"{key}:history", json.dumps({"event": "failed", "at": now, "run_id": run_id,
+                                                     "stage": failure.stage, "error": failure.error}))
+            pipe.expire(f"{key}:history", self.ttl_s)
+            pipe.zadd(f"{self.ns}:dead", {f"{integration}{_SEP}{failure.key}": now})
+
+    def resolve(self, pipe, integration: str, keys: Iterable[str]) -> None:
+        """Queue on ``pipe``: these records loaded, so their dead letters (if any) are done with."""
+        keys = list(keys)
+        if keys:
+            pipe.delete(*[self._key(integration, key) for key in keys],
+                        *[f"{self._key(integration, key)}:history" for key in keys])
+            pipe.zrem(f"{self.ns}:dead", *[f"{integration}{_SEP}{key}" for key in keys])
+
+    def note_retry(self, integration: str, key: str, run_id: str) -> None:
+        history = f"{self._key(integration, key)}:history"
+        self.redis.rpush(history, json.dumps({"event": "retried", "at": self.clock(), "run_id": run_id}))
+
+    def get(self, integration: str, key: str) -> DeadLetter | None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._key(integration, key))
+            pipe.lrange(f"{self._key(integration, key)}:history", 0, -1)
+            raw, history = pipe.execute()
+        if not raw:
+            return None
+        entry = json.loads(raw)
+        return DeadLetter(integration=entry["integration"], failure=Failure(**entry["failure"]),
+                          run_id=entry["run_id"], message_id=entry["message_id"], failed_at=entry["failed_at"],
+                          attempts=entry["attempts"], history=[json.loads(item) for item in history])
+
+    def list(self, *, integration: str | None = None, run_id: str | None = None, error_type: str | None = None,
+             limit: int = 100) -> list[DeadLetter]:
+        """Newest first, filtered; entries that expired are dropped from the index on the way."""
+        found, expired = [], []
+        for member in self.redis.zrevrange(f"{self.ns}:dead", 0, -1):
+            name, key = member.decode().split(_SEP, 1)
+            if integration and name != integration:
+                continue
+            letter = self.get(name, key)
+            if letter is None:
+                expired.append(member)
+                continue
+            if (run_id and letter.run_id != run_id) or (error_type and letter.failure.error_type != error_type):
+                continue
+            found.append(letter)
+            if len(found) >= limit:
+                break
+        if expired:
+            self.redis.zrem(f"{self.ns}:dead", *expired)
+        return found
+
+    def discard(self, integration: str, key: str) -> bool:
+        with self.redis.pipeline() as pipe:
+            pipe.exists(self._key(integration, key))
+            self.resolve(pipe, integration, [key])
+            return bool(pipe.execute()[0])

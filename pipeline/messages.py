@@ -1,0 +1,55 @@
+"""The status of every message, in Redis: one hash per message, one state-count hash per run.
+
+States: ``scheduled`` (delayed), ``enqueued``, ``running``, ``retrying`` (waiting for its next
+attempt), ``done``, ``skipped``, ``failed`` (terminal). Each change is one round trip: a Lua
+script sets the message's fields and moves its run's counts from the old state to the new one.
+
+Every record expires: finished ones after the status TTL, and so do records of work that was
+waiting or running when its worker died, so nothing is left behind forever (php-resque's
+running keys never expire).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import redis
+
+#: Every state a message can be in.
+STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
+#: States after which nothing more happens to a message.
+FINAL_STATES = ("done", "skipped", "failed")
+_SCRIPT = (Path(__file__).with_name("transition.lua")).read_text()
+
+
+class MessageStatuses:
+    """Reads and writes message statuses under ``<namespace>:msg:<message id>``."""
+
+    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
+        self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+        self._transition = client.register_script(_SCRIPT)
+
+    def key(self, message_id: str) -> str:
+        return f"{self.ns}:msg:{message_id}"
+
+    def transition(self, message_id: str, state: str, run_id: str | None, **fields: object) -> str | None:
+        """Move a message to ``state``, stamping ``<state>_at`` and setting ``fields``; returns the old state."""
+        values: list[object] = [f"{state}_at", self.clock()]
+        for name, value in fields.items():
+            if value is not None:
+                values += [name, value if isinstance(value, (str, int, float)) else json.dumps(value)]
+        run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
+        old = self._transition(keys=[self.key(message_id), run_key], args=[state, self.ttl_s, *values])
+        return old.decode() if isinstance(old, bytes) else old
+
+    def get(self, message_id: str) -> dict[str, str] | None:
+        raw = self.redis.hgetall(self.key(message_id))
+        return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
+
+    def run_states(self, run_id: str) -> dict[str, int]:
+        raw = self.redis.hgetall(f"{self.ns}:run:{run_id}:states")
+        counts = {state: 0 for state in STATES}
+        counts.update({k.decode(): int(v) for k, v in raw.items()})
+        return counts
