@@ -36,12 +36,12 @@ from pipeline.steps import MODES, Job, extract, load_records, map_records
 logger = logging.getLogger(__name__)
 
 
-def make_books(settings: Settings) -> Books:
+def make_books(settings: Settings, secrets: set[str]) -> Books:
     if settings.embedded:
         import fakeredis  # the embedded mode keeps its records in-process: no server to install
 
-        return Books(fakeredis.FakeRedis(), settings)
-    return Books(redis.Redis.from_url(settings.redis_url), settings)
+        return Books(fakeredis.FakeRedis(), settings, secrets=secrets)
+    return Books(redis.Redis.from_url(settings.redis_url), settings, secrets=secrets)
 
 
 try:
@@ -54,7 +54,7 @@ except ConfigError as error:
 secrets = secret_values(settings.environ)
 configure_logging(level=getattr(logging, settings.log_level, logging.INFO), json_output=settings.log_json,
                   secrets=secrets)
-books = make_books(settings)
+books = make_books(settings, secrets)
 runs = books.runs
 
 

@@ -8,14 +8,15 @@ transaction, which also reads the run's totals back to know whether the batch fi
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import redis
 
 from pipeline.dead_letters import DeadLetters, Failure
 from pipeline.ledger import Ledger, payload_hash
 from pipeline.messages import MessageStatuses
+from pipeline.redaction import redact
 from pipeline.runs import RunStore, RunSummary
 from pipeline.settings import Settings
 
@@ -32,9 +33,12 @@ class LoadOutcomes:
 
 
 class Books:
-    def __init__(self, client: redis.Redis, settings: Settings, clock=time.time) -> None:
+    def __init__(self, client: redis.Redis, settings: Settings, *, secrets: Iterable[str] = (),
+                 clock=time.time) -> None:
         ns = settings.namespace
         self.redis = client
+        #: Masked in every error written: vendors have been known to echo credentials back.
+        self.secrets = set(secrets)
         self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
@@ -60,6 +64,8 @@ class Books:
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
                    attempts: int = 1) -> RunSummary:
         """Everything a batch's outcomes change, in one round trip."""
+        outcomes = replace(outcomes, failures=[replace(f, error=redact(f.error, self.secrets))
+                                               for f in outcomes.failures])
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
         ledger_rows += [(key, "skipped", None, "unchanged") for key in outcomes.unchanged]
         ledger_rows += [(f.key, "failed", None, f.error) for f in outcomes.failures]

@@ -8,11 +8,13 @@ from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, Page, System
 from pipeline.systems.files import FilesSystem
 from pipeline.systems.memory import MemorySystem
+from pipeline.systems.rest import RestSystem
 
 #: name -> System class. A new system is one module plus one line here.
 SYSTEMS: dict[str, type] = {
     "files": FilesSystem,
     "memory": MemorySystem,
+    "rest": RestSystem,
 }
 
 

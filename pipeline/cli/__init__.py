@@ -1,0 +1,30 @@
+"""The operator's command line: ``connector --help``."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from pipeline.cli import dead_letters, mappings, runs
+from pipeline.errors import PipelineError
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="Log more (-v: info, -vv: debug).")
+def main(verbose: int) -> None:
+    """Run and watch the integrations declared in mappings/."""
+    # Failed records are summarised at the end of a run; logs add them only when asked for.
+    level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):
+    main.add_command(command)
+
+
+def run_main() -> None:
+    try:
+        main(standalone_mode=True)
+    except PipelineError as error:
+        raise SystemExit(str(error)) from None

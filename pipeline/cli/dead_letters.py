@@ -1,0 +1,89 @@
+"""Dead letters: list, show, retry, discard the records that failed for good."""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.cli.context import actors, echo_json, when
+
+
+def _filters(function):
+    for option in (click.option("--integration", help="Only this integration's."),
+                   click.option("--run", "run_id", help="Only those of this run."),
+                   click.option("--error-type", help="Only this error class, e.g. FatalError.")):
+        function = option(function)
+    return function
+
+
+@click.group("dead-letters")
+def dead_letters() -> None:
+    """Records that failed for good, kept with their error until retried or discarded."""
+
+
+@dead_letters.command("list")
+@_filters
+@click.option("--limit", default=100, show_default=True)
+def list_letters(integration, run_id, error_type, limit) -> None:
+    """List dead letters, newest first."""
+    letters = actors().books.dead_letters.list(integration=integration, run_id=run_id, error_type=error_type,
+                                               limit=limit)
+    for letter in letters:
+        failure = letter.failure
+        click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] "
+                   f"{failure.error_type}: {failure.error}")
+    click.echo(f"{len(letters)} dead letter(s).")
+
+
+@dead_letters.command("show")
+@click.argument("integration")
+@click.argument("key")
+def show(integration: str, key: str) -> None:
+    """Show one dead letter: its error, the record it carries and its history."""
+    letter = actors().books.dead_letters.get(integration, key)
+    if letter is None:
+        raise click.ClickException(f"No dead letter for {key!r} of {integration!r}.")
+    echo_json({"integration": letter.integration, "run_id": letter.run_id, "message_id": letter.message_id,
+               "failed_at": when(letter.failed_at), "attempts": letter.attempts,
+               "failure": vars(letter.failure), "history": letter.history})
+
+
+def _selected(module, integration, key, run_id, error_type, every):
+    store = module.books.dead_letters
+    if key:
+        if not integration:
+            raise click.UsageError("Name the integration of KEY with --integration.")
+        letter = store.get(integration, key)
+        if letter is None:
+            raise click.ClickException(f"No dead letter for {key!r} of {integration!r}.")
+        return [letter]
+    if not (every or integration or run_id or error_type):
+        raise click.UsageError("Name a KEY, a filter, or --all.")
+    return store.list(integration=integration, run_id=run_id, error_type=error_type, limit=1_000_000)
+
+
+@dead_letters.command("retry")
+@click.argument("key", required=False)
+@_filters
+@click.option("--all", "every", is_flag=True, help="Every dead letter (with no filter).")
+def retry(key, integration, run_id, error_type, every) -> None:
+    """Send dead letters again (one KEY with --integration, or all matching the filters)."""
+    module = actors()
+    letters = _selected(module, integration, key, run_id, error_type, every)
+    started = module.retry_dead_letters(letters)
+    for name, new_run in started.items():
+        click.echo(f"Retrying {sum(1 for x in letters if x.integration == name)} of {name} in run {new_run}.")
+    if not started:
+        click.echo("Nothing to retry.")
+
+
+@dead_letters.command("discard")
+@click.argument("key", required=False)
+@_filters
+@click.option("--all", "every", is_flag=True, help="Every dead letter (with no filter).")
+def discard(key, integration, run_id, error_type, every) -> None:
+    """Forget dead letters (one KEY with --integration, or all matching the filters)."""
+    module = actors()
+    letters = _selected(module, integration, key, run_id, error_type, every)
+    for letter in letters:
+        module.books.dead_letters.discard(letter.integration, letter.failure.key)
+    click.echo(f"Discarded {len(letters)} dead letter(s).")

@@ -1,0 +1,67 @@
+"""Commands about mapping files: list, validate, preview."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.errors import ConfigError, RecordError
+from pipeline.mapping import Mapper, load_mapping, load_mappings
+from pipeline.settings import Settings
+
+
+def _mappings_dir() -> Path:
+    return Settings.from_env().mappings_dir
+
+
+@click.command("list")
+def list_integrations() -> None:
+    """List the integrations found in the mappings directory."""
+    for name, spec in sorted(load_mappings(_mappings_dir()).items()):
+        ends = f"{spec.source.system}:{spec.source.connection} -> {spec.target.system}:{spec.target.connection}"
+        click.echo(f"{name:40} {spec.connector:20} {ends:50} {spec.schedule or '-'}")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Validate mapping files (all of the mappings directory by default); list every problem."""
+    files = list(paths) or sorted(_mappings_dir().glob("*.y*ml"))
+    bad = 0
+    for path in files:
+        try:
+            spec = load_mapping(path)
+        except ConfigError as error:
+            bad += 1
+            click.echo(str(error), err=True)
+            continue
+        click.echo(f"ok  {path} ({spec.name}: {spec.connector})")
+    if bad:
+        raise SystemExit(f"{bad} of {len(files)} mapping files are invalid.")
+
+
+@click.command()
+@click.argument("mapping", type=click.Path(exists=True, path_type=Path))
+@click.argument("sample", type=click.File("r"))
+def preview(mapping: Path, sample) -> None:
+    """Map SAMPLE (a JSON record or list of records; - for stdin) with MAPPING; nothing is loaded."""
+    mapper = Mapper(load_mapping(mapping))
+    records = json.load(sample)
+    failed = 0
+    for index, record in enumerate(records if isinstance(records, list) else [records]):
+        try:
+            item = mapper.map(record)
+        except RecordError as error:
+            failed += 1
+            click.echo(json.dumps({"record": index, "error": str(error), "problems": error.problems},
+                                  indent=2, default=str))
+            continue
+        click.echo(json.dumps({"record": index, "key": item.key, "entity": item.data, "target_fields": item.native},
+                              indent=2))
+    if failed:
+        raise SystemExit(1)
+
+
+COMMANDS = (list_integrations, validate, preview)

@@ -1,0 +1,164 @@
+"""Commands about running and watching: run, status, runs, message, entity, cursor, queues."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from pipeline.chain import TIERS
+from pipeline.cli.context import actors, echo_json, when
+from pipeline.runs import RunSummary
+
+
+@click.command()
+@click.argument("integration")
+@click.option("--mode", type=click.Choice(["changed", "full", "refs"]), default="changed", show_default=True,
+              help="changed: since the stored cursor; full: every record (background queue); refs: --ref ids.")
+@click.option("--ref", "refs", multiple=True, help="A record's natural key (with --mode refs); repeatable.")
+@click.option("--tier", type=click.Choice(list(TIERS)), help="Queue to run on.")
+@click.option("--force", is_flag=True, help="Load records even when unchanged since their last load.")
+@click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed.")
+@click.option("--wait/--no-wait", default=None, help="Follow the run until it finishes (default with --embedded).")
+def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, force: bool, embedded: bool,
+        wait: bool | None) -> None:
+    """Run INTEGRATION: enqueue it for the workers, or run it here with --embedded."""
+    if refs and mode != "refs":
+        mode = "refs"
+    module = actors(embedded)
+    worker = None
+    if embedded:
+        from dramatiq import Worker
+
+        worker = Worker(module.broker, worker_threads=4, worker_timeout=50)
+        worker.start()
+    try:
+        run_id = module.start_run(integration, mode, refs, tier, force)
+        click.echo(f"Run {run_id} of {integration} ({mode}) started.")
+        if wait or (wait is None and embedded):
+            summary = follow(module.runs, run_id)
+            print_summary(summary, module.runs.failures(run_id))
+            # Failed records are kept for an operator (connector status); only a failed run is an error here.
+            if summary.error:
+                raise SystemExit(1)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def follow(runs, run_id: str, poll_s: float = 0.1) -> RunSummary:
+    """Show a live progress line until the run finishes."""
+    tty = sys.stderr.isatty()
+    while True:
+        summary = runs.get(run_id)
+        if summary is None:
+            raise click.ClickException(f"Unknown run {run_id!r}.")
+        if tty:
+            click.echo(f"\r{progress(summary)}", nl=False, err=True)
+        if summary.finished_at is not None:
+            if tty:
+                click.echo("", err=True)
+            return summary
+        time.sleep(poll_s)
+
+
+def progress(summary: RunSummary, width: int = 30) -> str:
+    total, done = summary.counts["extracted"], summary.processed
+    filled = int(width * done / total) if total else (width if summary.extract_done else 0)
+    counts = " ".join(f"{name} {value}" for name, value in summary.counts.items())
+    more = "" if summary.extract_done else "+"
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{more}  {counts}"
+
+
+def print_summary(summary: RunSummary, failures) -> None:
+    took = (summary.finished_at or time.time()) - summary.started_at
+    state = f"finished in {took:.2f}s" if summary.finished_at else f"running for {took:.2f}s"
+    click.echo(f"Run {summary.run_id} of {summary.integration} ({summary.mode}) {state}, status {summary.status}: "
+               + ", ".join(f"{name} {value}" for name, value in summary.counts.items()) + ".")
+    if summary.states:
+        click.echo("  messages: " + ", ".join(f"{state} {count}" for state, count in summary.states.items()))
+    if summary.error:
+        click.echo(f"  run error: {summary.error}")
+    for failure in failures:
+        click.echo(f"  failed [{failure.stage}] {failure.key}: {failure.error}")
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("--follow", "live", is_flag=True, help="Watch the run until it finishes.")
+def status(run_id: str, live: bool) -> None:
+    """Show a run's progress, message states and failed records."""
+    runs = actors().runs
+    summary = follow(runs, run_id) if live else runs.get(run_id)
+    if summary is None:
+        raise click.ClickException(f"Unknown run {run_id!r}.")
+    print_summary(summary, runs.failures(run_id))
+
+
+@click.command("runs")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--integration", help="Only this integration's runs.")
+def list_runs(limit: int, integration: str | None) -> None:
+    """List recent runs, newest first."""
+    for summary in actors().runs.recent(limit, integration):
+        click.echo(f"{summary.run_id}  {when(summary.started_at)}  {summary.integration:36} {summary.mode:8} "
+                   f"{summary.status:9} " + " ".join(f"{k}={v}" for k, v in summary.counts.items()))
+
+
+@click.command()
+@click.argument("message_id")
+def message(message_id: str) -> None:
+    """Show one message's status: state, attempts, timestamps, last error."""
+    found = actors().books.messages.get(message_id)
+    if found is None:
+        raise click.ClickException(f"No status for message {message_id!r} (unknown, or expired).")
+    echo_json(found)
+
+
+@click.command()
+@click.argument("integration")
+@click.argument("key")
+def entity(integration: str, key: str) -> None:
+    """What happened to one record, e.g. `connector entity magento2_to_netsuite_order 000000692`."""
+    module = actors()
+    name = module.get_integration(module.integrations, integration).name
+    found = module.books.ledger.entry(name, key)
+    letter = module.books.dead_letters.get(name, key)
+    if letter:
+        found["dead_letter"] = {"stage": letter.failure.stage, "error": letter.failure.error,
+                                "run_id": letter.run_id, "attempts": letter.attempts, "history": letter.history}
+    if not found:
+        raise click.ClickException(f"Integration {name!r} has no record of {key!r}.")
+    echo_json(found)
+
+
+@click.command()
+@click.argument("integration")
+@click.option("--set", "value", help="Move the cursor to this value.")
+@click.option("--reset", is_flag=True, help="Forget the cursor: the next pull reads everything.")
+def cursor(integration: str, value: str | None, reset: bool) -> None:
+    """Show, set or reset an integration's incremental cursor."""
+    module = actors()
+    name = module.get_integration(module.integrations, integration).name
+    if reset or value is not None:
+        module.runs.set_cursor(name, None if reset else value)
+    click.echo(f"{name}: {module.runs.get_cursor(name) or '(none: the next pull reads everything)'}")
+
+
+@click.command()
+def queues() -> None:
+    """Messages waiting per queue (ready, and delayed: scheduled or waiting to be retried)."""
+    module = actors()
+    broker = module.broker
+    client = getattr(broker, "client", None)
+    for queue in sorted(TIERS, key=TIERS.get):
+        if client is not None:
+            prefix = f"{broker.namespace}:{queue}"
+            ready, delayed = client.llen(prefix), client.llen(f"{prefix}.DQ")
+        else:
+            ready, delayed = broker.queues[queue].qsize(), broker.queues[f"{queue}.DQ"].qsize()
+        click.echo(f"{queue:12} ready {ready:8}  delayed {delayed:8}")
+
+
+COMMANDS = (run, status, list_runs, message, entity, cursor, queues)

@@ -1,0 +1,77 @@
+"""An emulator of the generic JSON REST system (``pipeline.systems.rest``), with per-record faults."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from urllib.parse import unquote
+
+import pytest
+
+from pipeline.testing.server import Emulator, Faults, Request, Response, route
+
+
+class RestEmulator(Emulator):
+    """Records by entity and key; ``writes`` counts PUTs per key; ``fail_next`` scripts a key's answers."""
+
+    def __init__(self, *, token: str = "test-token", faults: Faults | None = None) -> None:
+        super().__init__(faults=faults)
+        self.token = token
+        self.records: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.writes: dict[tuple[str, str], int] = defaultdict(int)
+        self.attempts: dict[tuple[str, str], list[float]] = defaultdict(list)
+        #: (entity, key) -> list of (status, retry_after or None) answered to its next PUTs.
+        self.scripted: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
+        self._ids = itertools.count(1)
+
+    def seed(self, entity: str, records: list[dict]) -> None:
+        """Source records to extract; each gets an id and updated_at unless it has them."""
+        with self.lock:
+            for record in records:
+                record.setdefault("id", next(self._ids))
+                record.setdefault("updated_at", "2026-11-01T00:00:00+00:00")
+                self.records[entity][str(record["id"])] = record
+
+    def fail_next(self, entity: str, key: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        with self.lock:
+            self.scripted.setdefault((entity, key), []).extend([(status, retry_after)] * times)
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    @route("GET", r"/(?P<entity>\w+)")
+    def list_records(self, request: Request, entity: str) -> Response:
+        if not self._authorized(request):
+            return Response(401, {"message": "Invalid token."})
+        limit = int(request.arg("limit", "100"))
+        after = (request.arg("updated_after"), request.arg("after_id"))
+        with self.lock:
+            ordered = sorted(self.records[entity].values(), key=lambda r: (r["updated_at"], str(r["id"])))
+        if after[0] is not None:
+            ordered = [r for r in ordered if (r["updated_at"], str(r["id"])) > (after[0], str(after[1]))]
+        return Response(200, {"records": ordered[:limit], "has_more": len(ordered) > limit})
+
+    @route("PUT", r"/(?P<entity>\w+)/(?P<key>[^/]+)")
+    def put_record(self, request: Request, entity: str, key: str) -> Response:
+        if not self._authorized(request):
+            return Response(401, {"message": "Invalid token."})
+        key = unquote(key)
+        with self.lock:
+            self.attempts[(entity, key)].append(time.monotonic())
+            scripted = self.scripted.get((entity, key))
+            if scripted:
+                status, retry_after = scripted.pop(0)
+                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                return Response(status, {"message": f"Scripted failure {status}."}, headers)
+            created = key not in self.records[entity]
+            self.records[entity][key] = request.json()
+            self.writes[(entity, key)] += 1
+        return Response(201 if created else 200, {"key": key})
+
+
+@pytest.fixture
+def rest_emulator():
+    """A started RestEmulator (token ``test-token``), stopped after the test."""
+    with RestEmulator() as emulator:
+        yield emulator
