@@ -104,15 +104,17 @@ def _declare_chain(tier: str) -> Chain:
         _run_step(job.integration, lambda: extract(job, mode, refs, batch, chain.outbox(job)))
 
     @dramatiq.actor(actor_name=name("map"), **options)
-    def map_step(integration: str, run_id: str, records: list[dict], force: bool = False):
+    def map_step(integration: str, run_id: str, records: list[dict], batch: str = "", force: bool = False):
         job = _job(integration, run_id, force)
-        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job)))
+        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job), batch or job.message_id))
 
     @dramatiq.actor(actor_name=name("load"), **options)
-    def load_step(integration: str, run_id: str, items: list[dict], alone: bool = False, force: bool = False):
+    def load_step(integration: str, run_id: str, items: list[dict], batch: str = "", alone: bool = False,
+                  force: bool = False):
         job = _job(integration, run_id, force)
-        attempts = CurrentMessage.get_current_message().options.get("retries", 0) + 1
-        _run_step(job.integration, lambda: load_records(job, items, chain.outbox(job), alone, attempts))
+        attempts = CurrentMessage.get_current_message().options.get("attempts", 1)
+        _run_step(job.integration, lambda: load_records(job, items, chain.outbox(job), batch or job.message_id,
+                                                        alone, attempts))
 
     chain = Chain(tier, extract_step, map_step, load_step)
     return chain
@@ -169,12 +171,14 @@ def retry_dead_letters(letters, tier: str = "urgent") -> dict[str, str]:
             runs.count(pipe, run_id, extracted=len(records))
             runs.finish_extraction(pipe, run_id, name, None)
             pipe.execute()
-        for letter in records:
+        for number, letter in enumerate(records):
             books.dead_letters.note_retry(name, letter.failure.key, run_id)
+            batch = f"{run_id}:{number}"
             if letter.failure.stage == "map":
-                chain.send(chain.map, found, {"run_id": run_id, "records": [letter.failure.record], "force": True})
+                chain.send(chain.map, found, {"run_id": run_id, "records": [letter.failure.record], "batch": batch,
+                                              "force": True})
             else:
-                chain.send(chain.load, found, {"run_id": run_id, "items": [letter.failure.record], "alone": True,
+                chain.send(chain.load, found, {"run_id": run_id, "items": [letter.failure.record], "batch": batch,
                                                "force": True})
     return started
 

@@ -45,11 +45,11 @@ class Books:
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
 
     def extracted(self, run_id: str, integration: str, waiting: dict[str, str], *, extracted: int,
-                  duplicates: int) -> None:
+                  duplicates: int, batch: str) -> None:
         """A page was handed on: count it (duplicates as skipped) and mark its records waiting (key -> source hash)."""
         with self.redis.pipeline() as pipe:
             self.ledger.mark_waiting(pipe, integration, run_id, waiting)
-            self.runs.count(pipe, run_id, extracted=extracted, skipped=duplicates)
+            self.runs.count(pipe, run_id, extracted=extracted, skipped=duplicates, batch_id=f"{batch}:extract")
             pipe.execute()
 
     def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
@@ -58,12 +58,12 @@ class Books:
             return self.runs.settle(run_id, pipe.execute()[-1])
 
     def mapping_failed(self, run_id: str, integration: str, failures: Sequence[Failure],
-                       message_id: str | None) -> RunSummary:
-        return self.loads_done(run_id, integration, LoadOutcomes(failures=failures), message_id)
+                       message_id: str | None, batch: str) -> RunSummary:
+        return self.loads_done(run_id, integration, LoadOutcomes(failures=failures), message_id, f"{batch}:map")
 
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
-                   attempts: int = 1) -> RunSummary:
-        """Everything a batch's outcomes change, in one round trip."""
+                   batch: str, attempts: int = 1) -> RunSummary:
+        """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``."""
         outcomes = replace(outcomes, failures=[replace(f, error=redact(f.error, self.secrets))
                                                for f in outcomes.failures])
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
@@ -74,7 +74,7 @@ class Books:
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
             self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
-                            failures=outcomes.failures)
+                            failures=outcomes.failures, batch_id=batch)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
 

@@ -34,13 +34,15 @@ class Chain:
         """Where ``job``'s step sends its output: the next actor of this tier, same run, same force."""
         base = {"run_id": job.run_id, "force": job.force}
 
-        def send_alone(item: dict, error: Exception) -> None:
+        def send_alone(item: dict, error: Exception, batch: str) -> None:
             delay = getattr(error, "retry_after", None)
-            self.send(self.load, job.integration, {**base, "items": [item], "alone": True},
+            self.send(self.load, job.integration, {**base, "items": [item], "batch": batch, "alone": True},
                       int(delay * 1000) if delay else None)
 
         return Outbox(
-            send_map=lambda records: self.send(self.map, job.integration, {**base, "records": records}),
-            send_load=lambda items: self.send(self.load, job.integration, {**base, "items": items}),
+            send_map=lambda records, batch: self.send(self.map, job.integration,
+                                                      {**base, "records": records, "batch": batch}),
+            send_load=lambda items, batch: self.send(self.load, job.integration,
+                                                     {**base, "items": items, "batch": batch}),
             send_load_alone=send_alone,
         )

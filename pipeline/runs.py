@@ -21,11 +21,14 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import redis
 
 from pipeline.dead_letters import Failure
 from pipeline.messages import STATES
+
+_COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
@@ -72,6 +75,7 @@ class RunStore:
 
     def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+        self._count_once = client.register_script(_COUNT_ONCE)
 
     def key(self, run_id: str) -> str:
         return f"{self.ns}:run:{run_id}"
@@ -86,16 +90,18 @@ class RunStore:
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
-              failures: Sequence[Failure] = ()) -> None:
-        """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals."""
+              failures: Sequence[Failure] = (), batch_id: str | None = None) -> None:
+        """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals.
+
+        With a ``batch_id`` (the message's id), a redelivered batch is not counted twice.
+        """
         key = self.key(run_id)
-        for name, value in (("extracted", extracted), ("loaded", loaded), ("skipped", skipped),
-                            ("failed", len(failures))):
-            if value:
-                pipe.hincrby(key, name, value)
         if failures:
             pipe.hset(f"{key}:failures", mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
-        pipe.hgetall(key)
+        increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
+                                                ("skipped", skipped), ("failed", len(failures)))
+                      if count for value in (name, count)]
+        self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
         """Queue on ``pipe``: extraction complete and, for a pull that moves it, the new cursor.
@@ -116,15 +122,17 @@ class RunStore:
             pipe.hgetall(self.key(run_id))
             return self.settle(run_id, pipe.execute()[-1], force=True)
 
-    def settle(self, run_id: str, raw: dict, force: bool = False) -> RunSummary:
+    def settle(self, run_id: str, raw: dict | list, force: bool = False) -> RunSummary:
         """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
+        if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
+            raw = dict(zip(raw[::2], raw[1::2]))
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
         if summary.finished_at is None and (complete or force):
             # HSETNX: of two steps finishing the same run at once, the first stamp wins.
             with self.redis.pipeline() as pipe:
                 pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
-                for suffix in ("", ":failures", ":states"):
+                for suffix in ("", ":failures", ":states", ":booked"):
                     pipe.expire(self.key(run_id) + suffix, self.ttl_s)
                 pipe.execute()
             summary = self.get(run_id) or summary

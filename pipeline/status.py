@@ -21,6 +21,7 @@ import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
 from pipeline.redaction import redact
+from pipeline.steps import alone_batch
 
 logger = logging.getLogger("pipeline.status")
 
@@ -70,7 +71,9 @@ class StatusTracking(dramatiq.Middleware):
             self._change(message, "enqueued", **self._describe(message))
 
     def before_process_message(self, broker, message):
-        self._change(message, "running", attempt=message.options.get("retries", 0) + 1, worker=os.getpid())
+        # Our own count: Dramatiq's "retries" is bumped before a final failure but not before an abort.
+        message.options["attempts"] = message.options.get("attempts", 0) + 1
+        self._change(message, "running", attempt=message.options["attempts"], worker=os.getpid())
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
@@ -91,7 +94,7 @@ class StatusTracking(dramatiq.Middleware):
         self._change(message, "skipped", reason=message.options.get("skip_reason", "skipped by middleware"))
 
     def after_nack(self, broker, message):
-        self._change(message, "failed", attempts=message.options.get("retries", 0) + 1)
+        self._change(message, "failed", attempts=message.options.get("attempts", 1))
 
     def _describe(self, message) -> dict:
         kwargs = message.kwargs or {}
@@ -122,7 +125,7 @@ class RunAccounting(dramatiq.Middleware):
             return
         error = message.options.get("last_error", "failed")
         error_type = message.options.get("last_error_type", "Error")
-        attempts = message.options.get("retries", 0) + 1
+        attempts = message.options.get("attempts", 1)
         step = step_of(message.actor_name)
         if step == "extract":
             # The run itself failed: no record was lost, so nothing counts as a failed record; the
@@ -145,11 +148,22 @@ class RunAccounting(dramatiq.Middleware):
             return
         if failures:
             self.books.loads_done(run_id, integration, LoadOutcomes(failures=failures), message.message_id,
-                                  attempts)
+                                  self._batch(message, step), attempts)
         logger.error("Message %s (%s) of run %s failed for good after %d attempts: %s", message.message_id,
                      message.actor_name, run_id, attempts, error,
                      extra={"event": "message_failed", "message_id": message.message_id, "run_id": run_id,
                             "integration": integration, "attempts": attempts})
+
+    @staticmethod
+    def _batch(message, step: str) -> str:
+        """The id under which the failed batch is booked: the one its success would have used."""
+        kwargs = message.kwargs or {}
+        batch = kwargs.get("batch") or message.message_id
+        if step == "map":
+            return f"{batch}:map"
+        if kwargs.get("alone"):
+            return alone_batch(batch, kwargs["items"][0]["key"])
+        return batch
 
     def _key(self, integration: str, record: dict) -> str | None:
         return self.key_of(integration, record) if self.key_of else None

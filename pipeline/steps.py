@@ -28,12 +28,21 @@ MODES = ("changed", "full", "refs", "retry")
 
 @dataclass(frozen=True)
 class Outbox:
-    """How a step hands work to the next one (enqueueing, in the actors)."""
+    """How a step hands work to the next one (enqueueing, in the actors).
 
-    send_map: Callable[[list[dict]], None]
-    send_load: Callable[[list[dict]], None]
+    Every callback takes the batch id, which names a page from extraction to load: a message
+    delivered twice (a worker killed before acknowledging it) books its batch's counts once.
+    """
+
+    send_map: Callable[[list[dict], str], None]
+    send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
-    send_load_alone: Callable[[dict, Exception], None]
+    send_load_alone: Callable[[dict, Exception, str], None]
+
+
+def alone_batch(batch: str, key: str) -> str:
+    """The batch id of a record split out of ``batch`` to be retried alone."""
+    return f"{batch}/{key}"
 
 
 @dataclass(frozen=True)
@@ -54,20 +63,22 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
     cursor = since
-    for page in job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
-                                               page_size=batch_size):
+    pages = job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
+                                           page_size=batch_size)
+    for number, page in enumerate(pages):
         keyed = [(mapper.source_key(record), record) for record in page.records]
         if wanted:
             keyed = [(key, record) for key, record in keyed if key in wanted]
         if keyed:
-            _hand_on(job, keyed, outbox)
+            # Named after the extract message, stable when it is delivered again after a crash.
+            _hand_on(job, keyed, outbox, f"{job.message_id or job.run_id}:{number}")
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
 
 
-def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox) -> None:
+def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox, batch: str) -> None:
     spec = job.integration.spec
     hashes = {key: payload_hash(record) for key, record in keyed if key}
     duplicates = set() if job.force else job.books.ledger.waiting_duplicates(spec.name, list(hashes),
@@ -75,15 +86,15 @@ def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox) -> 
     fresh = [record for key, record in keyed if key not in duplicates]
     # Counted before sending, so the run can never look complete while a page is in flight.
     job.books.extracted(job.run_id, spec.name, {k: h for k, h in hashes.items() if k not in duplicates},
-                        extracted=len(keyed), duplicates=len(keyed) - len(fresh))
+                        extracted=len(keyed), duplicates=len(keyed) - len(fresh), batch=batch)
     if duplicates:
         logger.info("Skipped %d records of run %r already waiting in an earlier message: %s", len(duplicates),
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
-        outbox.send_map(fresh)
+        outbox.send_map(fresh, batch)
 
 
-def map_records(job: Job, records: Sequence[dict], outbox: Outbox) -> None:
+def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -> None:
     """Map and validate each record; failures are kept with their errors, the rest go on to load."""
     mapper = job.integration.mapper
     items, failures = [], []
@@ -95,14 +106,14 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox) -> None:
             failures.append(Failure(key=key, stage="map", error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
     if failures:
-        job.books.mapping_failed(job.run_id, job.integration.name, failures, job.message_id)
+        job.books.mapping_failed(job.run_id, job.integration.name, failures, job.message_id, batch)
         for failure in failures:
             logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
     if items:
-        outbox.send_load(items)
+        outbox.send_load(items, batch)
 
 
-def load_records(job: Job, items: Sequence[dict], outbox: Outbox, alone: bool = False,
+def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, alone: bool = False,
                  attempts: int = 1) -> None:
     """Load a batch into the target, one outcome per record; unchanged payloads are skipped.
 
@@ -122,11 +133,12 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, alone: bool = 
         elif is_retryable(outcome, spec.options.retry_on):
             if alone:
                 raise outcome
-            outbox.send_load_alone(item, outcome)
+            outbox.send_load_alone(item, outcome, batch)
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
+    booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
     job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures), job.message_id,
-                         attempts)
+                         booked_as, attempts)
     for failure in failures:
         logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
 
