@@ -1,0 +1,73 @@
+"""A NetSuite connection's settings, read from ``PIPELINE_<CONNECTION>_*`` environment variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline.errors import ConfigError
+from pipeline.systems.base import connection_env
+from pipeline.systems.netsuite.auth import ACCOUNT_SHAPE, Credentials, default_base_url
+
+#: Required variables (after ``PIPELINE_<CONNECTION>_``).
+REQUIRED = ("ACCOUNT", "CONSUMER_KEY", "CONSUMER_SECRET", "TOKEN_ID", "TOKEN_SECRET")
+#: Requests in flight per account: the base tier's shared limit, so that an untuned setup sees no 429s.
+DEFAULT_CONCURRENCY = 5
+#: SuiteQL and record-list pages never hold more rows than this (NetSuite's own maximum).
+MAX_PAGE_SIZE = 1000
+#: How far back each incremental pull looks again, for records committed after their stamp.
+DEFAULT_LOOKBACK_S = 300
+
+
+@dataclass(frozen=True)
+class NetSuiteSettings:
+    """Everything a NetSuite system needs; ``credentials`` never appear in its repr."""
+
+    account: str
+    credentials: Credentials
+    base_url: str
+    concurrency: int = DEFAULT_CONCURRENCY
+    page_size: int = MAX_PAGE_SIZE
+    lookback_s: int = DEFAULT_LOOKBACK_S
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> NetSuiteSettings:
+        """Read the connection's variables.
+
+        Raises:
+            ConfigError: naming every missing or invalid variable (never a secret's value).
+        """
+        def var(name: str) -> str:
+            return f"PIPELINE_{connection.upper()}_{name}"
+
+        values = {name: (connection_env(connection, environ, name) or "").strip() for name in REQUIRED}
+        problems = [f"{var(name)} is not set." for name, value in values.items() if not value]
+        account = values["ACCOUNT"]
+        if account and not ACCOUNT_SHAPE.match(account):
+            problems.append(f"{var('ACCOUNT')} must be a NetSuite account id such as '1234567' or "
+                            f"'1234567_SB1', not {account!r}.")
+        numbers = {}
+        for name, default, low, high in (("CONCURRENCY", DEFAULT_CONCURRENCY, 1, 1000),
+                                         ("PAGE_SIZE", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+                                         ("LOOKBACK_S", DEFAULT_LOOKBACK_S, 0, 7 * 86400)):
+            raw = connection_env(connection, environ, name)
+            numbers[name] = _integer(raw, default, low, high)
+            if numbers[name] is None:
+                problems.append(f"{var(name)} must be a whole number from {low} to {high}, not {raw!r}.")
+        if problems:
+            raise ConfigError(f"Invalid NetSuite connection {connection!r}: " + " ".join(problems))
+        credentials = Credentials(values["CONSUMER_KEY"], values["CONSUMER_SECRET"], values["TOKEN_ID"],
+                                  values["TOKEN_SECRET"])
+        base_url = connection_env(connection, environ, "URL") or default_base_url(account)
+        return cls(account, credentials, base_url.rstrip("/"), numbers["CONCURRENCY"], numbers["PAGE_SIZE"],
+                   numbers["LOOKBACK_S"])
+
+
+def _integer(raw: str | None, default: int, low: int, high: int) -> int | None:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None

@@ -1,0 +1,197 @@
+"""The emulator's records: ids, external ids, change stamps, sublists, transforms, SuiteQL rows.
+
+Records are kept as written (camelCase, references as ``{"id": ...}``); a field whose value is
+``{"items": [...]}`` is a sublist. Stamps are UTC, to the second, like Oracle ``DATE`` columns.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+#: Record types kept, by lower-case name (NetSuite matches record types case-insensitively).
+RECORD_TYPES = {name.lower(): name for name in
+                ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem")}
+#: SuiteQL ``transaction.type`` codes, and the document number prefixes of the emulator.
+TRANSACTION_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "itemFulfillment": "ItemShip",
+                     "creditMemo": "CustCred"}
+TRAN_PREFIXES = {"salesOrder": "SO", "invoice": "INV", "itemFulfillment": "IF", "creditMemo": "CM"}
+#: (from, to) record types that ``!transform`` supports.
+TRANSFORMS = {("salesOrder", "itemFulfillment"), ("salesOrder", "invoice"), ("invoice", "creditMemo")}
+#: Reference fields checked on writes: field -> record type it must point at.
+REFERENCES = {"entity": "customer"}
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class NsError(Exception):
+    """A NetSuite error answer: HTTP status, ``o:errorCode``, ``detail`` and ``o:errorPath``."""
+
+    def __init__(self, status: int, code: str, detail: str, path: str | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.path = status, code, detail, path
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def is_sublist(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("items"), list)
+
+
+def invalid_value(value: object, field: str, path: str) -> NsError:
+    detail = (f"Error while accessing resource: You have entered an Invalid Field Value {value} for the "
+              f"following field: {field}")
+    return NsError(400, "INVALID_CONTENT", detail, path)
+
+
+class RecordStore:
+    """Every record by type and id; ``clock`` stamps writes (tests may replace it)."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.clock = clock
+        self.records: dict[str, dict[str, dict]] = {name: {} for name in RECORD_TYPES.values()}
+        self._next_id = 100
+
+    def record_type(self, name: str) -> str:
+        try:
+            return RECORD_TYPES[name.lower()]
+        except KeyError:
+            # [unverified] NetSuite's exact code and text for an unknown record type.
+            raise NsError(404, "INVALID_RCRD_TYPE", f"Record type '{name}' does not exist.") from None
+
+    def add(self, record_type: str, fields: dict, *, modified: dt.datetime | None = None) -> str:
+        """Store a new record as it is (no checks): for creates, and for tests to seed data."""
+        record_type = self.record_type(record_type)
+        self._next_id += 1
+        record_id = str(self._next_id)
+        stamp = (modified or self.clock()).strftime(ISO)
+        record = {"id": record_id, **copy.deepcopy(fields), "lastModifiedDate": stamp}
+        if record_type in TRANSACTION_CODES:
+            record.setdefault("tranId", f"{TRAN_PREFIXES[record_type]}{record_id}")
+            record.setdefault("createdDate", stamp)
+        else:
+            record.setdefault("dateCreated", stamp)
+        if record_type == "customer":
+            record.setdefault("entityId", f"CUST{record_id}")
+        for value in record.values():
+            if is_sublist(value):
+                _number_lines(value["items"])
+        self.records[record_type][record_id] = record
+        return record_id
+
+    def touch(self, record_type: str, key: str, *, modified: dt.datetime | None = None) -> None:
+        """Stamp a record as changed (at ``modified``: a late commit carries an older stamp)."""
+        _, record = self.resolve(record_type, key)
+        record["lastModifiedDate"] = (modified or self.clock()).strftime(ISO)
+
+    def resolve(self, record_type: str, key: str) -> tuple[str, dict]:
+        """``(id, record)`` by internal id or ``eid:<external id>``; 404 NONEXISTENT_ID when missing."""
+        records = self.records[self.record_type(record_type)]
+        if key.startswith("eid:"):
+            found = next((rid for rid, rec in records.items() if rec.get("externalId") == key[4:]), None)
+        else:
+            found = key if key in records else None
+        if found is None:
+            raise NsError(404, "NONEXISTENT_ID",
+                          "The record instance does not exist. Provide a valid record instance ID.")
+        return found, records[found]
+
+    def create(self, record_type: str, body: object) -> str:
+        record_type = self.record_type(record_type)
+        self._check(record_type, body)
+        external = body.get("externalId")
+        if external and any(rec.get("externalId") == external for rec in self.records[record_type].values()):
+            # [unverified] code and text; SOAP answers DUP_RCRD "This record already exists".
+            raise NsError(400, "DUP_RCRD", "This record already exists.", "externalId")
+        if record_type in TRANSACTION_CODES and "entity" not in body:
+            raise NsError(400, "USER_ERROR", "Please enter value(s) for: Customer", "entity")
+        return self.add(record_type, body)
+
+    def update(self, record_type: str, key: str, body: object, replace: Sequence[str] = ()) -> str:
+        """Change the given fields; sublists merge line by line unless named in ``replace``."""
+        record_type = self.record_type(record_type)
+        record_id, record = self.resolve(record_type, key)
+        self._check(record_type, body)
+        for name, value in body.items():
+            if is_sublist(value) and is_sublist(record.get(name)) and name not in replace:
+                _merge_lines(record[name]["items"], copy.deepcopy(value["items"]))
+            else:
+                record[name] = copy.deepcopy(value)
+                if is_sublist(value):
+                    _number_lines(record[name]["items"])
+        record["lastModifiedDate"] = self.clock().strftime(ISO)
+        return record_id
+
+    def upsert(self, record_type: str, external_id: str, body: object, replace: Sequence[str] = ()) -> str:
+        if not isinstance(body, dict):
+            raise NsError(400, "INVALID_CONTENT", "The request body must be a JSON object.")
+        try:
+            self.resolve(record_type, f"eid:{external_id}")
+        except NsError:
+            return self.create(record_type, {**body, "externalId": external_id})
+        return self.update(record_type, f"eid:{external_id}", body, replace)
+
+    def transform(self, source_type: str, key: str, target_type: str, body: object) -> str:
+        source_type, target_type = self.record_type(source_type), self.record_type(target_type)
+        if (source_type, target_type) not in TRANSFORMS:
+            raise NsError(400, "INVALID_PARAMETER", f"Transformation from {source_type} to {target_type} "
+                                                    f"is not supported.")
+        source_id, source = self.resolve(source_type, key)
+        body = body if isinstance(body, dict) else {}
+        lines = [{"item": line.get("item"), "quantity": line.get("quantity"), "rate": line.get("rate"),
+                  "amount": line.get("amount"), "orderLine": line.get("line")}
+                 for line in (source.get("item") or {}).get("items", [])]
+        chosen = {line.get("orderLine"): line for line in (body.get("item") or {}).get("items", [])}
+        if chosen:
+            lines = [{**line, "quantity": chosen[line["orderLine"]].get("quantity", line["quantity"])}
+                     for line in lines if line["orderLine"] in chosen]
+        fields = {key: value for key, value in body.items() if key != "item"}
+        return self.add(target_type, {"entity": source.get("entity"), **fields, "item": {"items": lines},
+                                      "createdFrom": {"id": source_id, "refName": source.get("tranId")}})
+
+    def render(self, record_type: str, key: str, *, expand: bool, base_url: str) -> dict:
+        """A record as GET answers it: links, and sublists as links or (``expand``) inline lines."""
+        record_type = self.record_type(record_type)
+        record_id, record = self.resolve(record_type, key)
+        href = f"{base_url}/services/rest/record/v1/{record_type}/{record_id}"
+        rendered = {"links": [{"rel": "self", "href": href}]}
+        for name, value in copy.deepcopy(record).items():
+            if not is_sublist(value):
+                rendered[name] = value
+                continue
+            links = {"links": [{"rel": "self", "href": f"{href}/{name}"}]}
+            count = len(value["items"])
+            rendered[name] = {**links, "items": value["items"], "count": count, "hasMore": False, "offset": 0,
+                              "totalResults": count} if expand else links
+        return rendered
+
+    def _check(self, record_type: str, body: object) -> None:
+        if not isinstance(body, dict):
+            raise NsError(400, "INVALID_CONTENT", "The request body must be a JSON object.")
+        if "id" in body:
+            raise NsError(400, "INVALID_CONTENT", "The field id is read-only.", "id")
+        for field, target in REFERENCES.items():
+            if field in body and str((body[field] or {}).get("id")) not in self.records[target]:
+                raise invalid_value((body[field] or {}).get("id"), field, field)
+        for index, line in enumerate((body.get("item") or {}).get("items") or []):
+            item_id = str((line.get("item") or {}).get("id"))
+            if record_type in TRANSACTION_CODES and item_id not in self.records["inventoryItem"]:
+                raise invalid_value(item_id, "item", f"item.items[{index}].item")
+
+
+def _number_lines(lines: list[dict]) -> None:
+    for number, line in enumerate(lines, start=1):
+        line.setdefault("line", number)
+
+
+def _merge_lines(current: list[dict], changes: list[dict]) -> None:
+    # Lines naming an existing line number change it; the others are added (NetSuite's default merge).
+    by_line = {line.get("line"): line for line in current}
+    for change in changes:
+        if change.get("line") in by_line:
+            by_line[change["line"]].update(change)
+        else:
+            change["line"] = max((line.get("line") or 0 for line in current), default=0) + 1
+            current.append(change)

@@ -1,0 +1,420 @@
+"""The NetSuite system against its emulator, over real loopback HTTP (nothing of our client is patched)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from pipeline.errors import (AuthError, ConfigError, FatalError, NotFoundError, RetryableError,
+                             UnknownNameError)
+from pipeline.systems import SYSTEMS
+from pipeline.systems.base import LoadItem
+from pipeline.systems.netsuite import NetSuiteSystem
+from pipeline.systems.netsuite.auth import Credentials, default_base_url, host_slug, realm_of, token_signer
+from pipeline.systems.netsuite.payloads import external_id
+from pipeline.systems.netsuite.suiteql import Cursor
+# netsuite_emulator is the fixture integration authors import the same way.
+from pipeline.testing.netsuite import NetSuiteEmulator, netsuite_emulator  # noqa: F401
+from pipeline.testing.netsuite.oauth import base_string, hmac_sha256
+from pipeline.testing.server import Faults
+
+# CONTRACTS.md 4.2, worked example: fixed conformance vectors.
+ORACLE = Credentials(consumer_key="ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4",
+                     consumer_secret="d26ad321a4b2f23b0741c8d38392ce01c3e23e109df6c96eac6d099e9ab9e8b5",
+                     token_id="2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc",
+                     token_secret="c29a677df7d5439a458c063654187e3d678d73aca8e3c9d8bea1478a3eb0d295")
+NONCE, TIMESTAMP = "fjaLirsIcCGVZWzBX0pg", "1508242306"
+HOST = "https://123456.suitetalk.api.netsuite.com/services/rest/record/v1"
+BASE_B = ("GET&https%3A%2F%2F123456.suitetalk.api.netsuite.com%2Fservices%2Frest%2Frecord%2Fv1%2F"
+          "customer&limit%3D2%26oauth_consumer_key%3D"
+          "ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4%26oauth_nonce%3D"
+          "fjaLirsIcCGVZWzBX0pg%26oauth_signature_method%3DHMAC-SHA256%26oauth_timestamp%3D1508242306"
+          "%26oauth_token%3D2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc"
+          "%26oauth_version%3D1.0%26offset%3D0")
+VECTORS = [(f"{HOST}/employee/40", "B5OIWznZ2YP0OB7VrJrGkYsTh+8H+5T9Hag+o92q0zY="),
+           (f"{HOST}/customer?limit=2&offset=0", "ou4NjODdpxsGxw0VkrsV01NEz3YDS0CrlngvknlMbZM=")]
+T0 = dt.datetime(2024, 1, 15, 10, 0, 0)
+
+
+def make_system(emulator: NetSuiteEmulator, **settings: object) -> NetSuiteSystem:
+    environ = {**emulator.env("erp"), "PIPELINE_BROKER_URL": "stub://",
+               # Budget slots live in a process-wide stub backend: each test gets its own keys.
+               "PIPELINE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
+               **{f"PIPELINE_ERP_{name.upper()}": str(value) for name, value in settings.items()}}
+    system = NetSuiteSystem.from_env("erp", environ)
+    system.client.auth_retry_delay_s = 0
+    return system
+
+
+class Clock:
+    """The emulator's clock, moved by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def oauth_params(header: bytes | str) -> dict[str, str]:
+    text = header.decode() if isinstance(header, bytes) else header
+    return dict(re.findall(r'(\w+)="([^"]*)"', text))
+
+
+def seed_customers(emulator: NetSuiteEmulator, stamps: list[dt.datetime]) -> list[str]:
+    return [emulator.store.add("customer", {"email": f"c{n}@example.com"}, modified=stamp)
+            for n, stamp in enumerate(stamps)]
+
+
+def pull(system: NetSuiteSystem, entity: str, since: str | None,
+         page_size: int = 100) -> tuple[list[list[str]], str | None]:
+    """The ids of each extracted page, and the cursor the run would store."""
+    pages = list(system.extract(entity, since=since, refs=None, page_size=page_size))
+    cursor = pages[-1].cursor if pages else since
+    return [[record["id"] for record in page.records] for page in pages], cursor
+
+
+# Authentication and hosts
+
+
+@pytest.mark.parametrize(("url", "signature"), VECTORS)
+def test_our_client_reproduces_both_oracle_signatures_byte_for_byte(url, signature):
+    request = requests.Request("GET", url).prepare()
+    token_signer("123456", ORACLE, nonce=NONCE, timestamp=TIMESTAMP)(request)
+    params = oauth_params(request.headers["Authorization"])
+    assert params["oauth_signature"] == requests.utils.quote(signature, safe="")
+    assert params["realm"] == "123456"
+    assert params["oauth_signature_method"] == "HMAC-SHA256"
+
+
+def test_the_emulators_own_signer_reproduces_the_base_string_and_both_signatures():
+    oauth = [("oauth_consumer_key", ORACLE.consumer_key), ("oauth_nonce", NONCE),
+             ("oauth_signature_method", "HMAC-SHA256"), ("oauth_timestamp", TIMESTAMP),
+             ("oauth_token", ORACLE.token_id), ("oauth_version", "1.0")]
+    base_b = base_string("GET", f"{HOST}/customer", oauth + [("limit", "2"), ("offset", "0")])
+    assert base_b == BASE_B
+    base_a = base_string("GET", f"{HOST}/employee/40", oauth)
+    signatures = [hmac_sha256(base, ORACLE.consumer_secret, ORACLE.token_secret) for base in (base_a, base_b)]
+    assert signatures == [signature for _, signature in VECTORS]
+
+
+@pytest.mark.parametrize(("account", "slug", "realm"), [
+    ("123456", "123456", "123456"),
+    ("123456_SB1", "123456-sb1", "123456_SB1"),
+    ("123456-sb1", "123456-sb1", "123456_SB1"),
+    ("tstdrv123_rp2", "tstdrv123-rp2", "TSTDRV123_RP2"),
+])
+def test_an_account_gives_a_lower_case_hyphen_host_and_an_upper_case_underscore_realm(account, slug, realm):
+    assert host_slug(account) == slug
+    assert realm_of(account) == realm
+    assert default_base_url(account) == f"https://{slug}.suitetalk.api.netsuite.com"
+
+
+def test_a_sandbox_account_written_in_host_form_still_signs_with_the_right_realm():
+    with NetSuiteEmulator(account="1234567_SB1") as emulator:
+        system = make_system(emulator, account="1234567-sb1")
+        customer_id = emulator.store.add("customer", {"email": "ada@example.com"})
+        assert system.client.get("customer", customer_id)["email"] == "ada@example.com"
+        assert emulator.auth_failures == []
+
+
+def test_missing_settings_are_all_named_and_no_value_is_shown():
+    environ = {"PIPELINE_ERP_ACCOUNT": "1234567", "PIPELINE_ERP_CONSUMER_SECRET": "s3cret-value",
+               "PIPELINE_ERP_CONCURRENCY": "zero"}
+    with pytest.raises(ConfigError) as caught:
+        NetSuiteSystem.from_env("erp", environ)
+    assert str(caught.value) == (
+        "Invalid NetSuite connection 'erp': PIPELINE_ERP_CONSUMER_KEY is not set. "
+        "PIPELINE_ERP_TOKEN_ID is not set. PIPELINE_ERP_TOKEN_SECRET is not set. "
+        "PIPELINE_ERP_CONCURRENCY must be a whole number from 1 to 1000, not 'zero'.")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_the_system_is_registered_under_its_name():
+    assert SYSTEMS["netsuite"] is NetSuiteSystem
+
+
+def test_a_bad_signature_is_an_auth_error_with_netsuites_message_after_one_retry(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    netsuite_emulator.consumer_secret = "not-the-secret-we-sign-with"
+    message = ("/services/rest/record/v1/customer/7?expandSubResources=true: INVALID_LOGIN: Invalid login "
+               "attempt. For more details, see the Login Audit Trail in the NetSuite UI at Setup > "
+               "Users/Roles > User Management > View Login Audit Trail.")
+    with pytest.raises(AuthError, match=re.escape(message)) as caught:
+        system.client.get("customer", "7")
+    assert caught.value.status == 401
+    reasons = [failure.split(" over ")[0] for failure in netsuite_emulator.auth_failures]
+    assert reasons == ["signature mismatch"] * 2
+
+
+# Records
+
+
+def test_record_lists_page_with_has_more_and_offsets_that_are_multiples_of_the_limit(netsuite_emulator):
+    ids = seed_customers(netsuite_emulator, [T0] * 5)
+    system = make_system(netsuite_emulator)
+    first = system.client.list_page("customer", limit=2, offset=0)
+    assert (first["count"], first["hasMore"], first["offset"], first["totalResults"]) == (2, True, 0, 5)
+    assert [item["id"] for item in first["items"]] == ids[:2]
+    next_page = f"{netsuite_emulator.url}/services/rest/record/v1/customer?limit=2&offset=2"
+    assert {"rel": "next", "href": next_page} in first["links"]
+    assert list(system.client.iter_ids("customer", limit=2)) == ids
+    offsets = [request.arg("offset") for request in netsuite_emulator.requests if request.method == "GET"][1:]
+    assert offsets == ["0", "2", "4"]
+
+
+def test_get_expands_sublists_only_when_asked(netsuite_emulator):
+    lines = {"items": [{"item": {"id": "9"}, "quantity": 2}]}
+    order_id = netsuite_emulator.store.add("salesOrder", {"item": lines})
+    system = make_system(netsuite_emulator)
+    expanded = system.client.get("salesOrder", order_id)
+    assert expanded["item"]["items"] == [{"item": {"id": "9"}, "quantity": 2, "line": 1}]
+    assert expanded["item"]["totalResults"] == 1
+    assert "items" not in system.client.get("salesOrder", order_id, expand=False)["item"]
+
+
+def test_create_reads_the_new_id_from_the_location_header(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    new_id = system.client.create("customer", {"email": "ada@example.com", "isPerson": True})
+    assert netsuite_emulator.store.records["customer"][new_id]["email"] == "ada@example.com"
+    system.client.update("customer", new_id, {"phone": "555-1234"})
+    assert netsuite_emulator.store.records["customer"][new_id]["phone"] == "555-1234"
+
+
+def test_upserting_a_customer_twice_by_external_id_leaves_one_record(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    address = {"street": ["12 Analytical St"], "city": "London", "country_code": "GB",
+               "default_billing": True}
+    data = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "addresses": [address]}
+    item = LoadItem("ada@example.com", data, {"subsidiary": {"id": "1"}, "custentity_source": "shop"})
+    assert system.load("customer", [item]) == [None]
+    assert system.load("customer", [item]) == [None]
+    [customer] = netsuite_emulator.store.records["customer"].values()
+    assert customer["externalId"] == external_id("ada@example.com") == "ada_example_com-b5fc85e55755"
+    assert (customer["subsidiary"], customer["custentity_source"]) == ({"id": "1"}, "shop")
+    # replace=addressBook: the second delivery did not add the address again.
+    streets = [line["addressBookAddress"]["addr1"] for line in customer["addressBook"]["items"]]
+    assert streets == ["12 Analytical St"]
+
+
+def order_item(number: str = "000000003", email: str = "jane@example.com", sku: str = "SKU-1") -> LoadItem:
+    data = {"order_number": number, "customer_email": email, "customer_name": "Jane Doe", "status": "open",
+            "currency": "EUR", "created_at": "2024-05-01T10:00:00+00:00", "grand_total": "22.00",
+            "shipping_amount": "4.95",
+            "lines": [{"sku": sku, "name": "Widget", "qty": "2", "price": "11.00", "row_total": "22.00"}]}
+    return LoadItem(number, data, {"subsidiary": {"id": "1"}, "custbody_channel": "web"})
+
+
+def test_a_redelivered_order_is_upserted_by_its_order_number_and_its_customer_created_once(netsuite_emulator):
+    item_id = netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    system = make_system(netsuite_emulator)
+    assert system.load("order", [order_item()]) == [None]
+    assert system.load("order", [order_item()]) == [None]
+    [order] = netsuite_emulator.store.records["salesOrder"].values()
+    [customer] = netsuite_emulator.store.records["customer"].values()
+    assert (order["externalId"], order["otherRefNum"], order["entity"]) == ("000000003", "000000003",
+                                                                             {"id": customer["id"]})
+    assert order["item"]["items"] == [{"item": {"id": item_id}, "quantity": 2.0, "rate": 11.0, "amount": 22.0,
+                                       "description": "Widget", "line": 1}]
+    assert (order["shippingCost"], order["subsidiary"], order["custbody_channel"]) == (4.95, {"id": "1"},
+                                                                                        "web")
+    assert (customer["email"], customer["firstName"], customer["lastName"]) == ("jane@example.com", "Jane",
+                                                                                 "Doe")
+
+
+def test_an_orders_customer_is_found_by_email_when_it_has_no_external_id(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    existing = netsuite_emulator.store.add("customer", {"email": "Jane@Example.com", "entityId": "JANE"})
+    system = make_system(netsuite_emulator)
+    assert system.load("order", [order_item()]) == [None]
+    assert list(netsuite_emulator.store.records["customer"]) == [existing]
+    assert next(iter(netsuite_emulator.store.records["salesOrder"].values()))["entity"] == {"id": existing}
+
+
+def test_one_bad_order_fails_alone_with_the_sku_and_line_named(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    system = make_system(netsuite_emulator)
+    outcomes = system.load("order", [order_item("100", sku="SKU-404"), order_item("101")])
+    assert str(outcomes[0]) == ("Unknown NetSuite item 'SKU-404' in order '100' (lines.0.sku): create the "
+                                "item or fix the SKU mapping.")
+    assert outcomes[1] is None
+    orders = netsuite_emulator.store.records["salesOrder"].values()
+    assert [order["externalId"] for order in orders] == ["101"]
+
+
+def test_loading_an_entity_netsuite_does_not_take_fails_each_item_with_the_known_values(netsuite_emulator):
+    outcomes = make_system(netsuite_emulator).load("invoice", [LoadItem("1", {}, {}), LoadItem("2", {}, {})])
+    assert [type(outcome) for outcome in outcomes] == [UnknownNameError] * 2
+    assert str(outcomes[0]) == "Unknown NetSuite load entity 'invoice'. Known values: customer, order."
+
+
+def test_orders_transform_into_fulfillments_and_invoices_and_invoices_into_credit_memos(netsuite_emulator):
+    store = netsuite_emulator.store
+    item_id = store.add("inventoryItem", {"itemId": "SKU-1"})
+    customer_id = store.add("customer", {"email": "jane@example.com"})
+    lines = {"items": [{"item": {"id": item_id}, "quantity": 2, "rate": 11}]}
+    order_id = store.add("salesOrder", {"entity": {"id": customer_id}, "item": lines})
+    client = make_system(netsuite_emulator).client
+    shipment_id = client.transform("salesOrder", order_id, "itemFulfillment", {
+        "item": {"items": [{"orderLine": 1, "itemReceive": True, "quantity": 1}]},
+        "package": {"items": [{"packageTrackingNumber": "1Z999"}]}})
+    invoice_id = client.transform("salesOrder", order_id, "invoice")
+    memo_id = client.transform("invoice", invoice_id, "creditMemo")
+    shipment = client.get("itemFulfillment", shipment_id)
+    assert shipment["createdFrom"]["id"] == order_id
+    assert [line["quantity"] for line in shipment["item"]["items"]] == [1]
+    assert shipment["package"]["items"][0]["packageTrackingNumber"] == "1Z999"
+    assert client.get("creditMemo", memo_id)["createdFrom"]["id"] == invoice_id
+    with pytest.raises(FatalError, match="INVALID_PARAMETER: Transformation from customer to invoice is not"):
+        client.transform("customer", customer_id, "invoice")
+
+
+# Errors
+
+
+def test_netsuites_error_envelope_becomes_a_fatal_error_with_code_path_and_detail(netsuite_emulator):
+    customer_id = netsuite_emulator.store.add("customer", {"email": "jane@example.com"})
+    client = make_system(netsuite_emulator).client
+    with pytest.raises(FatalError) as caught:
+        client.create("salesOrder", {"entity": {"id": customer_id},
+                                     "item": {"items": [{"item": {"id": "9999"}}]}})
+    assert caught.value.status == 400
+    assert str(caught.value).endswith(
+        "/services/rest/record/v1/salesOrder: INVALID_CONTENT at item.items[0].item: Error while accessing "
+        "resource: You have entered an Invalid Field Value 9999 for the following field: item.")
+    with pytest.raises(NotFoundError, match="NONEXISTENT_ID: The record instance does not exist"):
+        client.get("customer", "4242")
+
+
+def test_a_429_is_retryable_whatever_its_error_code(netsuite_emulator):
+    netsuite_emulator.faults = Faults(throttle_rate=1.0)
+    with pytest.raises(RetryableError, match="HTTP 429 .*CONCURRENCY_LIMIT_EXCEEDED") as caught:
+        make_system(netsuite_emulator).client.list_page("customer")
+    assert caught.value.status == 429
+
+
+def test_suiteql_refuses_queries_outside_its_subset_and_without_prefer_transient(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    with pytest.raises(FatalError, match="INVALID_PARAMETER: Invalid search query. .*Unexpected text"):
+        system.client.suiteql("SELECT * FROM customer")
+    # Straight through the transport, to leave the header out.
+    with pytest.raises(FatalError, match="INVALID_PARAMETER: SuiteQL requests need the header 'Prefer: "):
+        system.client.http.request("POST", "/services/rest/query/v1/suiteql",
+                                   json={"q": "SELECT id FROM item"})
+
+
+# Incremental pulls
+
+
+def test_keyset_paging_reads_past_the_suiteql_row_cap_that_offset_paging_hits(netsuite_emulator):
+    netsuite_emulator.suiteql_max_rows = 20  # 100,000 in NetSuite; lowered so the test stays small
+    ids = seed_customers(netsuite_emulator, [T0 + dt.timedelta(seconds=n // 4) for n in range(45)])
+    system = make_system(netsuite_emulator)
+    pages, _ = pull(system, "customer", None, page_size=10)
+    assert [len(page) for page in pages] == [10, 10, 10, 10, 5]
+    assert sum(pages, []) == ids
+    queries = [request for request in netsuite_emulator.requests if request.path.endswith("/suiteql")]
+    assert {request.arg("offset") for request in queries} == {"0"}
+    with pytest.raises(FatalError, match="limited to 20 rows; offset 20 is past them"):
+        system.client.suiteql("SELECT id FROM customer ORDER BY id", limit=10, offset=20)
+
+
+def test_a_page_boundary_inside_one_stamp_neither_skips_nor_repeats(netsuite_emulator):
+    ids = seed_customers(netsuite_emulator, [T0, T0, T0, T0 + dt.timedelta(seconds=30), T0])
+    pages, cursor = pull(make_system(netsuite_emulator), "customer", None, page_size=2)
+    assert pages == [[ids[0], ids[1]], [ids[2], ids[4]], [ids[3]]]
+    assert json.loads(cursor)["modified"] == "2024-01-15 10:00:30"
+    assert json.loads(cursor)["id"] == ids[3]
+
+
+def test_the_look_back_window_catches_late_commits_and_skips_rows_already_read(netsuite_emulator):
+    store = netsuite_emulator.store
+    ids = seed_customers(netsuite_emulator, [T0, T0, T0 + dt.timedelta(seconds=30),
+                                             T0 + dt.timedelta(seconds=60)])
+    system = make_system(netsuite_emulator, lookback_s=60)
+    _, cursor = pull(system, "customer", None, page_size=2)
+    again, cursor = pull(system, "customer", cursor, page_size=2)
+    assert sum(again, []) == []
+    late = store.add("customer", {"email": "late@example.com"}, modified=T0 + dt.timedelta(seconds=45))
+    store.touch("customer", ids[1], modified=T0 + dt.timedelta(seconds=90))
+    too_late = store.add("customer", {"email": "old@example.com"}, modified=T0 - dt.timedelta(seconds=1))
+    pages, cursor = pull(system, "customer", cursor, page_size=2)
+    assert sum(pages, []) == [late, ids[1]]
+    assert too_late not in sum(pages, [])  # older than the window: the window's documented limit
+    assert (Cursor.parse(cursor).modified, Cursor.parse(cursor).id) == ("2024-01-15 10:01:30", int(ids[1]))
+
+
+def test_a_pull_returns_whole_records_changed_since_the_cursor_and_a_new_cursor(netsuite_emulator):
+    clock = netsuite_emulator.store.clock = Clock(T0)
+    item_id = netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    customer_id = netsuite_emulator.store.add("customer", {"email": "jane@example.com"})
+    first = netsuite_emulator.store.add("salesOrder", {"entity": {"id": customer_id}})
+    system = make_system(netsuite_emulator, lookback_s=0)
+    _, cursor = pull(system, "order", None)
+    clock.now = T0 + dt.timedelta(minutes=5)
+    new = system.client.create("salesOrder", {"entity": {"id": customer_id},
+                                              "item": {"items": [{"item": {"id": item_id}, "quantity": 1}]}})
+    system.client.update("salesOrder", first, {"memo": "changed"})
+    netsuite_emulator.store.add("customer", {"email": "not-an-order@example.com"})
+    pages = list(system.extract("order", since=cursor, refs=None, page_size=100))
+    records = [record for page in pages for record in page.records]
+    assert [(record["id"], record.get("memo")) for record in records] == [(first, "changed"), (new, None)]
+    assert records[1]["item"]["items"][0]["item"] == {"id": item_id}  # sublists come expanded
+    assert json.loads(pages[-1].cursor)["modified"] == "2024-01-15 10:05:00"
+    assert json.loads(pages[-1].cursor)["id"] == new
+
+
+def test_inventory_comes_out_as_one_row_per_item_location(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1", "locations": {"items": [
+        {"location": {"id": "1", "refName": "Main"}, "quantityAvailable": 5},
+        {"location": {"id": "2", "refName": "Outlet"}, "quantityAvailable": 0}]}})
+    [page] = make_system(netsuite_emulator).extract("inventory", since=None, refs=None, page_size=10)
+    stock = [(row["itemId"], row["location"]["refName"], row["quantityAvailable"]) for row in page.records]
+    assert stock == [("SKU-1", "Main", 5), ("SKU-1", "Outlet", 0)]
+
+
+def test_a_cursor_this_system_did_not_write_is_a_config_error():
+    with pytest.raises(ConfigError, match=re.escape("Invalid NetSuite cursor '2024-01-15': expected JSON")):
+        Cursor.parse("2024-01-15")
+    with pytest.raises(ConfigError):
+        Cursor.parse(json.dumps({"modified": "2024-01-15 10:00:00' OR 1=1 --", "id": "1"}))
+
+
+# Concurrency governance
+
+
+def hammer(system: NetSuiteSystem, record_id: str, requests_count: int = 30, threads: int = 8) -> int:
+    """Send ``requests_count`` GETs from ``threads`` threads; returns how many were answered 429."""
+    def one(_: int) -> int:
+        try:
+            system.client.get("customer", record_id)
+        except RetryableError as error:
+            assert error.status == 429
+            return 1
+        return 0
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(one, range(requests_count)))
+
+
+def test_the_concurrency_budget_keeps_eight_threads_under_the_accounts_limit():
+    with NetSuiteEmulator(faults=Faults(max_concurrent=3, latency_s=0.03)) as emulator:
+        record_id = emulator.store.add("customer", {"email": "ada@example.com"})
+        throttled = hammer(make_system(emulator, concurrency=3), record_id)
+        assert (throttled, emulator.counts["over_concurrency"]) == (0, 0)
+        assert len(emulator.requests) == 30
+        assert 2 <= emulator.peak_in_flight <= 3
+
+
+def test_without_a_budget_the_same_load_is_throttled_so_the_budget_test_can_fail():
+    with NetSuiteEmulator(faults=Faults(max_concurrent=3, latency_s=0.03)) as emulator:
+        record_id = emulator.store.add("customer", {"email": "ada@example.com"})
+        throttled = hammer(make_system(emulator, concurrency=100), record_id)
+        assert throttled > 0
+        assert emulator.peak_in_flight > 3
