@@ -7,13 +7,17 @@ from collections.abc import Mapping
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, Page, System
 from pipeline.systems.files import FilesSystem
+from pipeline.systems.magento2 import Magento2System
 from pipeline.systems.memory import MemorySystem
+from pipeline.systems.netsuite import NetSuiteSystem
 from pipeline.systems.rest import RestSystem
 
 #: name -> System class. A new system is one module plus one line here.
 SYSTEMS: dict[str, type] = {
     "files": FilesSystem,
+    "magento2": Magento2System,
     "memory": MemorySystem,
+    "netsuite": NetSuiteSystem,
     "rest": RestSystem,
 }
 

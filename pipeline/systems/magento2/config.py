@@ -1,0 +1,145 @@
+"""A Magento 2 connection's settings, read from its ``PIPELINE_<CONNECTION>_*`` variables.
+
+==========================  ===================================================================
+``URL``                     REST base URL with the store code: ``https://shop.example/rest/default``
+``TOKEN``                   a bearer token (an integration's access token, where the shop allows it)
+``USERNAME``, ``PASSWORD``  an admin login, exchanged for a token (cached, renewed once on 401)
+``CONSUMER_KEY``, ``CONSUMER_SECRET``, ``ACCESS_TOKEN``, ``ACCESS_TOKEN_SECRET``
+                            an integration's OAuth 1.0a credentials (HMAC-SHA256 signatures)
+``WEBSITE_ID``              website of loaded customers (default 1); a mapping's ``website_id`` wins
+``PAGE_SIZE``               records per Magento request (default: the pipeline's batch size)
+``LOOKBACK_S``              seconds re-read before the cursor by incremental pulls (default 300)
+``CONCURRENCY``             requests in flight to the shop, all workers together (default 4)
+``INVENTORY_API``           ``msi`` (source items, default) or ``legacy`` (stock items)
+==========================  ===================================================================
+
+Exactly one kind of credentials must be set. Every problem is reported at once, naming the
+variables and never the values of secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pipeline.errors import ConfigError
+
+#: Kind of credentials -> the variable suffixes that make it up, in the order messages list them.
+CREDENTIALS = {
+    "token": ("TOKEN",),
+    "admin": ("USERNAME", "PASSWORD"),
+    "oauth": ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"),
+}
+#: The stock APIs a connection can write to (Multi-Source Inventory, or the legacy single stock).
+INVENTORY_APIS = ("msi", "legacy")
+DEFAULT_LOOKBACK_S = 300
+DEFAULT_CONCURRENCY = 4
+DEFAULT_WEBSITE_ID = 1
+
+
+@dataclass(frozen=True)
+class Magento2Config:
+    """Everything one Magento 2 connection needs; ``secrets`` stays out of ``repr``."""
+
+    connection: str
+    base_url: str
+    auth: str
+    secrets: dict[str, str] = field(repr=False)
+    website_id: int = DEFAULT_WEBSITE_ID
+    #: Records per Magento request; None: the pipeline's batch size.
+    page_size: int | None = None
+    lookback_s: int = DEFAULT_LOOKBACK_S
+    concurrency: int = DEFAULT_CONCURRENCY
+    inventory_api: str = "msi"
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento2Config:
+        """Read and check the connection's variables.
+
+        Raises:
+            ConfigError: listing every missing, contradictory or malformed variable.
+        """
+        reader = _Reader(connection, environ)
+        base_url = reader.url()
+        auth, secrets = reader.credentials()
+        config = cls(
+            connection=connection, base_url=base_url, auth=auth, secrets=secrets,
+            website_id=reader.integer("WEBSITE_ID", DEFAULT_WEBSITE_ID, minimum=0),
+            page_size=reader.integer("PAGE_SIZE", None, minimum=1),
+            lookback_s=reader.integer("LOOKBACK_S", DEFAULT_LOOKBACK_S, minimum=0),
+            concurrency=reader.integer("CONCURRENCY", DEFAULT_CONCURRENCY, minimum=1),
+            inventory_api=reader.choice("INVENTORY_API", INVENTORY_APIS),
+        )
+        if reader.problems:
+            lines = "\n  ".join(reader.problems)
+            raise ConfigError(f"Invalid Magento 2 connection {connection!r}:\n  {lines}")
+        return config
+
+
+class _Reader:
+    def __init__(self, connection: str, environ: Mapping[str, str]) -> None:
+        self.prefix = f"PIPELINE_{connection.upper()}_"
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def name(self, suffix: str) -> str:
+        return self.prefix + suffix
+
+    def get(self, suffix: str) -> str:
+        return (self.environ.get(self.name(suffix)) or "").strip()
+
+    def url(self) -> str:
+        raw = self.get("URL")
+        if not raw:
+            self.problems.append(f"{self.name('URL')} is not set: the REST base URL, "
+                                 "e.g. https://shop.example.com/rest/default.")
+            return ""
+        parts = urlsplit(raw)
+        # The value is not echoed: a URL may carry user:password@.
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.problems.append(f"{self.name('URL')} must be an http(s) URL, "
+                                 "e.g. https://shop.example.com/rest/default.")
+        elif "/rest" not in parts.path:
+            self.problems.append(f"{self.name('URL')} must include the REST path and store code, "
+                                 "e.g. https://shop.example.com/rest/default.")
+        return raw.rstrip("/")
+
+    def credentials(self) -> tuple[str, dict[str, str]]:
+        given = {kind: [s for s in suffixes if self.get(s)] for kind, suffixes in CREDENTIALS.items()}
+        kinds = [kind for kind, found in given.items() if found]
+        if not kinds:
+            self.problems.append("No credentials: set " + "; or ".join(
+                " and ".join(self.name(s) for s in suffixes) for suffixes in CREDENTIALS.values()) + ".")
+            return "", {}
+        if len(kinds) > 1:
+            names = ", ".join(self.name(s) for kind in kinds for s in given[kind])
+            self.problems.append(f"More than one kind of credentials is set ({names}): keep only one of "
+                                 "the token, the admin user name and password, or the four OAuth values.")
+            return "", {}
+        kind = kinds[0]
+        missing = [self.name(s) for s in CREDENTIALS[kind] if s not in given[kind]]
+        if missing:
+            self.problems.append(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
+                                 f"(needed with {', '.join(self.name(s) for s in given[kind])}).")
+        return kind, {s: self.get(s) for s in CREDENTIALS[kind]}
+
+    def integer(self, suffix: str, default: int | None, *, minimum: int) -> int | None:
+        raw = self.get(suffix)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{self.name(suffix)}={raw!r} is not a whole number.")
+            return default
+        if value < minimum:
+            self.problems.append(f"{self.name(suffix)}={raw!r} must be at least {minimum}.")
+        return value
+
+    def choice(self, suffix: str, choices: tuple[str, ...]) -> str:
+        raw = self.get(suffix).lower() or choices[0]
+        if raw not in choices:
+            self.problems.append(f"{self.name(suffix)}={raw!r} must be one of: {', '.join(choices)}.")
+            return choices[0]
+        return raw

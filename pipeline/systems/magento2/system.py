@@ -1,0 +1,100 @@
+"""The Magento 2 system: its connection settings, client, extracts and loads behind one class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from urllib.parse import urlsplit
+
+import requests
+
+from pipeline.errors import PipelineError, UnknownNameError
+from pipeline.systems.base import LoadItem, Page
+from pipeline.systems.concurrency import concurrency_budget
+from pipeline.systems.magento2 import documents, extract, load
+from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
+from pipeline.systems.magento2.client import SYSTEM, Magento2Client
+from pipeline.systems.magento2.config import Magento2Config
+
+#: What ``extract`` reads and ``load`` writes.
+EXTRACTS = ("customer", "order", "product", "inventory", "invoice", "shipment", "credit_memo")
+LOADS = ("customer", "product", "inventory", "invoice", "shipment", "credit_memo")
+
+
+class Magento2System:
+    """Magento 2 / Adobe Commerce over its admin REST API (V1).
+
+    >>> system = Magento2System.from_env("shop", {
+    ...     "PIPELINE_SHOP_URL": "https://shop.example.com/rest/default", "PIPELINE_SHOP_TOKEN": "t0ken",
+    ...     "PIPELINE_BROKER_URL": "stub://"})
+    >>> system.config.auth, system.config.inventory_api
+    ('token', 'msi')
+    """
+
+    name = SYSTEM
+
+    def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.config = config
+        self.client = Magento2Client(config.base_url, limiter=limiter, session=session)
+        self.client.signer = _signer(config, self.client)
+        self.regions = load.RegionDirectory(self.client)
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento2System:
+        config = Magento2Config.from_env(connection, environ)
+        # One budget per shop, whichever connection names it: the limit protects the server.
+        # Host and port only: the URL's netloc may carry user:password@.
+        parts = urlsplit(config.base_url)
+        shop = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        budget = concurrency_budget(f"magento2:{shop}", config.concurrency, environ)
+        return cls(config, limiter=budget)
+
+    def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
+                page_size: int) -> Iterator[Page]:
+        size = self.config.page_size or page_size
+        if entity == "inventory":
+            if self.config.inventory_api == "legacy":
+                return extract.extract_stock_items(self.client, refs=refs, page_size=size)
+            return extract.extract_source_items(self.client, refs=refs, page_size=size)
+        listing = extract.LISTINGS.get(entity)
+        if listing is None:
+            raise UnknownNameError("Magento 2 entity to extract", entity, EXTRACTS)
+        return extract.extract_changes(self.client, listing, since=since, refs=refs, page_size=size,
+                                       lookback_s=self.config.lookback_s)
+
+    def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
+        if entity == "inventory" and self.config.inventory_api == "msi":
+            return load.load_source_items(self.client, items)
+        one = self._loader(entity)
+        return [_outcome(one, item) for item in items]
+
+    def _loader(self, entity: str) -> Callable[[LoadItem], None]:
+        if entity == "customer":
+            return lambda item: load.load_customer(self.client, self.regions, item, self.config.website_id)
+        if entity == "product":
+            return lambda item: load.load_product(self.client, item)
+        if entity == "inventory":
+            return lambda item: load.load_stock_item(self.client, item)
+        if entity in documents.KINDS:
+            kind = documents.KINDS[entity]
+            return lambda item: documents.load_document(self.client, kind, item)
+        raise UnknownNameError("Magento 2 entity to load", entity, LOADS)
+
+
+def _outcome(one: Callable[[LoadItem], None], item: LoadItem) -> Exception | None:
+    try:
+        one(item)
+    except PipelineError as error:
+        return error
+    return None
+
+
+def _signer(config: Magento2Config, client: Magento2Client):
+    secrets = config.secrets
+    if config.auth == "token":
+        return BearerAuth(secrets["TOKEN"])
+    if config.auth == "admin":
+        return AdminTokenAuth(lambda: client.admin_token(secrets["USERNAME"], secrets["PASSWORD"]))
+    return OAuthSigner(OAuthCredentials(secrets["CONSUMER_KEY"], secrets["CONSUMER_SECRET"],
+                                        secrets["ACCESS_TOKEN"], secrets["ACCESS_TOKEN_SECRET"]))

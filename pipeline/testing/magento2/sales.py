@@ -1,0 +1,118 @@
+"""Invoices, shipments and credit memos created from orders, with Magento's quantity rules.
+
+Each creation checks the requested items against what remains (ordered - invoiced, ordered -
+shipped, invoiced - refunded), stores the document with its items, tracks and comment, moves
+the order's quantities and state, and answers the new document's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.testing.magento2.records import Tables
+from pipeline.testing.magento2.responses import MagentoError, bad_request
+
+
+@dataclass(frozen=True)
+class Kind:
+    table: str
+    label: str
+    #: Order item field counting what this kind already covers, and what bounds it.
+    done: str
+    bound: str
+
+
+INVOICE = Kind("invoices", "Invoice", "qty_invoiced", "qty_ordered")
+SHIPMENT = Kind("shipments", "Shipment", "qty_shipped", "qty_ordered")
+CREDITMEMO = Kind("creditmemos", "Creditmemo", "qty_refunded", "qty_invoiced")
+_NOT_ALLOWED = {"invoices": "The order does not allow an invoice to be created.",
+                "shipments": "The order does not allow a shipment to be created.",
+                "creditmemos": "The order does not allow a creditmemo to be created."}
+
+
+def create(tables: Tables, kind: Kind, order: dict, body: dict, now: str, invoice: dict | None = None) -> int:
+    """Create one document of ``kind`` for ``order`` from a creation request ``body``; its id."""
+    if not any(_quantities(kind, order, None, invoice).values()):
+        raise _invalid(kind, _NOT_ALLOWED[kind.table])
+    quantities = _quantities(kind, order, body.get("items"), invoice)
+    if not any(quantities.values()) and kind is not CREDITMEMO:
+        raise _invalid(kind, f"You can't create a {kind.label.lower()} without products.")
+    document_id = tables.next_id(kind.table)
+    items = [_line(document_id, item, quantities[item["item_id"]])
+             for item in order["items"] if quantities.get(item["item_id"])]
+    document = {"entity_id": document_id, "increment_id": tables.increment_id(kind.table),
+                "order_id": order["entity_id"], "store_id": order.get("store_id", 1), "created_at": now,
+                "updated_at": now, "items": items, "total_qty": sum(line["qty"] for line in items)}
+    _totals(kind, document, body, invoice)
+    if kind is SHIPMENT:
+        document["tracks"] = [{**track, "entity_id": tables.next_id("tracks"), "parent_id": document_id,
+                               "order_id": order["entity_id"], "created_at": now}
+                              for track in body.get("tracks") or []]
+    getattr(tables, kind.table)[document_id] = document
+    if body.get("comment"):
+        _comment(tables, kind, document_id, body["comment"], bool(body.get("notify")), now)
+    for item in order["items"]:
+        item[kind.done] = item.get(kind.done, 0) + quantities.get(item["item_id"], 0)
+    _advance(order, now)
+    return document_id
+
+
+def _quantities(kind: Kind, order: dict, wanted: list[dict] | None, invoice: dict | None) -> dict[int, float]:
+    remaining = {item["item_id"]: item.get(kind.bound, 0) - item.get(kind.done, 0) for item in order["items"]}
+    if invoice is not None:
+        invoiced = {line["order_item_id"]: line["qty"] for line in invoice["items"]}
+        remaining = {item_id: min(left, invoiced.get(item_id, 0)) for item_id, left in remaining.items()}
+    if wanted is None:
+        return {item_id: left for item_id, left in remaining.items() if left > 0}
+    out: dict[int, float] = {}
+    for line in wanted:
+        item_id, qty = line["order_item_id"], line["qty"]
+        if item_id not in remaining:
+            raise _invalid(kind, f"The order item {item_id} does not belong to this order.")
+        if qty > remaining[item_id]:
+            raise _invalid(kind, f"The quantity of item {item_id} exceeds what remains "
+                                 f"({remaining[item_id]}).")
+        out[item_id] = out.get(item_id, 0) + qty
+    return out
+
+
+def _line(document_id: int, item: dict, qty: float) -> dict:
+    return {"entity_id": item["item_id"] * 1000 + document_id, "parent_id": document_id,
+            "order_item_id": item["item_id"], "sku": item["sku"], "name": item.get("name"), "qty": qty,
+            "price": item.get("price", 0), "row_total": item.get("price", 0) * qty}
+
+
+def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None) -> None:
+    subtotal = sum(line["row_total"] for line in document["items"])
+    if kind is not CREDITMEMO:
+        document["subtotal"] = document["grand_total"] = subtotal
+        return
+    arguments = body.get("arguments") or {}
+    adjustments = {name: arguments.get(name, 0) for name in ("shipping_amount", "adjustment_positive",
+                                                             "adjustment_negative")}
+    total = subtotal + adjustments["shipping_amount"] + adjustments["adjustment_positive"] \
+        - adjustments["adjustment_negative"]
+    if total <= 0:
+        raise _invalid(kind, "The credit memo's total must be positive.")
+    document.update(adjustments, subtotal=subtotal, grand_total=total, state=2,
+                    invoice_id=invoice["entity_id"] if invoice else None)
+
+
+def _comment(tables: Tables, kind: Kind, document_id: int, comment: dict, notify: bool, now: str) -> None:
+    tables.comments[(kind.table, document_id)].append({
+        "entity_id": tables.next_id("comments"), "parent_id": document_id, "comment": comment["comment"],
+        "is_visible_on_front": comment.get("is_visible_on_front", 0), "is_customer_notified": int(notify),
+        "created_at": now})
+
+
+def _advance(order: dict, now: str) -> None:
+    items = [item for item in order["items"] if not item.get("parent_item_id")]
+    invoiced = all(item["qty_invoiced"] >= item["qty_ordered"] for item in items)
+    shipped = all(item["qty_shipped"] >= item["qty_ordered"] for item in items)
+    refunded = all(item["qty_refunded"] >= item["qty_ordered"] for item in items)
+    state = "closed" if refunded else "complete" if invoiced and shipped else "processing"
+    order.update(state=state, status=state, updated_at=now)
+
+
+def _invalid(kind: Kind, reason: str) -> MagentoError:
+    return bad_request(f"{kind.label} Document Validation Error(s):\n{reason}")
