@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import dramatiq
 import redis
@@ -32,6 +33,7 @@ from pipeline.redaction import secret_values
 from pipeline.settings import Settings
 from pipeline.status import RunAccounting, StatusTracking
 from pipeline.steps import MODES, Job, extract, load_records, map_records
+from pipeline.ticks import TickDecision, Ticks
 
 logger = logging.getLogger(__name__)
 
@@ -183,13 +185,27 @@ def retry_dead_letters(letters, tier: str = "urgent") -> dict[str, str]:
     return started
 
 
+ticks = Ticks(books.redis, runs, namespace=settings.namespace, stale_after_s=settings.tick_stale_s)
+
+
+def tick(integration: str, tick_at: str | None = None, force: bool = False) -> TickDecision:
+    """A scheduler tick of ``integration``: start a pull, or record why not (see ``pipeline.ticks``)."""
+    when = tick_at or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
+    decision = ticks.on_tick(integration, when, lambda name: start_run(name, "changed"), force)
+    logger.info("Tick of %s at %s: %s %s", integration, when, decision.action, decision.run_id or decision.reason,
+                extra={"event": "tick", "integration": integration, "action": decision.action,
+                       "run_id": decision.run_id})
+    return decision
+
+
 def _declare_schedules() -> None:
     for found in integrations.values():
         if not found.spec.schedule:
             continue
 
         def pull(name: str = found.name) -> None:
-            start_run(name, "changed")
+            message = CurrentMessage.get_current_message()
+            tick(name, message.options.get("scheduled_at") if message else None)
 
         dramatiq.actor(pull, actor_name=f"pull_{found.name}", queue_name="normal",
                        periodic=cron(found.spec.schedule))

@@ -21,8 +21,9 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         Retries(max_retries=settings.max_retries, min_backoff=settings.retry_min_backoff_ms,
                 max_backoff=settings.retry_max_backoff_ms),
         CurrentMessage(),
-        # periodiq's option (periodic=) must be known before any actor is declared.
-        PeriodiqMiddleware(skip_delay=60),
+        # periodiq's option (periodic=) must be known before any actor is declared. Its own skip of
+        # late ticks is pushed far out: pipeline.ticks decides about late ticks and records why.
+        PeriodiqMiddleware(skip_delay=86_400),
         *(extra_middleware or []),
     ]
     url = settings.broker_url

@@ -44,6 +44,8 @@ class Settings:
     log_level: str = "INFO"
     #: A record extracted but still unprocessed after this long no longer blocks its duplicates.
     waiting_stale_s: int = 3600
+    #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
+    tick_stale_s: int = 300
     #: Redis broker: how long a worker may go silent before its unacked messages go to another one.
     heartbeat_timeout_ms: int = 60_000
     #: Redis broker: one in how many million commands runs that maintenance (Dramatiq's default: 1,000).
@@ -91,6 +93,7 @@ class Settings:
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
             log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),
+            tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
             maintenance_chance=integer("PIPELINE_MAINTENANCE_CHANCE", 1_000),
             environ=env,

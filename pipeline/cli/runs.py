@@ -162,3 +162,34 @@ def queues() -> None:
 
 
 COMMANDS = (run, status, list_runs, message, entity, cursor, queues)
+
+
+@click.command()
+def schedule() -> None:
+    """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
+    from datetime import datetime, timezone
+
+    from pipeline.ticks import next_ticks
+
+    module = actors()
+    for name, found in sorted(module.integrations.items()):
+        spec = found.spec.schedule
+        if not spec:
+            continue
+        upcoming = next_ticks(spec, datetime.now(timezone.utc), 1)[0]
+        last = module.ticks.decisions(name, 1)
+        done = f"{last[0].tick_at} {last[0].action} {last[0].run_id or last[0].reason}" if last else "never"
+        click.echo(f"{name:40} {spec:16} last: {done:60} next: {upcoming.isoformat()}")
+
+
+@click.command("tick")
+@click.argument("integration")
+@click.option("--force", is_flag=True, help="Start a pull even while a run of it is in progress.")
+def tick_now(integration: str, force: bool) -> None:
+    """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
+    module = actors()
+    decision = module.tick(module.get_integration(module.integrations, integration).name, force=force)
+    click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
+
+
+COMMANDS = (*COMMANDS, schedule, tick_now)

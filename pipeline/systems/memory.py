@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.systems.base import LoadItem, Page
@@ -23,6 +23,10 @@ class MemoryStore:
     loaded: dict[str, dict[str, dict]] = field(default_factory=lambda: defaultdict(dict))
     writes: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     faults: dict[tuple[str, str], list[Exception]] = field(default_factory=dict)
+    #: Raised, one per extraction, after an extraction's last page: a crash before the cursor moves.
+    extract_faults: list[Exception] = field(default_factory=list)
+    #: Called with the page number after each page is handed on (tests change the source mid-pull).
+    after_page: Callable[[int], None] | None = None
     #: (entity, key) -> time of every load attempt, to check retry timing.
     attempts: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -61,11 +65,16 @@ class MemorySystem:
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
-        records = self.store.source[entity]
-        start = int(since) if since else 0
-        for offset in range(start, len(records), page_size):
-            page = records[offset:offset + page_size]
+        store = self.store
+        records = store.source[entity]
+        start, end = (int(since) if since else 0), len(records)  # what is there when the pull starts
+        for number, offset in enumerate(range(start, end, page_size)):
+            page = records[offset:min(offset + page_size, end)]
             yield Page(records=page, cursor=str(offset + len(page)))
+            if store.after_page:
+                store.after_page(number)
+        if store.extract_faults:
+            raise store.extract_faults.pop(0)
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         outcomes: list[Exception | None] = []

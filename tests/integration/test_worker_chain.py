@@ -139,3 +139,22 @@ def test_the_embedded_run_needs_no_redis(pipeline_env, tmp_path):
     assert "extracted 6, loaded 4, skipped 0, failed 2." in result.stdout
     assert "failed [map] katherine.johnson@example: Invalid customer record" in result.stdout
     assert len(read_loaded(tmp_path / "outbox" / "customer")) == 4
+
+
+def test_the_periodiq_scheduler_registers_one_periodic_pull_per_scheduled_integration(pipeline_env):
+    scheduler = subprocess.Popen([str(Path(sys.executable).with_name("periodiq")), "pipeline.actors", "-v"],
+                                 env=pipeline_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+    try:
+        output = ""
+        deadline = time.monotonic() + 20
+        while "pull_demo_files_customer" not in output and time.monotonic() < deadline:
+            line = scheduler.stdout.readline()
+            if not line:
+                break
+            output += line
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+
+    assert "*/15 * * * *" in output and "pipeline.actors:pull_demo_files_customer@normal" in output

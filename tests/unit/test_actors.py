@@ -162,3 +162,31 @@ def test_a_forced_run_loads_unchanged_records_again(actors, stores):
 
     assert actors.runs.get(forced_id).counts["loaded"] == 25
     assert set(target.writes["customer"].values()) == {2}
+
+
+def test_a_crash_between_extraction_and_cursor_advance_rereads_without_losing_or_double_loading(actors, stores):
+    source, target = stores
+    # The extraction hands on every page, then dies before the cursor moves; Dramatiq runs it again.
+    source.extract_faults.append(ConnectionError("worker lost its connection"))
+
+    summary = run(actors)
+
+    assert set(target.writes["customer"].values()) == {1} and len(target.writes["customer"]) == 25
+    assert actors.runs.get_cursor("memory_customer") == "25"
+    # the second reading found each record either still waiting or already loaded: skipped, not reloaded
+    assert summary.counts["loaded"] == 25 and summary.counts["failed"] == 0
+
+
+def test_records_changed_during_a_pull_are_picked_up_by_the_next_one(actors, stores):
+    source, target = stores
+    late = {"email": "late@example.com", "first": "Late", "last": "Comer"}
+    source.after_page = lambda number: number == 0 and source.source["customer"].append(late)
+
+    first = run(actors)
+    loaded_by_first = set(target.loaded["customer"])
+    source.after_page = None
+    second = run(actors)
+
+    assert first.counts["loaded"] == 25 and "late@example.com" not in loaded_by_first
+    assert second.counts == {"extracted": 1, "loaded": 1, "skipped": 0, "failed": 0}
+    assert target.loaded["customer"]["late@example.com"]["first_name"] == "Late"
