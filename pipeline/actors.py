@@ -60,13 +60,10 @@ books = make_books(settings, secrets)
 runs = books.runs
 
 
-def _key_of(integration: str, record: dict) -> str | None:
-    found = integrations.get(integration)
-    return found.mapper.source_key(record) if found else None
-
-
-broker = make_broker(settings, [StatusTracking(books=books, secrets=secrets, key_of=_key_of),
-                                RunAccounting(books=books, key_of=_key_of)])
+broker = make_broker(settings, [
+    *([StatusTracking(books=books, secrets=secrets)] if settings.status_tracking else []),
+    RunAccounting(books=books),
+])
 dramatiq.set_broker(broker)
 
 
@@ -106,9 +103,11 @@ def _declare_chain(tier: str) -> Chain:
         _run_step(job.integration, lambda: extract(job, mode, refs, batch, chain.outbox(job)))
 
     @dramatiq.actor(actor_name=name("map"), **options)
-    def map_step(integration: str, run_id: str, records: list[dict], batch: str = "", force: bool = False):
+    def map_step(integration: str, run_id: str, records: list[dict], batch: str = "",
+                 keys: list[str | None] | None = None, force: bool = False):
         job = _job(integration, run_id, force)
-        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job), batch or job.message_id))
+        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job), batch or job.message_id,
+                                                       keys))
 
     @dramatiq.actor(actor_name=name("load"), **options)
     def load_step(integration: str, run_id: str, items: list[dict], batch: str = "", alone: bool = False,

@@ -41,6 +41,8 @@ class Settings:
     #: How long dead letters are kept: longer than statuses, an operator may be on holiday.
     dead_letter_ttl_s: int = 30 * 24 * 3600
     log_json: bool = False
+    #: Per-message statuses (``connector message``, run roll-ups); off only to measure what they cost.
+    status_tracking: bool = True
     log_level: str = "INFO"
     #: A record extracted but still unprocessed after this long no longer blocks its duplicates.
     waiting_stale_s: int = 3600
@@ -90,6 +92,7 @@ class Settings:
             retry_max_backoff_ms=integer("PIPELINE_RETRY_MAX_BACKOFF_MS", 10 * 60_000),
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
+            status_tracking=(env.get("PIPELINE_STATUS_TRACKING") or "on").lower() not in ("off", "0", "false"),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
             log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),

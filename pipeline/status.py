@@ -21,7 +21,7 @@ import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
 from pipeline.redaction import redact
-from pipeline.steps import alone_batch
+from pipeline.steps import alone_batch, unkeyed
 
 logger = logging.getLogger("pipeline.status")
 
@@ -40,11 +40,10 @@ class StatusTracking(dramatiq.Middleware):
     Args:
         books: where statuses are written.
         secrets: values to mask in errors and tracebacks (on top of secret-shaped text).
-        key_of: ``(integration, record) -> key or None``, to name a message's records.
     """
 
-    def __init__(self, *, books: Books, secrets: set[str], key_of=None) -> None:
-        self.books, self.secrets, self.key_of = books, secrets, key_of
+    def __init__(self, *, books: Books, secrets: set[str]) -> None:
+        self.books, self.secrets = books, secrets
 
     def _change(self, message, state: str, **fields) -> None:
         kwargs = message.kwargs or {}
@@ -101,8 +100,8 @@ class StatusTracking(dramatiq.Middleware):
         integration = kwargs.get("integration")
         if "items" in kwargs:
             keys = [item.get("key") for item in kwargs["items"]]
-        elif "records" in kwargs and self.key_of and integration:
-            keys = [self.key_of(integration, record) for record in kwargs["records"]]
+        elif "records" in kwargs:
+            keys = [key for key in kwargs.get("keys") or [] if key]
         else:
             keys = list(kwargs.get("refs") or [])
         return {"actor": message.actor_name, "queue": message.queue_name, "integration": integration,
@@ -115,8 +114,8 @@ class RunAccounting(dramatiq.Middleware):
     Without it, a run whose message ran out of retries would never finish.
     """
 
-    def __init__(self, *, books: Books, key_of=None) -> None:
-        self.books, self.key_of = books, key_of
+    def __init__(self, *, books: Books) -> None:
+        self.books = books
 
     def after_nack(self, broker, message):
         kwargs = message.kwargs or {}
@@ -138,7 +137,8 @@ class RunAccounting(dramatiq.Middleware):
                 pipe.execute()
             failures = []
         elif step == "map":
-            failures = [Failure(key=self._key(integration, record) or f"{run_id}#{message.message_id}:{index}",
+            batch, keys = kwargs.get("batch") or message.message_id, kwargs.get("keys") or []
+            failures = [Failure(key=(keys[index] if index < len(keys) else None) or unkeyed(batch, index),
                                 stage="map", error=error, error_type=error_type, record=record)
                         for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":
@@ -165,5 +165,3 @@ class RunAccounting(dramatiq.Middleware):
             return alone_batch(batch, kwargs["items"][0]["key"])
         return batch
 
-    def _key(self, integration: str, record: dict) -> str | None:
-        return self.key_of(integration, record) if self.key_of else None

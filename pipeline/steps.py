@@ -34,10 +34,16 @@ class Outbox:
     delivered twice (a worker killed before acknowledging it) books its batch's counts once.
     """
 
-    send_map: Callable[[list[dict], str], None]
+    #: (records, batch, their natural keys as computed from the source: None where there is none)
+    send_map: Callable[[list[dict], str, list[str | None]], None]
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
+
+
+def unkeyed(batch: str, index: int) -> str:
+    """The name of a record that has no natural key (it could not even be read): where it stood."""
+    return f"{batch}#{index}"
 
 
 def alone_batch(batch: str, key: str) -> str:
@@ -83,7 +89,7 @@ def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox, bat
     hashes = {key: payload_hash(record) for key, record in keyed if key}
     duplicates = set() if job.force else job.books.ledger.waiting_duplicates(spec.name, list(hashes),
                                                                              list(hashes.values()))
-    fresh = [record for key, record in keyed if key not in duplicates]
+    fresh = [(key, record) for key, record in keyed if key not in duplicates]
     # Counted before sending, so the run can never look complete while a page is in flight.
     job.books.extracted(job.run_id, spec.name, {k: h for k, h in hashes.items() if k not in duplicates},
                         extracted=len(keyed), duplicates=len(keyed) - len(fresh), batch=batch)
@@ -91,10 +97,11 @@ def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox, bat
         logger.info("Skipped %d records of run %r already waiting in an earlier message: %s", len(duplicates),
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
-        outbox.send_map(fresh, batch)
+        outbox.send_map([record for _, record in fresh], batch, [key for key, _ in fresh])
 
 
-def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -> None:
+def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str,
+                keys: Sequence[str | None] | None = None) -> None:
     """Map and validate each record; failures are kept with their errors, the rest go on to load."""
     mapper = job.integration.mapper
     items, failures = [], []
@@ -102,7 +109,7 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         try:
             items.append(mapper.map(record).as_message())
         except RecordError as error:
-            key = mapper.source_key(record) or f"{job.run_id}#{job.message_id}:{index}"
+            key = (keys[index] if keys else mapper.source_key(record)) or unkeyed(batch, index)
             failures.append(Failure(key=key, stage="map", error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
     if failures:

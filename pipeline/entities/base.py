@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, missing
 
 from pipeline.errors import RecordError
+
+
+_per_thread = threading.local()
 
 
 class Part(Schema):
@@ -61,12 +65,21 @@ class Entity(Part):
         Raises:
             RecordError: the record is invalid; ``problems`` holds marshmallow's messages by field.
         """
-        schema = cls()
+        schema = cls._schema()
         try:
             return schema.dump(schema.load(data))
         except ValidationError as err:
             problems = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
             raise RecordError(cls._invalid_message(data, problems), problems=problems) from None
+
+    @classmethod
+    def _schema(cls) -> Entity:
+        # Building a schema deep-copies every declared field (most of the cost of a record), so each
+        # thread keeps one instance per entity; loads never change a schema's state.
+        schemas = _per_thread.__dict__.setdefault("schemas", {})
+        if cls not in schemas:
+            schemas[cls] = cls()
+        return schemas[cls]
 
     @classmethod
     def _invalid_message(cls, data: object, problems: Mapping[str, Any]) -> str:

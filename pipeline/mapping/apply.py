@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+from jmespath.visitor import TreeInterpreter
 from marshmallow import ValidationError
 
 from pipeline.entities import ENTITIES
@@ -30,6 +31,9 @@ class Mapper:
         self.spec = spec
         self.entity = ENTITIES[spec.entity]
         self.options = jmespath.Options(custom_functions=MappingFunctions(spec.value_maps))
+        # One interpreter for every search: ParsedResult.search builds a new one (and loses its
+        # method cache) on each call. jmespath is pinned, as this is its internal API.
+        self._interpreter = TreeInterpreter(self.options)
         self._key_rule = next((rule for rule in spec.fields if rule.name == self.entity.natural_key), None)
         self._key_field = self.entity().fields[self.entity.natural_key]
 
@@ -86,7 +90,7 @@ class Mapper:
     def _value(self, rule: FieldRule, record: object, prefix: str) -> object:
         at = f"{prefix}{rule.name}"
         try:
-            found = rule.expression.search(record, self.options) if rule.expression else record
+            found = self._interpreter.visit(rule.expression.parsed, record) if rule.expression else record
         except JMESPathError as error:
             raise RecordError(f"{at}: {' '.join(str(error).split())}", {at: [str(error)]}) from None
         except RecordError as error:

@@ -36,6 +36,9 @@ def actors():
 
 @pytest.fixture
 def stores(actors):
+    # Messages a finished run no longer counts (redundant copies after a crash) may still be in flight.
+    for queue in actors.broker.get_declared_queues():
+        actors.broker.join(queue, timeout=10_000, fail_fast=False)
     reset_memory_stores()
     # The embedded mode's books live in fakeredis, in this process only: safe to wipe between tests.
     actors.books.redis.flushdb()
