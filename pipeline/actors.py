@@ -103,11 +103,9 @@ def _declare_chain(tier: str) -> Chain:
         _run_step(job.integration, lambda: extract(job, mode, refs, batch, chain.outbox(job)))
 
     @dramatiq.actor(actor_name=name("map"), **options)
-    def map_step(integration: str, run_id: str, records: list[dict], batch: str = "",
-                 keys: list[str | None] | None = None, force: bool = False):
+    def map_step(integration: str, run_id: str, records: list[dict], batch: str = "", force: bool = False):
         job = _job(integration, run_id, force)
-        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job), batch or job.message_id,
-                                                       keys))
+        _run_step(job.integration, lambda: map_records(job, records, chain.outbox(job), batch or job.message_id))
 
     @dramatiq.actor(actor_name=name("load"), **options)
     def load_step(integration: str, run_id: str, items: list[dict], batch: str = "", alone: bool = False,

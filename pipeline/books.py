@@ -44,12 +44,11 @@ class Books:
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
 
-    def extracted(self, run_id: str, integration: str, waiting: dict[str, str], *, extracted: int,
-                  duplicates: int, batch: str) -> None:
-        """A page was handed on: count it (duplicates as skipped) and mark its records waiting (key -> source hash)."""
-        with self.redis.pipeline() as pipe:
-            self.ledger.mark_waiting(pipe, integration, run_id, waiting)
-            self.runs.count(pipe, run_id, extracted=extracted, skipped=duplicates, batch_id=f"{batch}:extract")
+    def extracted(self, run_id: str, count: int, batch: str) -> None:
+        """A page was handed on: count it (once, however often the page is read again)."""
+        # One script call, atomic by itself: no MULTI/EXEC around it.
+        with self.redis.pipeline(transaction=False) as pipe:
+            self.runs.count(pipe, run_id, extracted=count, batch_id=f"{batch}:extract")
             pipe.execute()
 
     def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
@@ -57,9 +56,20 @@ class Books:
             self.runs.finish_extraction(pipe, run_id, integration, cursor)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
-    def mapping_failed(self, run_id: str, integration: str, failures: Sequence[Failure],
-                       message_id: str | None, batch: str) -> RunSummary:
-        return self.loads_done(run_id, integration, LoadOutcomes(failures=failures), message_id, f"{batch}:map")
+    def mapped(self, run_id: str, integration: str, waiting: dict[str, str], duplicates: Sequence[str],
+               failures: Sequence[Failure], message_id: str | None, batch: str) -> RunSummary:
+        """A page was mapped: mark its records waiting for their load (key -> payload hash), and
+        count and keep its duplicates (skipped) and failures, in one round trip."""
+        failures = [replace(f, error=redact(f.error, self.secrets)) for f in failures]
+        with self.redis.pipeline() as pipe:
+            self.ledger.mark_waiting(pipe, integration, run_id, waiting)
+            self.ledger.record(pipe, integration, [(f.key, "failed", None, f.error) for f in failures], run_id,
+                               message_id)
+            self.ledger.note(pipe, integration, duplicates, "skipped", "duplicate: already waiting", run_id,
+                             message_id)
+            self.dead_letters.add(pipe, integration, failures, run_id, message_id)
+            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=f"{batch}:map")
+            return self.runs.settle(run_id, pipe.execute()[-1])
 
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
                    batch: str, attempts: int = 1) -> RunSummary:

@@ -40,8 +40,8 @@ class Chain:
                       int(delay * 1000) if delay else None)
 
         return Outbox(
-            send_map=lambda records, batch, keys: self.send(
-                self.map, job.integration, {**base, "records": records, "batch": batch, "keys": keys}),
+            send_map=lambda records, batch: self.send(self.map, job.integration,
+                                                      {**base, "records": records, "batch": batch}),
             send_load=lambda items, batch: self.send(self.load, job.integration,
                                                      {**base, "items": items, "batch": batch}),
             send_load_alone=send_alone,

@@ -2,14 +2,14 @@
 
 Three hashes per integration, so that writers of different facts never overwrite each other::
 
-    ns:ledger:<integration>:waiting   key -> {run_id, source_hash, at}: extracted, not yet finished
+    ns:ledger:<integration>:waiting   key -> {run_id, hash, at}: mapped, not yet loaded
     ns:ledger:<integration>:last      key -> {status, run_id, message_id, at, error}: last outcome
     ns:ledger:<integration>:loaded    key -> {hash, run_id, message_id, at}: last successful load
 
 With it a load skips a record whose mapped payload is the one already loaded (the PHP library's
-entity hash), and an extraction skips a record whose identical copy is still waiting to be
-processed (its ``previousJobId`` rule). Only an *identical* copy: our messages carry the record's
-data, so skipping a newer version would load stale data.
+entity hash), and the map step skips a record whose identical payload is still waiting to be
+loaded by an earlier message (its ``previousJobId`` rule). Only an *identical* payload: our
+messages carry the record's data, so skipping a newer version would load stale data.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from collections.abc import Iterable, Sequence
 
 import redis
 
+from pipeline.encoding import canonical_json
+
 
 def payload_hash(payload: object) -> str:
     """A stable digest of a JSON-safe payload."""
-    return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha1(canonical_json(payload)).hexdigest()
 
 
 class Ledger:
@@ -35,25 +37,25 @@ class Ledger:
     def _key(self, integration: str, part: str) -> str:
         return f"{self.ns}:ledger:{integration}:{part}"
 
-    def waiting_duplicates(self, integration: str, keys: Sequence[str], source_hashes: Sequence[str]) -> set[str]:
-        """The keys whose identical source record is already waiting (and not stale)."""
+    def waiting_duplicates(self, integration: str, keys: Sequence[str], hashes: Sequence[str]) -> set[str]:
+        """The keys whose identical payload is already waiting for its load (and not stale)."""
         if not keys:
             return set()
         entries = self.redis.hmget(self._key(integration, "waiting"), list(keys))
         now, duplicates = self.clock(), set()
-        for key, source_hash, raw in zip(keys, source_hashes, entries):
+        for key, digest, raw in zip(keys, hashes, entries):
             if raw:
                 entry = json.loads(raw)
-                if entry["source_hash"] == source_hash and now - entry["at"] < self.waiting_stale_s:
+                if entry["hash"] == digest and now - entry["at"] < self.waiting_stale_s:
                     duplicates.add(key)
         return duplicates
 
     def mark_waiting(self, pipe, integration: str, run_id: str, waiting: dict[str, str]) -> None:
-        """Queue on ``pipe``: these keys (key -> source hash) are extracted and on their way."""
+        """Queue on ``pipe``: these keys (key -> payload hash) are mapped and on their way to the target."""
         if waiting:
             now = self.clock()
             pipe.hset(self._key(integration, "waiting"), mapping={
-                key: json.dumps({"run_id": run_id, "source_hash": h, "at": now}) for key, h in waiting.items()})
+                key: json.dumps({"run_id": run_id, "hash": h, "at": now}) for key, h in waiting.items()})
 
     def loaded_hashes(self, integration: str, keys: Sequence[str]) -> dict[str, str]:
         """key -> hash of its last successfully loaded payload, for the keys that have one."""
@@ -81,6 +83,14 @@ class Ledger:
             pipe.hdel(self._key(integration, "waiting"), *finished)
         if loaded:
             pipe.hset(self._key(integration, "loaded"), mapping=loaded)
+
+    def note(self, pipe, integration: str, keys: Sequence[str], status: str, reason: str, run_id: str,
+             message_id: str | None) -> None:
+        """Queue on ``pipe`` a last outcome that leaves the key's waiting mark alone (a skipped duplicate)."""
+        if keys:
+            entry = json.dumps({"status": status, "run_id": run_id, "message_id": message_id, "at": self.clock(),
+                                "error": reason})
+            pipe.hset(self._key(integration, "last"), mapping={key: entry for key in keys})
 
     def entry(self, integration: str, key: str) -> dict:
         """Everything the ledger knows of one record (empty when nothing)."""

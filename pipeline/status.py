@@ -101,11 +101,11 @@ class StatusTracking(dramatiq.Middleware):
         if "items" in kwargs:
             keys = [item.get("key") for item in kwargs["items"]]
         elif "records" in kwargs:
-            keys = [key for key in kwargs.get("keys") or [] if key]
+            keys = [None] * len(kwargs["records"])  # named once mapped, in their load message
         else:
             keys = list(kwargs.get("refs") or [])
         return {"actor": message.actor_name, "queue": message.queue_name, "integration": integration,
-                "records": len(keys), "keys": keys[:KEYS_SHOWN] or None}
+                "records": len(keys), "keys": [key for key in keys[:KEYS_SHOWN] if key] or None}
 
 
 class RunAccounting(dramatiq.Middleware):
@@ -137,8 +137,8 @@ class RunAccounting(dramatiq.Middleware):
                 pipe.execute()
             failures = []
         elif step == "map":
-            batch, keys = kwargs.get("batch") or message.message_id, kwargs.get("keys") or []
-            failures = [Failure(key=(keys[index] if index < len(keys) else None) or unkeyed(batch, index),
+            batch = kwargs.get("batch") or message.message_id
+            failures = [Failure(key=unkeyed(batch, index),
                                 stage="map", error=error, error_type=error_type, record=record)
                         for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":

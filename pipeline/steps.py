@@ -34,8 +34,7 @@ class Outbox:
     delivered twice (a worker killed before acknowledging it) books its batch's counts once.
     """
 
-    #: (records, batch, their natural keys as computed from the source: None where there is none)
-    send_map: Callable[[list[dict], str, list[str | None]], None]
+    send_map: Callable[[list[dict], str], None]
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
@@ -64,7 +63,10 @@ class Job:
 
 
 def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, outbox: Outbox) -> None:
-    """Stream the source page by page, handing each page to the map step; then advance the cursor."""
+    """Stream the source page by page, handing each page to the map step; then advance the cursor.
+
+    No per-record work here beyond what ``refs`` needs: extraction stays as fast as the source.
+    """
     spec, books, mapper = job.integration.spec, job.books, job.integration.mapper
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
@@ -72,52 +74,52 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
     pages = job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
                                            page_size=batch_size)
     for number, page in enumerate(pages):
-        keyed = [(mapper.source_key(record), record) for record in page.records]
+        records = page.records
         if wanted:
-            keyed = [(key, record) for key, record in keyed if key in wanted]
-        if keyed:
+            records = [record for record in records if mapper.source_key(record) in wanted]
+        if records:
             # Named after the extract message, stable when it is delivered again after a crash.
-            _hand_on(job, keyed, outbox, f"{job.message_id or job.run_id}:{number}")
+            batch = f"{job.message_id or job.run_id}:{number}"
+            # Counted before sending, so the run can never look complete while a page is in flight.
+            books.extracted(job.run_id, len(records), batch)
+            outbox.send_map(records, batch)
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
 
 
-def _hand_on(job: Job, keyed: list[tuple[str | None, dict]], outbox: Outbox, batch: str) -> None:
-    spec = job.integration.spec
-    hashes = {key: payload_hash(record) for key, record in keyed if key}
-    duplicates = set() if job.force else job.books.ledger.waiting_duplicates(spec.name, list(hashes),
+def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -> None:
+    """Map and validate each record, and hand the batch on to load.
+
+    Failures are kept with their errors. A record whose identical payload is still waiting to be
+    loaded by an earlier message is skipped as a duplicate (the PHP library's ``previousJobId``).
+    """
+    mapper, name = job.integration.mapper, job.integration.name
+    items, failures = [], []
+    for index, record in enumerate(records):
+        try:
+            item = mapper.map(record).as_message()
+        except RecordError as error:
+            failures.append(Failure(key=mapper.source_key(record) or unkeyed(batch, index), stage="map",
+                                    error=str(error), error_type="RecordError",
+                                    problems=_json_safe(error.problems), record=record))
+            continue
+        item["hash"] = payload_hash([item["data"], item["native"]])
+        items.append(item)
+    hashes = {item["key"]: item["hash"] for item in items}
+    duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
                                                                              list(hashes.values()))
-    fresh = [(key, record) for key, record in keyed if key not in duplicates]
-    # Counted before sending, so the run can never look complete while a page is in flight.
-    job.books.extracted(job.run_id, spec.name, {k: h for k, h in hashes.items() if k not in duplicates},
-                        extracted=len(keyed), duplicates=len(keyed) - len(fresh), batch=batch)
+    fresh = [item for item in items if item["key"] not in duplicates]
+    job.books.mapped(job.run_id, name, {item["key"]: item["hash"] for item in fresh}, sorted(duplicates),
+                     failures, job.message_id, batch)
+    for failure in failures:
+        logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
     if duplicates:
         logger.info("Skipped %d records of run %r already waiting in an earlier message: %s", len(duplicates),
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
-        outbox.send_map([record for _, record in fresh], batch, [key for key, _ in fresh])
-
-
-def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str,
-                keys: Sequence[str | None] | None = None) -> None:
-    """Map and validate each record; failures are kept with their errors, the rest go on to load."""
-    mapper = job.integration.mapper
-    items, failures = [], []
-    for index, record in enumerate(records):
-        try:
-            items.append(mapper.map(record).as_message())
-        except RecordError as error:
-            key = (keys[index] if keys else mapper.source_key(record)) or unkeyed(batch, index)
-            failures.append(Failure(key=key, stage="map", error=str(error), error_type="RecordError",
-                                    problems=_json_safe(error.problems), record=record))
-    if failures:
-        job.books.mapping_failed(job.run_id, job.integration.name, failures, job.message_id, batch)
-        for failure in failures:
-            logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
-    if items:
-        outbox.send_load(items, batch)
+        outbox.send_load(fresh, batch)
 
 
 def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, alone: bool = False,
@@ -128,11 +130,12 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     retries with backoff take over; in a batch it splits the record out instead.
     """
     spec = job.integration.spec
-    digests = {item["key"]: payload_hash([item["data"], item["native"]]) for item in items}
+    digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
-    outcomes = job.integration.target.load(spec.entity, [LoadItem(**item) for item in todo]) if todo else []
+    batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
+    outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
     loaded, failures = [], []
     for item, outcome in zip(todo, outcomes):
         if outcome is None:
