@@ -11,6 +11,7 @@ from pipeline.systems.magento2 import Magento2System
 from pipeline.systems.memory import MemorySystem
 from pipeline.systems.netsuite import NetSuiteSystem
 from pipeline.systems.rest import RestSystem
+from pipeline.systems.synthetic import SyntheticSystem
 
 #: name -> System class. A new system is one module plus one line here.
 SYSTEMS: dict[str, type] = {
@@ -19,6 +20,7 @@ SYSTEMS: dict[str, type] = {
     "memory": MemorySystem,
     "netsuite": NetSuiteSystem,
     "rest": RestSystem,
+    "synthetic": SyntheticSystem,
 }
 
 
