@@ -193,3 +193,21 @@ def tick_now(integration: str, force: bool) -> None:
 
 
 COMMANDS = (*COMMANDS, schedule, tick_now)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+def web(host: str, port: int) -> None:
+    """Serve the operators' page: runs, their progress and failures, dead letters (read-only)."""
+    from pipeline.web import serve
+
+    server = serve(actors().books, host, port)
+    click.echo(f"Serving the operators' page on http://{host}:{server.server_port}/ (Ctrl-C to stop).")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+COMMANDS = (*COMMANDS, web)

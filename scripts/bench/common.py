@@ -45,3 +45,66 @@ class RedisPrefix:
         keys = list(self.client.scan_iter(match=f"{self.prefix}*", count=5000))
         for start in range(0, len(keys), 5000):
             self.client.delete(*keys[start:start + 5000])
+
+
+def pipeline_env(prefix: str, **extra: str) -> dict[str, str]:
+    """Environment of workers and CLI for a benchmark: its own key prefix, the benchmark mappings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PIPELINE_")}
+    env.update({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": prefix, "PYTHONPATH": str(ROOT),
+                "PIPELINE_MAPPINGS_DIR": str(ROOT / "scripts" / "bench" / "mappings"),
+                "PIPELINE_LOG_LEVEL": "WARNING", **extra})
+    return env
+
+
+class Workers:
+    """``dramatiq <module>`` worker processes for a benchmark; ``stop()`` ends them."""
+
+    def __init__(self, env: dict[str, str], module: str = "pipeline.actors", processes: int = 2,
+                 threads: int = 2) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", module, "--processes", str(processes), "--threads", str(threads)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(2.0)  # boot: import, connect, declare queues
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident set (VmHWM) among the worker processes, in MB."""
+        peaks = []
+        for pid in self.children():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks, default=0.0)
+
+    def stop(self) -> None:
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def start_run(env: dict[str, str], integration: str, *args: str) -> str:
+    """Enqueue a run with the ``connector`` CLI; returns its id."""
+    import subprocess
+    import sys
+
+    output = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", integration, "--no-wait", *args],
+                            env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return output.split()[1]
+
+
+def wait_for_run(client: redis.Redis, prefix: str, run_id: str, timeout_s: float = 3600) -> dict:
+    """Poll a run until it finishes; returns its hash (counts, started_at, finished_at)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        raw = {k.decode(): v.decode() for k, v in client.hgetall(f"{prefix}:run:{run_id}").items()}
+        if "finished_at" in raw:
+            return raw
+        time.sleep(0.05)
+    raise TimeoutError(f"run {run_id} did not finish")

@@ -1,0 +1,43 @@
+"""Memory: the peak resident set of a worker while a pull streams N generated records, at two sizes.
+
+    .venv/bin/python -m scripts.bench_memory [small] [large]
+
+One worker process (2 threads) runs the whole chain; extraction streams page by page, so its
+peak should not grow with the size of the source.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from scripts.bench.common import RedisPrefix, Workers, pipeline_env, start_run, wait_for_run
+
+
+def peak_rss(count: int) -> tuple[float, float]:
+    space = RedisPrefix()
+    env = pipeline_env(space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count))
+    workers = Workers(env, processes=1, threads=2)
+    try:
+        started = time.monotonic()
+        run = wait_for_run(space.client, space.prefix,
+                           start_run(env, "bench_customer", "--mode", "full", "--tier", "normal"))
+        assert int(run["loaded"]) == count, run
+        return workers.peak_rss_mb(), count / (time.monotonic() - started)
+    finally:
+        workers.stop()
+        space.clean()
+
+
+def main(small: int = 100_000, large: int = 1_000_000) -> None:
+    print(f"\nPeak RSS of a worker process streaming a pull (1 process, 2 threads)")
+    print(f"  {'records':>12} {'peak RSS (MB)':>14} {'records/s':>12}")
+    results = {}
+    for count in (small, large):
+        results[count] = peak_rss(count)
+        print(f"  {count:>12,} {results[count][0]:>14.1f} {results[count][1]:>12,.0f}")
+    print(f"\n  growth from {small:,} to {large:,} records: {results[large][0] / results[small][0] - 1:+.1%}")
+
+
+if __name__ == "__main__":
+    main(*(int(arg) for arg in sys.argv[1:]))
