@@ -12,6 +12,7 @@ import requests
 
 from pipeline.errors import AuthError, FatalError
 from pipeline.systems.http import HttpClient, make_session
+from pipeline.systems.read_retries import ReadRetries
 
 SYSTEM = "magento2"
 ADMIN_TOKEN_PATH = "/V1/integration/admin/token"
@@ -64,11 +65,13 @@ class Magento2Client:
     """JSON calls against one Magento 2 store's REST base URL (``.../rest/<store_code>``).
 
     A call rejected with 401 is sent once more when the signer could renew its credentials
-    (an expired admin token); every other error is raised as HttpClient classifies it.
+    (an expired admin token). A GET that meets a retryable error is retried in place (``reads``);
+    every other error is raised as HttpClient classifies it.
     """
 
     def __init__(self, base_url: str, *, limiter: Callable[[], AbstractContextManager] | None = None,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, reads: ReadRetries | None = None) -> None:
+        self.reads = reads or ReadRetries()
         self.session = session or make_session()
         self.signer: Signer | None = None
         self.http = HttpClient(SYSTEM, base_url, parse_message=error_message, sign=self._sign,
@@ -87,7 +90,8 @@ class Magento2Client:
                                        json={"username": username, "password": password}).json()
 
     def get(self, path: str, params: Sequence[tuple[str, str]] | None = None) -> Any:
-        return self.call("GET", path, params=list(params or ()))
+        query = list(params or ())
+        return self.reads.call(lambda: self.call("GET", path, params=query), f"{SYSTEM} GET {path}")
 
     def post(self, path: str, body: object) -> Any:
         return self.call("POST", path, json=body)

@@ -11,6 +11,8 @@
 ``LOOKBACK_S``              seconds re-read before the cursor by incremental pulls (default 300)
 ``CONCURRENCY``             requests in flight to the shop, all workers together (default 4)
 ``INVENTORY_API``           ``msi`` (source items, default) or ``legacy`` (stock items)
+``READ_RETRIES``            in-place retries of a failed read (GET), default 3; writes are never retried here
+``READ_BACKOFF_MS``         first wait before such a retry (default 500, then doubling, with jitter)
 ==========================  ===================================================================
 
 Exactly one kind of credentials must be set. Every problem is reported at once, naming the
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
+from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 
 #: Kind of credentials -> the variable suffixes that make it up, in the order messages list them.
 CREDENTIALS = {
@@ -52,6 +55,7 @@ class Magento2Config:
     lookback_s: int = DEFAULT_LOOKBACK_S
     concurrency: int = DEFAULT_CONCURRENCY
     inventory_api: str = "msi"
+    reads: ReadRetries = ReadRetries()
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento2Config:
@@ -70,6 +74,8 @@ class Magento2Config:
             lookback_s=reader.integer("LOOKBACK_S", DEFAULT_LOOKBACK_S, minimum=0),
             concurrency=reader.integer("CONCURRENCY", DEFAULT_CONCURRENCY, minimum=1),
             inventory_api=reader.choice("INVENTORY_API", INVENTORY_APIS),
+            reads=ReadRetries(retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
+                              backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
         )
         if reader.problems:
             lines = "\n  ".join(reader.problems)

@@ -36,7 +36,7 @@ class Magento2System:
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:
         self.config = config
-        self.client = Magento2Client(config.base_url, limiter=limiter, session=session)
+        self.client = Magento2Client(config.base_url, limiter=limiter, session=session, reads=config.reads)
         self.client.signer = _signer(config, self.client)
         self.regions = load.RegionDirectory(self.client)
 

@@ -3,7 +3,8 @@
 Modules: ``auth`` (hosts, realm, OAuth 1.0a signing), ``config`` (environment variables),
 ``client`` (the REST calls and NetSuite's error envelope), ``records`` (entity -> record type and
 SuiteQL table), ``suiteql`` (keyset change feed and cursor), ``payloads`` (canonical -> NetSuite),
-``load`` (upserts by external id), ``system`` (the ``System`` itself).
+``load`` (upserts by external id), ``origins`` (the sales order, hence the shop's order number,
+behind fulfillments, invoices and credit memos), ``system`` (the ``System`` itself).
 """
 
 from __future__ import annotations

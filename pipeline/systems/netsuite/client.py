@@ -15,6 +15,7 @@ import requests
 
 from pipeline.errors import AuthError, FatalError, NotFoundError
 from pipeline.systems.http import HttpClient
+from pipeline.systems.read_retries import ReadRetries
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +69,15 @@ class NetSuiteClient:
     Args:
         http: the transport; its ``sign`` hook adds the OAuth header, its ``limiter`` the budget.
         auth_retry_delay_s: pause before the single retry of a 401 (see ``request``).
+        reads: how reads (record GETs and lists, SuiteQL) are retried in place; writes never are.
     """
 
     def __init__(self, http: HttpClient, *, auth_retry_delay_s: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, reads: ReadRetries | None = None) -> None:
         self.http = http
         self.auth_retry_delay_s = auth_retry_delay_s
         self._sleep = sleep
+        self.reads = reads or ReadRetries()
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         try:
@@ -88,9 +91,13 @@ class NetSuiteClient:
             self._sleep(self.auth_retry_delay_s)
             return self.http.request(method, path, **kwargs)
 
+    def read(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A request that changes nothing (a GET, a SuiteQL query): retried in place on retryable errors."""
+        return self.reads.call(lambda: self.request(method, path, **kwargs), f"NetSuite {method} {path}")
+
     def list_page(self, record_type: str, *, limit: int = MAX_LIMIT, offset: int = 0) -> dict:
         """One page of a record list: id stubs in ``items``, ``hasMore``, ``offset``, ``totalResults``."""
-        return self.request("GET", record_path(record_type), params={"limit": limit, "offset": offset}).json()
+        return self.read("GET", record_path(record_type), params={"limit": limit, "offset": offset}).json()
 
     def iter_ids(self, record_type: str, *, limit: int = MAX_LIMIT) -> Iterator[str]:
         """Every id of a record type, page after page (offsets stay multiples of ``limit``)."""
@@ -106,7 +113,7 @@ class NetSuiteClient:
     def get(self, record_type: str, key: str, *, expand: bool = True) -> dict:
         """A whole record; with ``expand`` its sublists (lines, addresses, packages) come inline."""
         params = {"expandSubResources": "true"} if expand else None
-        return self.request("GET", record_path(record_type, key), params=params).json()
+        return self.read("GET", record_path(record_type, key), params=params).json()
 
     def find(self, record_type: str, key: str, *, expand: bool = False) -> dict | None:
         """Like ``get``, but None when the record does not exist."""
@@ -138,8 +145,8 @@ class NetSuiteClient:
 
     def suiteql(self, query: str, *, limit: int = MAX_LIMIT, offset: int = 0) -> dict:
         """One page of a SuiteQL query: ``items`` are rows with lower-case column names."""
-        return self.request("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
-                            headers={"Prefer": "transient"}, json={"q": query}).json()
+        return self.read("POST", SUITEQL_PATH, params={"limit": limit, "offset": offset},
+                         headers={"Prefer": "transient"}, json={"q": query}).json()
 
 
 def _replace(sublists: Sequence[str]) -> dict | None:

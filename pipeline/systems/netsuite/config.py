@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
 from pipeline.systems.base import connection_env
+from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 from pipeline.systems.netsuite.auth import ACCOUNT_SHAPE, Credentials, default_base_url
 
 #: Required variables (after ``PIPELINE_<CONNECTION>_``).
@@ -29,6 +30,8 @@ class NetSuiteSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     page_size: int = MAX_PAGE_SIZE
     lookback_s: int = DEFAULT_LOOKBACK_S
+    #: How reads (GET, SuiteQL) are retried in place (``READ_RETRIES``, ``READ_BACKOFF_MS``).
+    reads: ReadRetries = ReadRetries()
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> NetSuiteSettings:
@@ -49,7 +52,9 @@ class NetSuiteSettings:
         numbers = {}
         for name, default, low, high in (("CONCURRENCY", DEFAULT_CONCURRENCY, 1, 1000),
                                          ("PAGE_SIZE", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
-                                         ("LOOKBACK_S", DEFAULT_LOOKBACK_S, 0, 7 * 86400)):
+                                         ("LOOKBACK_S", DEFAULT_LOOKBACK_S, 0, 7 * 86400),
+                                         ("READ_RETRIES", DEFAULT_READ_RETRIES, 0, 100),
+                                         ("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, 0, 60_000)):
             raw = connection_env(connection, environ, name)
             numbers[name] = _integer(raw, default, low, high)
             if numbers[name] is None:
@@ -59,8 +64,9 @@ class NetSuiteSettings:
         credentials = Credentials(values["CONSUMER_KEY"], values["CONSUMER_SECRET"], values["TOKEN_ID"],
                                   values["TOKEN_SECRET"])
         base_url = connection_env(connection, environ, "URL") or default_base_url(account)
+        reads = ReadRetries(retries=numbers["READ_RETRIES"], backoff_s=numbers["READ_BACKOFF_MS"] / 1000)
         return cls(account, credentials, base_url.rstrip("/"), numbers["CONCURRENCY"], numbers["PAGE_SIZE"],
-                   numbers["LOOKBACK_S"])
+                   numbers["LOOKBACK_S"], reads)
 
 
 def _integer(raw: str | None, default: int, low: int, high: int) -> int | None:

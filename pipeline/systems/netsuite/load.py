@@ -1,7 +1,8 @@
 """Loading canonical records into NetSuite: upserts by external id, so a redelivery changes nothing.
 
 * customer: ``PUT /customer/eid:<id>``, the id being the native ``externalId`` or derived from the
-  email (``payloads.external_id``).
+  email (``payloads.external_id``); a customer with that email but no external id yet (made in
+  NetSuite before the integration) is updated and given the external id instead of duplicated.
 * order: ``PUT /salesOrder/eid:<id>``, the id being the native ``externalId`` or the shop's order
   number, with ``replace=item`` so that a second delivery replaces the lines instead of adding them
   again. Its customer is found by external id, then by email, and created (by upsert) when missing.
@@ -48,6 +49,13 @@ class Loader:
         eid = external_id(item.native.get("externalId") or item.data["email"])
         payload = {**customer_payload(item.data, item.native), "externalId": eid}
         replace = ("addressBook",) if "addressBook" in payload else ()
+        if self.client.find("customer", f"eid:{eid}") is None:
+            # A customer NetSuite had before this integration has the email but no external id:
+            # it is claimed (its externalId set, so the next load finds it), not duplicated.
+            unclaimed = self._unclaimed_customer_by_email(item.data["email"])
+            if unclaimed is not None:
+                self.client.update("customer", unclaimed, payload, replace=replace)
+                return
         self.client.upsert("customer", eid, payload, replace=replace)
 
     def order(self, item: LoadItem) -> None:
@@ -79,6 +87,13 @@ class Loader:
         query = f"SELECT id FROM customer WHERE LOWER(email) = {sql_string(email.lower())} ORDER BY id"
         rows = self.client.suiteql(query, limit=1).get("items") or []
         return str(rows[0]["id"]) if rows else None
+
+    def _unclaimed_customer_by_email(self, email: str) -> str | None:
+        query = (f"SELECT id, externalid FROM customer WHERE LOWER(email) = {sql_string(email.lower())} "
+                 f"ORDER BY id")
+        rows = self.client.suiteql(query, limit=MAX_LIMIT).get("items") or []
+        # One that another integration keyed by its own external id is not ours to take.
+        return next((str(row["id"]) for row in rows if not row.get("externalid")), None)
 
     def item_ids(self, skus: list[str], order_number: str) -> dict[str, str]:
         """Item ids by SKU (NetSuite's ``itemid``).

@@ -16,21 +16,24 @@ class Source:
         table: the SuiteQL table listing its ids and change stamps.
         condition: the SuiteQL condition selecting this record type in ``table``.
         per_location: one extracted record per item location (stock) instead of one per record.
+        from_order: made from a sales order (directly or through an invoice): the extract adds the
+            order's external id and document number (``origins``).
     """
 
     record_type: str
     table: str
     condition: str = ""
     per_location: bool = False
+    from_order: bool = False
 
 
 #: Entity (or NetSuite record type, as a mapping's ``source.entity`` may name it) -> where it lives.
 SOURCES: dict[str, Source] = {
     "customer": Source("customer", "customer"),
     "order": Source("salesOrder", "transaction", "type = 'SalesOrd'"),
-    "invoice": Source("invoice", "transaction", "type = 'CustInvc'"),
-    "shipment": Source("itemFulfillment", "transaction", "type = 'ItemShip'"),
-    "credit_memo": Source("creditMemo", "transaction", "type = 'CustCred'"),
+    "invoice": Source("invoice", "transaction", "type = 'CustInvc'", from_order=True),
+    "shipment": Source("itemFulfillment", "transaction", "type = 'ItemShip'", from_order=True),
+    "credit_memo": Source("creditMemo", "transaction", "type = 'CustCred'", from_order=True),
     "product": Source("inventoryItem", "item", "itemtype = 'InvtPart'"),
     "inventory": Source("inventoryItem", "item", "itemtype = 'InvtPart'", per_location=True),
 }

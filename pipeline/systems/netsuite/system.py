@@ -14,6 +14,7 @@ from pipeline.systems.netsuite.auth import realm_of, token_signer
 from pipeline.systems.netsuite.client import NetSuiteClient, error_message
 from pipeline.systems.netsuite.config import NetSuiteSettings
 from pipeline.systems.netsuite.load import Loader
+from pipeline.systems.netsuite.origins import add_order_numbers
 from pipeline.systems.netsuite.records import Source, location_rows, source_for
 from pipeline.systems.netsuite.suiteql import changed_ids
 
@@ -21,8 +22,9 @@ from pipeline.systems.netsuite.suiteql import changed_ids
 class NetSuiteSystem:
     """NetSuite SuiteTalk REST, with token-based authentication.
 
-    Records come out as NetSuite returns them (camelCase, sublists expanded); inventory comes out
-    as one row per item location. Every request holds a slot of the account's concurrency budget,
+    Records come out as NetSuite returns them (camelCase, sublists expanded); fulfillments,
+    invoices and credit memos also carry their sales order's ``createdFromExternalId`` and
+    ``createdFromTranId`` (``origins``); inventory comes out as one row per item location. Every request holds a slot of the account's concurrency budget,
     shared by all worker processes, so our own traffic never causes NetSuite's 429s.
 
     >>> system = NetSuiteSystem.from_env("erp", {
@@ -52,7 +54,7 @@ class NetSuiteSystem:
         http = HttpClient(cls.name, settings.base_url, parse_message=error_message,
                           sign=token_signer(settings.account, settings.credentials), session=session,
                           limiter=budget)
-        return cls(settings, NetSuiteClient(http))
+        return cls(settings, NetSuiteClient(http, reads=settings.reads))
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
@@ -79,6 +81,8 @@ class NetSuiteSystem:
             found = list(pool.map(lambda key: self.client.find(source.record_type, key, expand=True), ids))
         # None: deleted between the query and the read; nothing to pass on.
         records = [record for record in found if record is not None]
+        if source.from_order:
+            add_order_numbers(self.client, records)
         if source.per_location:
             return [row for record in records for row in location_rows(record)]
         return records

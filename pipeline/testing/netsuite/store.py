@@ -163,9 +163,20 @@ class RecordStore:
                 continue
             links = {"links": [{"rel": "self", "href": f"{href}/{name}"}]}
             count = len(value["items"])
-            rendered[name] = {**links, "items": value["items"], "count": count, "hasMore": False, "offset": 0,
+            lines = [self._named_item(line) for line in value["items"]]
+            rendered[name] = {**links, "items": lines, "count": count, "hasMore": False, "offset": 0,
                               "totalResults": count} if expand else links
         return rendered
+
+    def _named_item(self, line: dict) -> dict:
+        # NetSuite answers every reference with its refName; an item's is its name (itemId), the
+        # SKU that documents made from an order are matched by in the shop.
+        item = line.get("item")
+        if isinstance(item, dict) and "refName" not in item:
+            known = self.records["inventoryItem"].get(str(item.get("id")))
+            if known is not None and known.get("itemId"):
+                line["item"] = {**item, "refName": known["itemId"]}
+        return line
 
     def _check(self, record_type: str, body: object) -> None:
         if not isinstance(body, dict):

@@ -69,7 +69,9 @@ def _row(record: dict) -> dict:
         if isinstance(value, (str, int, float, bool)):
             row[name.lower()] = value
     row["id"] = int(record["id"])
-    row["lastmodifieddate"] = dt.datetime.strptime(record["lastModifiedDate"], "%Y-%m-%dT%H:%M:%SZ")
+    # Stored as "%Y-%m-%dT%H:%M:%SZ" (store.ISO); fromisoformat reads it five times faster than strptime,
+    # which matters: every query builds a row per record.
+    row["lastmodifieddate"] = dt.datetime.fromisoformat(record["lastModifiedDate"].removesuffix("Z"))
     return row
 
 

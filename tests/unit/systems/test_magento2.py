@@ -508,6 +508,30 @@ def test_server_errors_are_retryable_and_keep_the_report_id_only():
     assert "Internal Error. Details are available in Magento log file. Report ID: webapi-" in str(outcome)
 
 
+def test_reads_are_retried_in_place_so_a_pull_survives_transient_faults():
+    faults = Faults(error_rate=0.3, drop_rate=0.1, seed=7)
+    with Magento2Emulator(faults=faults, integration_as_bearer=True) as emulator:
+        for n in range(25):
+            emulator.add_customer(email=f"c{n:02d}@example.com", firstname="C", lastname=str(n))
+        shop_system = system(emulator, "token", READ_RETRIES="30", READ_BACKOFF_MS="1")
+        records, _ = extract_all(shop_system, "customer", page_size=5)
+        assert sorted(record["email"] for record in records) == [f"c{n:02d}@example.com" for n in range(25)]
+        # 5 pages in 15 requests: 8 answered 503, 2 dropped unanswered, each retried in place
+        assert (len(emulator.requests), emulator.counts["errors"], emulator.counts["dropped"]) == (15, 8, 2)
+        assert emulator.violations == []
+
+
+def test_writes_are_never_retried_in_place():
+    # The answer was lost after the product was saved: the pipeline retries the record, and the
+    # upsert by SKU makes that harmless.
+    with Magento2Emulator(faults=Faults(drop_after_rate=1.0), integration_as_bearer=True) as emulator:
+        item = LoadItem("A", {"sku": "A", "name": "A", "price": "5"}, {})
+        (outcome,) = system(emulator, "token").load("product", [item])
+    assert isinstance(outcome, RetryableError)
+    assert [request.method for request in emulator.requests] == ["PUT"]
+    assert list(emulator.tables.products) == ["A"]
+
+
 # Conformance --------------------------------------------------------------------------------------
 
 def test_the_emulator_refuses_and_records_a_body_the_schema_does_not_allow(shop):

@@ -46,6 +46,8 @@ def make_system(emulator: NetSuiteEmulator, **settings: object) -> NetSuiteSyste
     environ = {**emulator.env("erp"), "PIPELINE_BROKER_URL": "stub://",
                # Budget slots live in a process-wide stub backend: each test gets its own keys.
                "PIPELINE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
+               # Reads retried in place wait a millisecond, not the default half second.
+               "PIPELINE_ERP_READ_BACKOFF_MS": "1",
                **{f"PIPELINE_ERP_{name.upper()}": str(value) for name, value in settings.items()}}
     system = NetSuiteSystem.from_env("erp", environ)
     system.client.auth_retry_delay_s = 0
@@ -203,6 +205,27 @@ def test_upserting_a_customer_twice_by_external_id_leaves_one_record(netsuite_em
     assert streets == ["12 Analytical St"]
 
 
+def test_a_customer_netsuite_had_before_the_integration_is_claimed_by_email_not_duplicated(netsuite_emulator):
+    store = netsuite_emulator.store
+    keyed_in = store.add("customer", {"email": "Ada@Example.com", "entityId": "ADA", "firstName": "Ada"})
+    other_integrations = store.add("customer", {"email": "bob@example.com", "externalId": "crm-77"})
+    system = make_system(netsuite_emulator)
+    ada = LoadItem("ada@example.com", {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}, {})
+    bob = LoadItem("bob@example.com", {"email": "bob@example.com", "first_name": "Bob", "last_name": "Jones"}, {})
+
+    assert system.load("customer", [ada, bob, ada]) == [None, None, None]
+
+    customers = store.records["customer"]
+    assert (customers[keyed_in]["externalId"], customers[keyed_in]["lastName"]) == (
+        external_id("ada@example.com"), "Lovelace")
+    # Bob's customer belongs to another integration's key: ours is a customer of its own.
+    assert customers[other_integrations]["externalId"] == "crm-77"
+    assert len(customers) == 3
+    # The second load of Ada found her by external id: one PATCH, then a PUT.
+    writes = [request.method for request in netsuite_emulator.requests if request.method in ("PATCH", "PUT")]
+    assert writes == ["PATCH", "PUT", "PUT"]
+
+
 def order_item(number: str = "000000003", email: str = "jane@example.com", sku: str = "SKU-1") -> LoadItem:
     data = {"order_number": number, "customer_email": email, "customer_name": "Jane Doe", "status": "open",
             "currency": "EUR", "created_at": "2024-05-01T10:00:00+00:00", "grand_total": "22.00",
@@ -273,6 +296,81 @@ def test_orders_transform_into_fulfillments_and_invoices_and_invoices_into_credi
     assert client.get("creditMemo", memo_id)["createdFrom"]["id"] == invoice_id
     with pytest.raises(FatalError, match="INVALID_PARAMETER: Transformation from customer to invoice is not"):
         client.transform("customer", customer_id, "invoice")
+
+
+def test_fulfillments_invoices_and_credit_memos_carry_their_sales_orders_external_id_and_number(
+        netsuite_emulator):
+    store = netsuite_emulator.store
+    item_id = store.add("inventoryItem", {"itemId": "SKU-1"})
+    customer_id = store.add("customer", {"email": "jane@example.com"})
+    lines = {"items": [{"item": {"id": item_id}, "quantity": 2, "rate": 11}]}
+    # One order came from the shop (its external id is the shop's order number), one was keyed in.
+    from_shop = store.add("salesOrder", {"entity": {"id": customer_id}, "externalId": "000000042", "item": lines})
+    keyed_in = store.add("salesOrder", {"entity": {"id": customer_id}, "item": lines})
+    fulfillment = store.transform("salesOrder", from_shop, "itemFulfillment", {})
+    invoice = store.transform("salesOrder", from_shop, "invoice", {})
+    memo = store.transform("invoice", invoice, "creditMemo", {})
+    other_invoice = store.transform("salesOrder", keyed_in, "invoice", {})
+    standalone_memo = store.add("creditMemo", {"entity": {"id": customer_id}})
+    system = make_system(netsuite_emulator)
+
+    found = {}
+    for entity in ("shipment", "invoice", "credit_memo"):
+        for page in system.extract(entity, since=None, refs=None, page_size=100):
+            found.update({record["id"]: (record.get("createdFromExternalId"), record.get("createdFromTranId"))
+                          for record in page.records})
+
+    assert found == {fulfillment: ("000000042", f"SO{from_shop}"), invoice: ("000000042", f"SO{from_shop}"),
+                     memo: ("000000042", f"SO{from_shop}"),  # through its invoice
+                     other_invoice: (None, f"SO{keyed_in}"), standalone_memo: (None, None)}
+    # One SuiteQL query per page and hop (the credit memos take two), not one request per record.
+    lookups = [request.json()["q"] for request in netsuite_emulator.requests
+               if request.path.endswith("/suiteql") and "FROM transaction WHERE id IN" in request.json()["q"]]
+    assert len(lookups) == 4
+
+
+def test_a_fulfillment_whose_order_is_gone_comes_out_without_an_order_number(netsuite_emulator):
+    store = netsuite_emulator.store
+    customer_id = store.add("customer", {"email": "jane@example.com"})
+    order_id = store.add("salesOrder", {"entity": {"id": customer_id}, "externalId": "000000042"})
+    fulfillment = store.transform("salesOrder", order_id, "itemFulfillment", {})
+    del store.records["salesOrder"][order_id]
+
+    [page] = make_system(netsuite_emulator).extract("shipment", since=None, refs=None, page_size=10)
+
+    assert [record["id"] for record in page.records] == [fulfillment]
+    assert "createdFromExternalId" not in page.records[0]
+
+
+# Reads retried in place
+
+
+def test_reads_are_retried_in_place_so_a_pull_survives_transient_faults():
+    with NetSuiteEmulator(faults=Faults(error_rate=0.3, drop_rate=0.1, seed=11)) as emulator:
+        ids = seed_customers(emulator, [T0 + dt.timedelta(seconds=n) for n in range(30)])
+        pages, cursor = pull(make_system(emulator, read_retries=30), "customer", None, page_size=10)
+        assert sum(pages, []) == ids
+        assert json.loads(cursor)["id"] == ids[-1]
+        assert emulator.counts["errors"] > 0 and emulator.counts["dropped"] > 0
+
+
+def test_without_read_retries_the_first_fault_ends_the_pull():
+    with NetSuiteEmulator(faults=Faults(error_rate=1.0)) as emulator:
+        seed_customers(emulator, [T0])
+        with pytest.raises(RetryableError, match="HTTP 503"):
+            pull(make_system(emulator, read_retries=0), "customer", None)
+        assert len(emulator.requests) == 1
+
+
+def test_writes_are_never_retried_in_place():
+    # A write whose answer was lost may have happened: the pipeline retries it, after the upsert
+    # by external id made the second attempt harmless.
+    with NetSuiteEmulator(faults=Faults(drop_after_rate=1.0)) as emulator:
+        system = make_system(emulator, read_retries=5)
+        with pytest.raises(RetryableError, match="ConnectionError"):
+            system.client.upsert("customer", "C-1", {"email": "ada@example.com"})
+        assert [request.method for request in emulator.requests] == ["PUT"]
+        assert len(emulator.store.records["customer"]) == 1  # it did happen
 
 
 # Errors
@@ -365,7 +463,8 @@ def test_a_pull_returns_whole_records_changed_since_the_cursor_and_a_new_cursor(
     pages = list(system.extract("order", since=cursor, refs=None, page_size=100))
     records = [record for page in pages for record in page.records]
     assert [(record["id"], record.get("memo")) for record in records] == [(first, "changed"), (new, None)]
-    assert records[1]["item"]["items"][0]["item"] == {"id": item_id}  # sublists come expanded
+    # sublists come expanded, and references with their refName (an item's is its name, the SKU)
+    assert records[1]["item"]["items"][0]["item"] == {"id": item_id, "refName": "SKU-1"}
     assert json.loads(pages[-1].cursor)["modified"] == "2024-01-15 10:05:00"
     assert json.loads(pages[-1].cursor)["id"] == new
 
@@ -413,8 +512,9 @@ def test_the_concurrency_budget_keeps_eight_threads_under_the_accounts_limit():
 
 
 def test_without_a_budget_the_same_load_is_throttled_so_the_budget_test_can_fail():
-    with NetSuiteEmulator(faults=Faults(max_concurrent=3, latency_s=0.03)) as emulator:
+    # A longer latency than the budget test's, so the threads overlap even on a busy machine.
+    with NetSuiteEmulator(faults=Faults(max_concurrent=3, latency_s=0.15)) as emulator:
         record_id = emulator.store.add("customer", {"email": "ada@example.com"})
-        throttled = hammer(make_system(emulator, concurrency=100), record_id)
+        throttled = hammer(make_system(emulator, concurrency=100, read_retries=0), record_id)
         assert throttled > 0
         assert emulator.peak_in_flight > 3
