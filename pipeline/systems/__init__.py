@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, Page, System
 from pipeline.systems.files import FilesSystem
+from pipeline.systems.magento1 import Magento1System
 from pipeline.systems.magento2 import Magento2System
+from pipeline.systems.mailchimp import MailchimpSystem
 from pipeline.systems.memory import MemorySystem
 from pipeline.systems.netsuite import NetSuiteSystem
 from pipeline.systems.rest import RestSystem
@@ -16,7 +18,9 @@ from pipeline.systems.synthetic import SyntheticSystem
 #: name -> System class. A new system is one module plus one line here.
 SYSTEMS: dict[str, type] = {
     "files": FilesSystem,
+    "magento1": Magento1System,
     "magento2": Magento2System,
+    "mailchimp": MailchimpSystem,
     "memory": MemorySystem,
     "netsuite": NetSuiteSystem,
     "rest": RestSystem,

@@ -1,0 +1,126 @@
+"""The Mailchimp system: audience members (entity ``customer``), store products and store orders."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from urllib.parse import quote
+
+from pipeline.errors import ConfigError, NotFoundError, PipelineError, RetryableError, UnknownNameError
+from pipeline.systems.base import LoadItem, Page
+from pipeline.systems.concurrency import concurrency_budget
+from pipeline.systems.mailchimp import extract, operations, payloads
+from pipeline.systems.mailchimp.batches import BatchRunner
+from pipeline.systems.mailchimp.client import MailchimpClient
+from pipeline.systems.mailchimp.config import MailchimpConfig
+from pipeline.systems.mailchimp.load import Catalog, Sender
+from pipeline.systems.mailchimp.problems import SYSTEM
+
+#: What ``extract`` reads and ``load`` writes.
+EXTRACTS = ("customer",)
+LOADS = ("customer", "order", "product")
+
+
+class MailchimpSystem:
+    """Mailchimp Marketing API v3: upserts that are safe to repeat, and batches for big loads.
+
+    * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags); read back
+      incrementally by ``last_changed``;
+    * ``product``, ``order``: the store's, ``PATCH``, or ``POST`` when Mailchimp answers 404; an
+      order's customer rides inside the order, its missing products are created first.
+
+    >>> system = MailchimpSystem.from_env("mailchimp", {
+    ...     "PIPELINE_MAILCHIMP_API_KEY": "0123456789abcdef0123456789abcdef-us6",
+    ...     "PIPELINE_BROKER_URL": "stub://"})
+    >>> system.config.base_url, system.config.status_if_new
+    ('https://us6.api.mailchimp.com/3.0', 'pending')
+    """
+
+    name = SYSTEM
+
+    def __init__(self, config: MailchimpConfig, *,
+                 limiter: Callable[[], AbstractContextManager] | None = None) -> None:
+        self.config = config
+        self.client = MailchimpClient(config.base_url, config.api_key, limiter=limiter,
+                                      pool_size=config.concurrency)
+        self.batches = BatchRunner(self.client, config.batch_poll_s, config.batch_timeout_s)
+        self.sender = Sender(self.client, self.batches, threshold=config.batch_threshold,
+                             parallel=config.concurrency)
+        self._checked: set[str] = set()
+        self._catalog: Catalog | None = None
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> MailchimpSystem:
+        config = MailchimpConfig.from_env(connection, environ)
+        # Mailchimp's limit is per user, whichever connection or list sends: keyed by the key, hashed
+        # so that no secret becomes a Redis key name.
+        account = hashlib.sha256(config.api_key.encode()).hexdigest()[:16]
+        budget = concurrency_budget(f"mailchimp:{config.data_center}:{account}", config.concurrency, environ)
+        return cls(config, limiter=budget)
+
+    def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
+                page_size: int) -> Iterator[Page]:
+        if entity not in EXTRACTS:
+            raise UnknownNameError("Mailchimp entity to extract", entity, EXTRACTS)
+        list_id = self._ready("list_id")
+        return extract.extract_members(self.client, list_id, since=since, refs=refs, page_size=page_size,
+                                       lookback_s=self.config.lookback_s)
+
+    def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
+        """Upsert each item; one outcome per item. Above the threshold, through one batch per phase.
+
+        Raises:
+            RetryableError: nothing of the load is known to have happened (the audience check, or a
+                batch's submission, wait or results failed): the load is to be retried whole,
+                which only repeats upserts.
+        """
+        if entity not in LOADS:
+            raise UnknownNameError("Mailchimp entity to load", entity, LOADS)
+        try:
+            target = self._ready("list_id" if entity == "customer" else "store_id")
+        except RetryableError:
+            raise  # nothing was sent: the load is retried whole, not record by record
+        except PipelineError as error:
+            return [error] * len(items)
+        outcomes: list[Exception | None] = [None] * len(items)
+        chains = {}
+        for index, item in enumerate(items):
+            try:
+                chains[index] = self._chain(entity, target, item)
+            except PipelineError as error:
+                outcomes[index] = error
+        for index, outcome in self.sender.run(chains, [item.key for item in items]).items():
+            outcomes[index] = outcome
+        return outcomes
+
+    def _chain(self, entity: str, target: str, item: LoadItem) -> operations.Operation:
+        if entity == "customer":
+            body, tags = payloads.member(item, self.config.status_if_new)
+            return operations.member_upsert(target, body, tags)
+        if entity == "product":
+            return operations.product_upsert(target, payloads.product(item))
+        body = payloads.order(item)
+        self._products(target).ensure(item.data.get("lines") or [])
+        return operations.store_upsert(target, "orders", body, payloads.order_changes(body))
+
+    def _products(self, store_id: str) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(self.client, store_id)
+        return self._catalog
+
+    def _ready(self, setting: str) -> str:
+        """The audience or store id, checked once per process to exist (one clear error, not N 404s)."""
+        value = self.config.require(setting)
+        if setting in self._checked:
+            return value
+        kind, path = (("audience", f"/lists/{quote(value, safe='')}") if setting == "list_id"
+                      else ("e-commerce store", f"/ecommerce/stores/{quote(value, safe='')}"))
+        try:
+            self.client.get(path)
+        except NotFoundError:
+            raise ConfigError(f"The Mailchimp {kind} {value!r} (PIPELINE_{self.config.connection.upper()}_"
+                              f"{setting.upper()}) does not exist in the account of data center "
+                              f"{self.config.data_center}.") from None
+        self._checked.add(setting)
+        return value
