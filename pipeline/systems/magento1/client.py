@@ -1,0 +1,144 @@
+"""Magento 1's XML-RPC session protocol: ``login``, ``call``, ``endSession``.
+
+One session serves every thread of a worker: it is created on first use, and a call answered
+with fault 5 (the session expired) logs in again and is sent once more. The session id is a
+credential like the API key: it appears in no message and no log line.
+
+Each thread has its own ``ServerProxy`` (a transport keeps one connection and is not safe to
+share), and every request holds a slot of the shop's concurrency budget.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+import time
+import xmlrpc.client
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from pipeline.errors import AuthError
+from pipeline.systems.magento1 import faults
+from pipeline.systems.magento1.transport import transport_for
+from pipeline.systems.read_retries import ReadRetries
+
+logger = logging.getLogger(__name__)
+
+#: Methods that change nothing, so that they may be sent again after any retryable error.
+READS = frozenset({"list", "info", "items"})
+
+
+def is_read(api_path: str) -> bool:
+    return api_path.rsplit(".", 1)[-1] in READS
+
+
+class Magento1Client:
+    """Calls against one shop's XML-RPC endpoint.
+
+    Args:
+        url: the endpoint, e.g. ``https://shop.example.com/api/xmlrpc/``.
+        api_user, api_key: the Web Services user's credentials.
+        timeout_s: seconds to connect, and to wait for each answer.
+        limiter: a context manager factory held around each request (a concurrency budget).
+        reads: how reads are retried in place.
+    """
+
+    def __init__(self, url: str, api_user: str, api_key: str, *, timeout_s: float = 60,
+                 limiter: Callable[[], AbstractContextManager] | None = None,
+                 reads: ReadRetries | None = None) -> None:
+        self.url = url
+        self.reads = reads or ReadRetries()
+        self._user, self._key = api_user, api_key
+        self.timeout_s = timeout_s
+        self.limiter = limiter or nullcontext
+        self._local = threading.local()
+        # Worker threads share one session: one login at a time, not one per thread.
+        self._lock = threading.Lock()
+        self._session: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Magento1Client({faults.redact_url(self.url)!r}, api_user={self._user!r})"
+
+    def call(self, api_path: str, *args: Any) -> Any:
+        """``call(session, api_path, [args...])``; a session that expired is renewed once.
+
+        Reads (``list``, ``info``) that meet a retryable error are retried in place (``reads``);
+        writes never are: the pipeline retries them after checking whether the first one took effect.
+        """
+        if is_read(api_path):
+            return self.reads.call(lambda: self._call(api_path, args), f"Magento 1 {api_path}")
+        return self._call(api_path, args)
+
+    def login(self) -> str:
+        """A new session id (``login(apiUser, apiKey)``); fault 2 when the credentials are wrong."""
+        return str(self.reads.call(lambda: self._once("login", "login", (self._user, self._key)),
+                                   "Magento 1 login"))
+
+    def end_session(self) -> None:
+        """End the current session, if any (``endSession``); the next call logs in again."""
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            self._once("endSession", "endSession", (session,))
+
+    def _call(self, api_path: str, args: tuple) -> Any:
+        session = self._current_session()
+        try:
+            return self._once("call", api_path, (session, api_path, list(args)))
+        except faults.SessionExpiredError:
+            # Magento checks the session before anything else: the call did nothing, and a write
+            # may be sent again as safely as a read.
+            session = self._renew(session)
+        try:
+            return self._once("call", api_path, (session, api_path, list(args)))
+        except faults.SessionExpiredError as error:
+            raise AuthError(f"{error} It expired again right after a new login: check the shop's API session "
+                            "timeout (System > Configuration > Magento Core API).",
+                            system=faults.SYSTEM, status=error.status) from None
+
+    def _current_session(self) -> str:
+        with self._lock:
+            if self._session is None:
+                self._session = self.login()
+            return self._session
+
+    def _renew(self, stale: str) -> str:
+        with self._lock:
+            # Another thread may have logged in again already: its session is as good as ours.
+            if self._session in (None, stale):
+                logger.info("Magento 1 session at %s expired; logging in again.", faults.redact_url(self.url))
+                self._session = self.login()
+            return self._session
+
+    def _once(self, method: str, api_path: str, params: tuple) -> Any:
+        proxy = self._proxy()
+        started = time.monotonic()
+        with self.limiter():
+            try:
+                result = getattr(proxy, method)(*params)
+            except xmlrpc.client.Fault as fault:
+                raise faults.error_for_fault(fault, api_path, self._secrets()) from None
+            except xmlrpc.client.ProtocolError as error:
+                raise faults.error_for_status(error, api_path, self.url) from None
+            except (OSError, http.client.HTTPException) as error:
+                self._local.proxy = None  # a fresh connection next time
+                raise faults.error_for_connection(error, api_path, self.url) from None
+            except (ExpatError, xmlrpc.client.ResponseError):
+                self._local.proxy = None
+                raise faults.error_for_body(api_path, self.url) from None
+        logger.debug("Magento 1 %s took %.3fs.", api_path, time.monotonic() - started)
+        return result
+
+    def _proxy(self) -> xmlrpc.client.ServerProxy:
+        proxy = getattr(self._local, "proxy", None)
+        if proxy is None:
+            proxy = xmlrpc.client.ServerProxy(self.url, transport=transport_for(self.url, self.timeout_s),
+                                              allow_none=True)
+            self._local.proxy = proxy
+        return proxy
+
+    def _secrets(self) -> list[str]:
+        return [secret for secret in (self._key, self._session) if secret]

@@ -1,0 +1,139 @@
+"""A Magento 1 connection's settings, read from its ``PIPELINE_<CONNECTION>_*`` variables.
+
+================  ==========================================================================
+``URL``           the XML-RPC endpoint: ``https://shop.example.com/api/xmlrpc/``
+                  (or ``.../index.php/api/xmlrpc/`` where URL rewrites are off)
+``API_USER``      a Web Services user (System > Web Services > SOAP/XML-RPC Users), not an admin
+``API_KEY``       that user's API key
+``WINDOW_S``      ``updated_at`` window of each list call, in seconds (default 86400)
+``LOOKBACK_S``    seconds re-read before the cursor by incremental pulls (default 300)
+``START``         where a pull without a cursor starts (default ``2008-01-01 00:00:00``, UTC)
+``CONCURRENCY``   requests in flight to the shop, all workers together (default 4)
+``WEBSITE_ID``    website of loaded customers (default 1); a mapping's ``website_id`` wins
+``TIMEOUT_S``     seconds to connect and to wait for an answer (default 60)
+``READ_RETRIES``  retries in place of a read that failed retryably (default 3; writes: never)
+``READ_BACKOFF_MS``  first wait before such a retry, doubled each time (default 500)
+================  ==========================================================================
+
+Every problem is reported at once, naming the variables and never the values of secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pipeline.errors import ConfigError
+from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
+
+MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
+DEFAULT_WINDOW_S = 86400
+DEFAULT_LOOKBACK_S = 300
+#: Magento 1.0 came out in 2008: nothing in a shop is older.
+DEFAULT_START = "2008-01-01 00:00:00"
+DEFAULT_CONCURRENCY = 4
+DEFAULT_WEBSITE_ID = 1
+DEFAULT_TIMEOUT_S = 60
+EXAMPLE_URL = "https://shop.example.com/api/xmlrpc/"
+
+
+@dataclass(frozen=True)
+class Magento1Config:
+    """Everything one Magento 1 connection needs; the API key stays out of ``repr``."""
+
+    connection: str
+    url: str
+    api_user: str
+    api_key: str = field(repr=False)
+    window_s: int = DEFAULT_WINDOW_S
+    lookback_s: int = DEFAULT_LOOKBACK_S
+    start: str = DEFAULT_START
+    concurrency: int = DEFAULT_CONCURRENCY
+    website_id: int = DEFAULT_WEBSITE_ID
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    reads: ReadRetries = ReadRetries()
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento1Config:
+        """Read and check the connection's variables.
+
+        Raises:
+            ConfigError: listing every missing or malformed variable.
+        """
+        reader = _Reader(connection, environ)
+        config = cls(
+            connection=connection, url=reader.url(), api_user=reader.required("API_USER"),
+            api_key=reader.required("API_KEY"),
+            window_s=reader.integer("WINDOW_S", DEFAULT_WINDOW_S, minimum=1),
+            lookback_s=reader.integer("LOOKBACK_S", DEFAULT_LOOKBACK_S, minimum=0),
+            start=reader.moment("START", DEFAULT_START),
+            concurrency=reader.integer("CONCURRENCY", DEFAULT_CONCURRENCY, minimum=1),
+            website_id=reader.integer("WEBSITE_ID", DEFAULT_WEBSITE_ID, minimum=0),
+            timeout_s=reader.integer("TIMEOUT_S", DEFAULT_TIMEOUT_S, minimum=1),
+            reads=ReadRetries(
+                retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
+                backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
+        )
+        if reader.problems:
+            lines = "\n  ".join(reader.problems)
+            raise ConfigError(f"Invalid Magento 1 connection {connection!r}:\n  {lines}")
+        return config
+
+
+class _Reader:
+    def __init__(self, connection: str, environ: Mapping[str, str]) -> None:
+        self.prefix = f"PIPELINE_{connection.upper()}_"
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def name(self, suffix: str) -> str:
+        return self.prefix + suffix
+
+    def get(self, suffix: str) -> str:
+        return (self.environ.get(self.name(suffix)) or "").strip()
+
+    def required(self, suffix: str) -> str:
+        value = self.get(suffix)
+        if not value:
+            self.problems.append(f"{self.name(suffix)} is not set.")
+        return value
+
+    def url(self) -> str:
+        raw = self.get("URL")
+        if not raw:
+            self.problems.append(f"{self.name('URL')} is not set: the XML-RPC endpoint, e.g. {EXAMPLE_URL}.")
+            return ""
+        parts = urlsplit(raw)
+        # The value is not echoed: a URL may carry user:password@ (HTTP basic auth in front of the shop).
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.problems.append(f"{self.name('URL')} must be an http(s) URL, e.g. {EXAMPLE_URL}.")
+        elif "/api/xmlrpc" not in parts.path:
+            self.problems.append(f"{self.name('URL')} must be the XML-RPC endpoint (its path ends in "
+                                 f"/api/xmlrpc/), e.g. {EXAMPLE_URL}.")
+        return raw
+
+    def integer(self, suffix: str, default: int, *, minimum: int) -> int:
+        raw = self.get(suffix)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{self.name(suffix)}={raw!r} is not a whole number.")
+            return default
+        if value < minimum:
+            self.problems.append(f"{self.name(suffix)}={raw!r} must be at least {minimum}.")
+        return value
+
+    def moment(self, suffix: str, default: str) -> str:
+        raw = self.get(suffix)
+        if not raw:
+            return default
+        try:
+            return dt.datetime.strptime(raw, MAGENTO_TIME).strftime(MAGENTO_TIME)
+        except ValueError:
+            self.problems.append(f"{self.name(suffix)}={raw!r} must be a UTC time such as "
+                                 "'2015-01-01 00:00:00'.")
+            return default
