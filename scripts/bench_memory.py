@@ -30,7 +30,7 @@ def peak_rss(count: int) -> tuple[float, float]:
 
 
 def main(small: int = 100_000, large: int = 1_000_000) -> None:
-    print(f"\nPeak RSS of a worker process streaming a pull (1 process, 2 threads)")
+    print("\nPeak RSS of a worker process streaming a pull (1 process, 2 threads)")
     print(f"  {'records':>12} {'peak RSS (MB)':>14} {'records/s':>12}")
     results = {}
     for count in (small, large):

@@ -23,9 +23,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from pipeline.errors import ConfigError
+from pipeline.systems.connection import ConnectionVars
 from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 
 MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
@@ -76,56 +75,15 @@ class Magento1Config:
                 retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
                 backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
         )
-        if reader.problems:
-            lines = "\n  ".join(reader.problems)
-            raise ConfigError(f"Invalid Magento 1 connection {connection!r}:\n  {lines}")
+        reader.check("Magento 1")
         return config
 
 
-class _Reader:
-    def __init__(self, connection: str, environ: Mapping[str, str]) -> None:
-        self.prefix = f"PIPELINE_{connection.upper()}_"
-        self.environ = environ
-        self.problems: list[str] = []
-
-    def name(self, suffix: str) -> str:
-        return self.prefix + suffix
-
-    def get(self, suffix: str) -> str:
-        return (self.environ.get(self.name(suffix)) or "").strip()
-
-    def required(self, suffix: str) -> str:
-        value = self.get(suffix)
-        if not value:
-            self.problems.append(f"{self.name(suffix)} is not set.")
-        return value
+class _Reader(ConnectionVars):
 
     def url(self) -> str:
-        raw = self.get("URL")
-        if not raw:
-            self.problems.append(f"{self.name('URL')} is not set: the XML-RPC endpoint, e.g. {EXAMPLE_URL}.")
-            return ""
-        parts = urlsplit(raw)
-        # The value is not echoed: a URL may carry user:password@ (HTTP basic auth in front of the shop).
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            self.problems.append(f"{self.name('URL')} must be an http(s) URL, e.g. {EXAMPLE_URL}.")
-        elif "/api/xmlrpc" not in parts.path:
-            self.problems.append(f"{self.name('URL')} must be the XML-RPC endpoint (its path ends in "
-                                 f"/api/xmlrpc/), e.g. {EXAMPLE_URL}.")
-        return raw
-
-    def integer(self, suffix: str, default: int, *, minimum: int) -> int:
-        raw = self.get(suffix)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            self.problems.append(f"{self.name(suffix)}={raw!r} is not a whole number.")
-            return default
-        if value < minimum:
-            self.problems.append(f"{self.name(suffix)}={raw!r} must be at least {minimum}.")
-        return value
+        return self.http_url(what="the XML-RPC endpoint", path_part="/api/xmlrpc",
+                             path_hint="be the XML-RPC endpoint (its path ends in /api/xmlrpc/)", example=EXAMPLE_URL)
 
     def moment(self, suffix: str, default: str) -> str:
         raw = self.get(suffix)

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from pipeline.errors import ConfigError
+from pipeline.systems.connection import ConnectionVars
 from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 
 #: Kind of credentials -> the variable suffixes that make it up, in the order messages list them.
@@ -77,39 +76,16 @@ class Magento2Config:
             reads=ReadRetries(retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
                               backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
         )
-        if reader.problems:
-            lines = "\n  ".join(reader.problems)
-            raise ConfigError(f"Invalid Magento 2 connection {connection!r}:\n  {lines}")
+        reader.check("Magento 2")
         return config
 
 
-class _Reader:
-    def __init__(self, connection: str, environ: Mapping[str, str]) -> None:
-        self.prefix = f"PIPELINE_{connection.upper()}_"
-        self.environ = environ
-        self.problems: list[str] = []
-
-    def name(self, suffix: str) -> str:
-        return self.prefix + suffix
-
-    def get(self, suffix: str) -> str:
-        return (self.environ.get(self.name(suffix)) or "").strip()
+class _Reader(ConnectionVars):
 
     def url(self) -> str:
-        raw = self.get("URL")
-        if not raw:
-            self.problems.append(f"{self.name('URL')} is not set: the REST base URL, "
-                                 "e.g. https://shop.example.com/rest/default.")
-            return ""
-        parts = urlsplit(raw)
-        # The value is not echoed: a URL may carry user:password@.
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            self.problems.append(f"{self.name('URL')} must be an http(s) URL, "
-                                 "e.g. https://shop.example.com/rest/default.")
-        elif "/rest" not in parts.path:
-            self.problems.append(f"{self.name('URL')} must include the REST path and store code, "
-                                 "e.g. https://shop.example.com/rest/default.")
-        return raw.rstrip("/")
+        return self.http_url(what="the REST base URL", path_part="/rest",
+                             path_hint="include the REST path and store code",
+                             example="https://shop.example.com/rest/default").rstrip("/")
 
     def credentials(self) -> tuple[str, dict[str, str]]:
         given = {kind: [s for s in suffixes if self.get(s)] for kind, suffixes in CREDENTIALS.items()}
@@ -129,23 +105,3 @@ class _Reader:
             self.problems.append(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
                                  f"(needed with {', '.join(self.name(s) for s in given[kind])}).")
         return kind, {s: self.get(s) for s in CREDENTIALS[kind]}
-
-    def integer(self, suffix: str, default: int | None, *, minimum: int) -> int | None:
-        raw = self.get(suffix)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            self.problems.append(f"{self.name(suffix)}={raw!r} is not a whole number.")
-            return default
-        if value < minimum:
-            self.problems.append(f"{self.name(suffix)}={raw!r} must be at least {minimum}.")
-        return value
-
-    def choice(self, suffix: str, choices: tuple[str, ...]) -> str:
-        raw = self.get(suffix).lower() or choices[0]
-        if raw not in choices:
-            self.problems.append(f"{self.name(suffix)}={raw!r} must be one of: {', '.join(choices)}.")
-            return choices[0]
-        return raw

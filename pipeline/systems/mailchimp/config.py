@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipeline.errors import ConfigError
+from pipeline.systems.connection import ConnectionVars
 
 #: The statuses a new member may be given by default (CONTRACTS 3.3: pending sends the opt-in mail).
 NEW_STATUSES = ("pending", "subscribed")
@@ -89,9 +90,7 @@ class MailchimpConfig:
             batch_poll_s=reader.number("BATCH_POLL_S", DEFAULT_BATCH_POLL_S, 0.001, 600, float),
             batch_timeout_s=reader.number("BATCH_TIMEOUT_S", DEFAULT_BATCH_TIMEOUT_S, 0.01, 86400, float),
         )
-        if reader.problems:
-            lines = "\n  ".join(reader.problems)
-            raise ConfigError(f"Invalid Mailchimp connection {connection!r}:\n  {lines}")
+        reader.check("Mailchimp")
         return config
 
     def require(self, setting: str) -> str:
@@ -104,17 +103,7 @@ class MailchimpConfig:
         return value
 
 
-class _Reader:
-    def __init__(self, connection: str, environ: Mapping[str, str]) -> None:
-        self.prefix = f"PIPELINE_{connection.upper()}_"
-        self.environ = environ
-        self.problems: list[str] = []
-
-    def name(self, suffix: str) -> str:
-        return self.prefix + suffix
-
-    def get(self, suffix: str) -> str:
-        return (self.environ.get(self.name(suffix)) or "").strip()
+class _Reader(ConnectionVars):
 
     def api_key(self) -> tuple[str, str]:
         key = self.get("API_KEY")
@@ -129,24 +118,3 @@ class _Reader:
                                  "copy the whole key from Mailchimp (Account > Extras > API keys).")
             return key, ""
         return key, dc
-
-    def choice(self, suffix: str, choices: tuple[str, ...]) -> str:
-        raw = self.get(suffix).lower() or choices[0]
-        if raw not in choices:
-            self.problems.append(f"{self.name(suffix)}={raw!r} must be one of: {', '.join(choices)}.")
-            return choices[0]
-        return raw
-
-    def number(self, suffix: str, default, low, high, kind):
-        raw = self.get(suffix)
-        if not raw:
-            return default
-        try:
-            value = kind(raw)
-        except ValueError:
-            self.problems.append(f"{self.name(suffix)}={raw!r} is not a number.")
-            return default
-        if not low <= value <= high:
-            self.problems.append(f"{self.name(suffix)}={raw!r} must be from {low} to {high}.")
-            return default
-        return value
