@@ -20,14 +20,13 @@ goes through. A plain time (``2024-05-01 10:00:00`` or ISO 8601) is accepted as 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.errors import ConfigError
+from pipeline.systems.magento_time import magento_time, shift
 
-MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
 #: Pairs a cursor keeps at most; past it a few boundary rows may be read twice (loads are idempotent).
 MAX_SEEN = 1000
 #: Smallest window, and how many times the configured size a window may grow to.
@@ -38,23 +37,6 @@ MAX_GROWTH = 32
 Fetch = Callable[[str, str], list[dict]]
 
 
-def magento_time(value: str) -> str:
-    """ISO 8601 or Magento's format as Magento's UTC ``YYYY-MM-DD HH:MM:SS``.
-
-    Raises:
-        ValueError: not a date and time.
-    """
-    text = value.strip().replace("T", " ")
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment.strftime(MAGENTO_TIME)
-
-
-def shift(moment: str, seconds: int) -> str:
-    return (dt.datetime.strptime(moment, MAGENTO_TIME) + dt.timedelta(seconds=seconds)).strftime(MAGENTO_TIME)
 
 
 @dataclass(frozen=True)

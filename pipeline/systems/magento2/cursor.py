@@ -16,37 +16,18 @@ A plain timestamp (ISO 8601 or Magento's ``YYYY-MM-DD HH:MM:SS``) is accepted as
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
+from pipeline.systems.magento_time import magento_time, shift
 
-#: Magento's date format everywhere in REST: UTC, no zone suffix.
-MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
 #: Most seen pairs a cursor keeps; past it, older pairs in the window are assumed delivered.
 MAX_SEEN = 1000
 
 Pair = tuple[str, int]
 
 
-def magento_time(value: str) -> str:
-    """``value`` (ISO 8601 or Magento's format) as Magento's UTC ``YYYY-MM-DD HH:MM:SS``.
-
-    Raises:
-        ValueError: not a date and time.
-    """
-    text = value.strip().replace("T", " ")
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment.strftime(MAGENTO_TIME)
-
-
-def shift(moment: str, seconds: int) -> str:
-    return (dt.datetime.strptime(moment, MAGENTO_TIME) + dt.timedelta(seconds=seconds)).strftime(MAGENTO_TIME)
 
 
 @dataclass(frozen=True)
