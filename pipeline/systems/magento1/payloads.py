@@ -8,44 +8,20 @@ steer the call instead of being attributes: ``website_id`` (the customer's websi
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
-from pipeline.errors import RecordError
+# Magento 1 keeps the EAV option ids and customer fields Magento 2 inherited from it.
+from pipeline.systems.magento2.payloads import STATUSES, VISIBILITIES, customer_core, number
 
 #: Canonical gender -> Magento's customer gender option.
 GENDERS = {"male": 1, "m": 1, "1": 1, "female": 2, "f": 2, "2": 2}
-STATUSES = {"enabled": 1, "disabled": 2}
-VISIBILITIES = {"not_visible_individually": 1, "catalog": 2, "search": 3, "catalog_search": 4}
 #: Native keys that are arguments of the product calls, not attributes.
 PRODUCT_CONTROL = ("set", "type")
 #: The "Default" attribute set of a Magento 1 install's products.
 DEFAULT_ATTRIBUTE_SET = 4
 
 
-def number(value: object, where: str) -> int | float:
-    """A decimal string as a number: an int when whole (quantities), else a float."""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise RecordError(f"{where}: {value!r} is not a number.", {where: ["Not a number."]}) from None
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
 def customer(data: dict, website_id: int, native: dict) -> dict:
     """``customerData`` of ``customer.create`` / ``customer.update``."""
-    out: dict = {"email": data["email"], "firstname": data["first_name"], "lastname": data["last_name"],
-                 "website_id": website_id}
-    if data.get("dob"):
-        out["dob"] = data["dob"]
-    if data.get("gender"):
-        out["gender"] = _option(GENDERS, data["gender"], "gender")
-    group = data.get("group")
-    if group:
-        if not str(group).isdigit():
-            raise RecordError(f"group: {group!r} is not a Magento customer group id; map it to the id "
-                              "(a value map) or set target_fields.group_id.",
-                              {"group": ["Not a customer group id."]})
-        out["group_id"] = int(group)
+    out = customer_core(data, website_id, GENDERS)
     out.update(data.get("custom_attributes") or {})
     out.update(native)
     return out
@@ -96,10 +72,3 @@ def stock(data: dict, native: dict) -> dict:
             **native}
 
 
-def _option(options: dict, value: object, where: str) -> int:
-    try:
-        return options[str(value).strip().lower()]
-    except KeyError:
-        known = ", ".join(sorted(options))
-        raise RecordError(f"{where}: {value!r} is not one of {known}.",
-                          {where: [f"Must be one of: {known}."]}) from None

@@ -63,14 +63,14 @@ def merge_attributes(current: list[dict], extra: list[dict]) -> list[dict]:
     return list(by_code.values())
 
 
-def customer(data: dict, website_id: int) -> dict:
-    """A ``customer-data-customer-interface`` object (without ``id``)."""
+def customer_core(data: dict, website_id: int, genders: dict = GENDERS) -> dict:
+    """The customer fields Magento 1 and 2 share: names, email, website, birthday, gender, group."""
     out: dict = {"email": data["email"], "firstname": data["first_name"], "lastname": data["last_name"],
                  "website_id": website_id}
     if data.get("dob"):
         out["dob"] = data["dob"]
     if data.get("gender"):
-        out["gender"] = _option(GENDERS, data["gender"], "gender")
+        out["gender"] = option(genders, data["gender"], "gender")
     group = data.get("group")
     if group:
         if not str(group).isdigit():
@@ -78,6 +78,12 @@ def customer(data: dict, website_id: int) -> dict:
                               "(a value map) or set target_fields.group_id.",
                               {"group": ["Not a customer group id."]})
         out["group_id"] = int(group)
+    return out
+
+
+def customer(data: dict, website_id: int) -> dict:
+    """A ``customer-data-customer-interface`` object (without ``id``)."""
+    out = customer_core(data, website_id)
     if data.get("is_subscribed") is not None:
         out["extension_attributes"] = {"is_subscribed": bool(data["is_subscribed"])}
     if data.get("custom_attributes"):
@@ -148,7 +154,8 @@ def stock_item(data: dict) -> dict:
     return {"qty": quantity, "is_in_stock": bool(in_stock if in_stock is not None else quantity > 0)}
 
 
-def _option(options: dict, value: object, where: str) -> int:
+def option(options: dict, value: object, where: str) -> int:
+    """``value`` as one of Magento's option ids, or a RecordError listing the known ones."""
     try:
         return options[str(value).strip().lower()]
     except KeyError:
