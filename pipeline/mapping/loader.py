@@ -39,6 +39,20 @@ from pipeline.systems import SYSTEMS
 NAME = r"^[a-z][a-z0-9_]*$"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice is an error instead of the last one winning."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
 class _SystemRefSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -83,7 +97,8 @@ def load_mapping(path: str | Path) -> MappingSpec:
     path = Path(path)
     problems: dict[str, list[str]] = {}
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as handle:  # a file, so YAML's messages name it
+            document = yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except (OSError, UnicodeDecodeError) as error:
         raise MappingError(str(path), {"(file)": [f"Cannot read the file: {error}."]}) from None
     except yaml.YAMLError as error:

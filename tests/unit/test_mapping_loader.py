@@ -122,12 +122,13 @@ def test_target_fields_take_any_name_but_their_expressions_are_checked(tmp_path)
 # One test per kind of problem
 
 
-def test_a_yaml_syntax_error_is_reported_on_one_line(tmp_path):
-    problems = problems_of(write(tmp_path, "connector: [\n"))
+def test_a_yaml_syntax_error_is_reported_on_one_line_naming_the_file(tmp_path):
+    path = write(tmp_path, "connector: [\n")
+    problems = problems_of(path)
 
     assert problems == {"(yaml)": [
         "while parsing a flow node expected the node content, but found '<stream end>' "
-        'in "<unicode string>", line 2, column 1: ^']}
+        f'in "{path}", line 2, column 1']}
 
 
 @pytest.mark.parametrize("text", ["- connector\n- fields\n", "", "just a string\n"])
@@ -461,3 +462,15 @@ def test_load_mappings_reports_every_invalid_file(tmp_path):
         f"Invalid mapping file {bad_connector} (1 problem):",
         f"Invalid mapping file {bad_schedule} (1 problem):",
     ]
+
+
+def test_a_key_written_twice_is_an_error_not_a_silent_override(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("connector: customer_pull\nsource: {system: files}\ntarget: {system: files}\n"
+                    "fields:\n  email: Email\n  first_name: First\n  email: Mail\n  last_name: Last\n")
+
+    with pytest.raises(MappingError) as raised:
+        load_mapping(path)
+
+    assert raised.value.problems == {"(yaml)": [
+        f'duplicate key \'email\' (first on line 5) in "{path}", line 7, column 3']}
