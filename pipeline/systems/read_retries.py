@@ -79,6 +79,6 @@ class ReadRetries:
         """Seconds to wait before the next attempt, or None when the server asks for too long a wait."""
         if error.retry_after is not None:
             return error.retry_after if error.retry_after <= self.max_wait_s else None
-        # Full jitter over the upper half: workers hitting the same fault do not retry in step.
+        # Jittered between half and all of the backoff: workers that met the same fault do not retry in step.
         return min(self.max_wait_s, self.backoff_s * 2 ** attempt * random.uniform(0.5, 1.0))
 

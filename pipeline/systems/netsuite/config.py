@@ -1,4 +1,10 @@
-"""A NetSuite connection's settings, read from ``PIPELINE_<CONNECTION>_*`` environment variables."""
+"""A NetSuite connection's settings, read from ``PIPELINE_<CONNECTION>_*`` environment variables.
+
+Required: ``ACCOUNT``, ``CONSUMER_KEY``, ``CONSUMER_SECRET``, ``TOKEN_ID``, ``TOKEN_SECRET``. Optional:
+``URL`` (default: the account's SuiteTalk host), ``CONCURRENCY`` (requests in flight, all workers
+together), ``PAGE_SIZE``, ``LOOKBACK_S``, ``READ_RETRIES`` and ``READ_BACKOFF_MS`` (in-place retries
+of reads, ``pipeline.systems.read_retries``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
 from pipeline.systems.base import connection_env
-from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 from pipeline.systems.netsuite.auth import ACCOUNT_SHAPE, Credentials, default_base_url
+from pipeline.systems.read_retries import DEFAULT_READ_BACKOFF_MS, DEFAULT_READ_RETRIES, ReadRetries
 
 #: Required variables (after ``PIPELINE_<CONNECTION>_``).
 REQUIRED = ("ACCOUNT", "CONSUMER_KEY", "CONSUMER_SECRET", "TOKEN_ID", "TOKEN_SECRET")

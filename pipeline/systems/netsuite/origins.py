@@ -31,7 +31,7 @@ EXTERNAL_ID_FIELD, TRAN_ID_FIELD = "createdFromExternalId", "createdFromTranId"
 def add_order_numbers(client: NetSuiteClient, records: list[dict]) -> None:
     """Add ``createdFromExternalId`` and ``createdFromTranId`` of each record's sales order, in place."""
     origins = transactions(client, {reference_id(record.get("createdFrom")) for record in records})
-    # A credit memo's invoice names the order in its own createdFrom, which SuiteQL does not show.
+    # A credit memo's invoice names the order in its own createdFrom: read from the invoice record.
     order_of_invoice = {row_id: reference_id((client.find("invoice", row_id) or {}).get("createdFrom"))
                         for row_id, row in origins.items() if row.get("type") == INVOICE}
     origins.update(transactions(client, set(order_of_invoice.values()) - set(origins)))

@@ -24,8 +24,10 @@ class NetSuiteSystem:
 
     Records come out as NetSuite returns them (camelCase, sublists expanded); fulfillments,
     invoices and credit memos also carry their sales order's ``createdFromExternalId`` and
-    ``createdFromTranId`` (``origins``); inventory comes out as one row per item location. Every request holds a slot of the account's concurrency budget,
-    shared by all worker processes, so our own traffic never causes NetSuite's 429s.
+    ``createdFromTranId`` (``origins``); inventory comes out as one row per item location.
+    Every request holds a slot of the account's concurrency budget, shared by all worker
+    processes, so our own traffic never causes NetSuite's 429s; reads that meet a transient
+    error anyway are retried in place (``READ_RETRIES``), writes never are.
 
     >>> system = NetSuiteSystem.from_env("erp", {
     ...     "PIPELINE_ERP_ACCOUNT": "1234567_SB1", "PIPELINE_ERP_CONSUMER_KEY": "ck",

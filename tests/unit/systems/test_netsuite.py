@@ -128,13 +128,14 @@ def test_a_sandbox_account_written_in_host_form_still_signs_with_the_right_realm
 
 def test_missing_settings_are_all_named_and_no_value_is_shown():
     environ = {"PIPELINE_ERP_ACCOUNT": "1234567", "PIPELINE_ERP_CONSUMER_SECRET": "s3cret-value",
-               "PIPELINE_ERP_CONCURRENCY": "zero"}
+               "PIPELINE_ERP_CONCURRENCY": "zero", "PIPELINE_ERP_READ_RETRIES": "-1"}
     with pytest.raises(ConfigError) as caught:
         NetSuiteSystem.from_env("erp", environ)
     assert str(caught.value) == (
         "Invalid NetSuite connection 'erp': PIPELINE_ERP_CONSUMER_KEY is not set. "
         "PIPELINE_ERP_TOKEN_ID is not set. PIPELINE_ERP_TOKEN_SECRET is not set. "
-        "PIPELINE_ERP_CONCURRENCY must be a whole number from 1 to 1000, not 'zero'.")
+        "PIPELINE_ERP_CONCURRENCY must be a whole number from 1 to 1000, not 'zero'. "
+        "PIPELINE_ERP_READ_RETRIES must be a whole number from 0 to 100, not '-1'.")
     assert "s3cret" not in str(caught.value)
 
 

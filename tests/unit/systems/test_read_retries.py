@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
+import pipeline.systems.read_retries
 from pipeline.errors import FatalError, RetryableError
 from pipeline.systems.read_retries import MAX_WAIT_S, ReadRetries
 
@@ -59,3 +62,9 @@ def test_the_last_error_goes_up_when_the_retries_run_out_and_other_errors_at_onc
     with pytest.raises(FatalError):
         retries.call(fatal, "GET /x")
     assert fatal.calls == 1
+
+
+def test_the_docstring_example_holds():
+    result = doctest.testmod(pipeline.systems.read_retries)
+
+    assert (result.failed, result.attempted > 0) == (0, True)
