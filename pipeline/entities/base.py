@@ -50,6 +50,11 @@ class Entity(Part):
     natural_key: ClassVar[str]
 
     @classmethod
+    def key_fields(cls) -> tuple[str, ...]:
+        """The fields ``key_of`` reads: the natural key, and more where the key is compound."""
+        return (cls.natural_key,)
+
+    @classmethod
     def key_of(cls, record: Mapping[str, Any]) -> str:
         """Return the natural key of a loaded or dumped record, as a string.
 

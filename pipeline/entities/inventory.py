@@ -27,6 +27,10 @@ class InventoryItem(Entity):
     updated_at = UtcDateTime()
 
     @classmethod
+    def key_fields(cls) -> tuple[str, ...]:
+        return ("sku", "source_code")
+
+    @classmethod
     def key_of(cls, record: Mapping[str, Any]) -> str:
         """Return ``"sku@source_code"``: one SKU has one stock record per source."""
         return f"{record['sku']}@{record.get('source_code') or DEFAULT_SOURCE}"

@@ -34,24 +34,47 @@ class Mapper:
         # One interpreter for every search: ParsedResult.search builds a new one (and loses its
         # method cache) on each call. jmespath is pinned, as this is its internal API.
         self._interpreter = TreeInterpreter(self.options)
-        self._key_rule = next((rule for rule in spec.fields if rule.name == self.entity.natural_key), None)
-        self._key_field = self.entity().fields[self.entity.natural_key]
+        fields = self.entity().fields
+        # What the record's key is made of: (name, its rule or None for a constant, the entity's field).
+        self._key_parts = [(name, next((rule for rule in spec.fields if rule.name == name), None), fields[name])
+                           for name in self.entity.key_fields()]
 
     def source_key(self, record: dict) -> str | None:
-        """The record's natural key, computed from the source alone (to name records that fail to map)."""
-        if self._key_rule is None or not isinstance(record, dict):
-            return None
-        try:
-            value = self._value(self._key_rule, record, "")
-        except (RecordError, JMESPathError, TypeError, ValueError):
-            return None
-        if value is None:
-            return None
-        try:
-            # Normalised as the entity would (a trimmed, lower-cased email), so keys match across runs.
-            return str(self._key_field.deserialize(value))
-        except ValidationError:
-            return str(value)
+        """The record's key, computed from the source alone (to name records that fail to map).
+
+        None when a part of it cannot be computed: a compound key (``sku@source_code``) guessed
+        from one part would give two different records the same name.
+        """
+        parts, complete = self._key_values(record)
+        return self.entity.key_of(parts) if complete else None
+
+    def source_label(self, record: dict) -> str | None:
+        """The key if it can be computed, else the natural-key field alone: a name for messages."""
+        parts, complete = self._key_values(record)
+        if complete:
+            return self.entity.key_of(parts)
+        value = parts.get(self.entity.natural_key)
+        return None if value is None else str(value)
+
+    def _key_values(self, record: dict) -> tuple[dict, bool]:
+        if not isinstance(record, dict):
+            return {}, False
+        parts, complete = {}, True
+        for name, rule, field in self._key_parts:
+            try:
+                value = self._value(rule, record, "") if rule else self.spec.constants.get(name)
+            except (RecordError, JMESPathError, TypeError, ValueError):
+                complete = False
+                continue
+            if value is None:
+                complete = complete and name != self.entity.natural_key  # other parts have defaults
+                continue
+            try:
+                # Normalised as the entity would (a trimmed, lower-cased email), so keys match across runs.
+                parts[name] = field.deserialize(value)
+            except ValidationError:
+                parts[name] = value
+        return parts, complete
 
     def apply(self, record: dict) -> dict:
         """The mapped fields before entity validation (what ``connector preview`` shows first)."""
@@ -72,7 +95,7 @@ class Mapper:
             # Computed before validation, so a broken target field is named like any other field.
             native = _json_safe(self._fields(self.spec.target_fields, record, "target_fields."))
         except RecordError as error:
-            key = self.source_key(record)
+            key = self.source_label(record)
             named = f" {key!r}" if key else ""
             raise RecordError(f"Invalid {self.entity.entity_name} record{named}: {error}", error.problems) from None
         data = _json_safe(self.entity.normalise(mapped))

@@ -7,7 +7,7 @@ read again), and a full run (everything is read again, nothing is written twice)
 checked field by field in the target emulator's state.
 
 The last test loads thousands of records while both emulators fail a fifth of all requests. Two
-tests in between are expected failures: they show a pipeline core bug (``SOURCE_KEY_BUG``).
+tests in between check compound keys (stock is ``sku@source``): runs by reference, and failures.
 """
 
 from __future__ import annotations
@@ -266,10 +266,6 @@ def test_netsuite_items_become_magento_products_and_their_stock_follows_per_loca
 # it, but source_key is the value of the entity's natural-key field ("SKU"), while the inventory entity's
 # key is "sku@source_code" (InventoryItem.key_of). So ``--ref SKU@source`` selects nothing, and two rows of
 # one SKU that fail to map overwrite each other's failure. The tests pass once both use the entity's key.
-SOURCE_KEY_BUG = "Mapper.source_key gives 'SKU' where the inventory entity's key is 'SKU@source_code'."
-
-
-@pytest.mark.xfail(strict=True, reason=SOURCE_KEY_BUG)
 def test_two_rows_of_one_item_that_fail_to_map_are_both_kept_for_the_operator(env, workers, runs, erp, shop):
     # Two NetSuite locations that sell nothing online: no Magento source for either.
     erp.store.add("inventoryItem", {"itemId": "LAMP", "locations": {"items": [
@@ -280,10 +276,9 @@ def test_two_rows_of_one_item_that_fail_to_map_are_both_kept_for_the_operator(en
     summary = run(env, runs, "netsuite_to_magento2_inventory")
 
     assert summary.counts == counts(2, failed=2)
-    assert len(runs.failures(summary.run_id)) == 2  # today 1: the second failure overwrote the first
+    assert len(runs.failures(summary.run_id)) == 2  # one dead letter each, not one overwriting the other
 
 
-@pytest.mark.xfail(strict=True, reason=SOURCE_KEY_BUG)
 def test_a_stock_record_can_be_run_again_by_its_key(env, workers, runs, erp, shop):
     seed_netsuite_items(erp)
     shop.tables.sources.add("eu_warehouse")
@@ -292,7 +287,7 @@ def test_a_stock_record_can_be_run_again_by_its_key(env, workers, runs, erp, sho
 
     again = run(env, runs, "netsuite_to_magento2_inventory", "--ref", "WS12-M-Orange@default", "--force")
 
-    assert again.counts == counts(1, loaded=1)  # today 0 extracted: the ref matches no record
+    assert again.counts == counts(1, loaded=1)  # the compound key sku@source selects the record
 
 
 # Magento 2 -> NetSuite: orders; then NetSuite -> Magento 2: their shipments, invoices, credit memos ----
