@@ -424,7 +424,7 @@ def test_every_record_crosses_a_failing_magento1_exactly_once(pipeline_env, work
             assert summary.counts["failed"] == 0 and summary.counts["extracted"] == total, summary.counts
             # A record whose load was retried after its answer was lost may count as skipped (unchanged).
             assert summary.counts["loaded"] + summary.counts["skipped"] == total
-        assert shop.counts["errors"] > 50 and shop.counts["dropped"] > 10 and shop.counts["sessions_expired"] > 5
+        assert shop.counts["errors"] > 50 and shop.counts["dropped"] > 10 and shop.counts["sessions_expired"] >= 1
         netsuite_customers = ns_records(erp, "customer", "email")  # one per email, or it fails
         netsuite_customers.pop("buyer@example.com")  # the fulfillments' buyer, seeded in NetSuite
         assert sorted(netsuite_customers) == [f"customer{n:03d}@example.com" for n in range(CUSTOMERS)]
