@@ -185,10 +185,11 @@ def schedule() -> None:
 @click.command("tick")
 @click.argument("integration")
 @click.option("--force", is_flag=True, help="Start a pull even while a run of it is in progress.")
-def tick_now(integration: str, force: bool) -> None:
+@click.option("--at", "tick_at", help="The tick's scheduled time (ISO 8601), as periodiq stamps it; default now.")
+def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
     """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
     module = actors()
-    decision = module.tick(module.get_integration(module.integrations, integration).name, force=force)
+    decision = module.tick(module.get_integration(module.integrations, integration).name, tick_at, force)
     click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.conftest import FIXTURES, MAPPINGS, ROOT
@@ -83,3 +86,17 @@ def test_cursor_can_be_shown_set_and_reset(pipeline_env, runs):
     assert runs.get_cursor("demo_files_customer") == "x|1"
     run_cli(pipeline_env, "cursor", "demo_files_customer", "--reset")
     assert runs.get_cursor("demo_files_customer") is None
+
+
+def test_two_scheduler_processes_sending_the_same_tick_start_one_run(pipeline_env, runs):
+    # Two processes deliver the same scheduled tick at once, as two periodiq schedulers would.
+    tick_at = datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
+    command = [sys.executable, "-m", "pipeline.cli", "tick", "demo_files_customer", "--at", tick_at]
+    schedulers = [subprocess.Popen(command, env=pipeline_env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                  for _ in range(2)]
+    said = sorted(process.communicate(timeout=120)[0].split()[1] for process in schedulers)
+
+    assert said == ["duplicate", "started"]
+    assert len(runs.recent(10, "demo_files_customer")) == 1
+    decisions = run_cli(pipeline_env, "schedule").stdout
+    assert f"last: {tick_at} " in decisions
