@@ -3,7 +3,8 @@
 
 Reads Adobe's Swagger 2.0 file (AdobeDocs/commerce-webapi ``src/openapi/admin-schema-2.4.9.yaml``,
 Apache-2.0) and writes, for each operation the Magento 2 system calls, its query and path
-parameter names and its body schema, with every definition they reference. The output is
+parameter names and its body schema (for a few, also the schema of the 200 answer), with every
+definition they reference. The output is
 deterministic, so a re-run over the same file changes nothing::
 
     scripts/extract_magento2_schema.py ../shared/specs/magento2-admin-schema-2.4.9.yaml
@@ -53,7 +54,16 @@ OPERATIONS = [
     ("POST", "/V1/order/{orderId}/ship"),
     ("POST", "/V1/order/{orderId}/refund"),
     ("POST", "/V1/invoice/{invoiceId}/refund"),
+    ("GET", "/V1/bulk/{bulkUuid}/detailed-status"),
+    ("GET", "/V1/bulk/{bulkUuid}/status"),
+    ("GET", "/V1/bulk/{bulkUuid}/operation-status/{status}"),
 ]
+#: Operations whose 200 answer schema is vendored too: the emulator's answers are tested against it.
+ANSWERS = {
+    ("GET", "/V1/bulk/{bulkUuid}/detailed-status"),
+    ("GET", "/V1/bulk/{bulkUuid}/status"),
+    ("GET", "/V1/bulk/{bulkUuid}/operation-status/{status}"),
+}
 
 #: definition -> why its ``required`` list is dropped.
 RELAX_REQUIRED = {
@@ -77,6 +87,10 @@ def extract(source: dict) -> dict:
             "query": [p["name"] for p in parameters if p.get("in") == "query"],
             "body": body,
         }
+        if (method, path) in ANSWERS:
+            answer = operation["responses"]["200"]["schema"]
+            operations[f"{method} {path}"]["response"] = answer
+            _collect(answer, definitions, used)
         _collect(body, definitions, used)
     subset = {name: definitions[name] for name in sorted(used)}
     for name in RELAX_REQUIRED:

@@ -3,7 +3,8 @@
 Modules: ``config`` (the connection's variables), ``auth`` (token, admin login, OAuth 1.0a),
 ``client`` (HTTP and Magento's error bodies), ``search`` (searchCriteria and paging),
 ``cursor`` (incremental pulls), ``extract``, ``payloads`` (canonical -> Magento objects),
-``load`` (customer, product and stock upserts), ``documents`` (invoices, shipments, credit memos).
+``load`` (customer, product and stock upserts), ``bulk`` (the asynchronous bulk API for big loads),
+``documents`` (invoices, shipments, credit memos).
 """
 
 from __future__ import annotations

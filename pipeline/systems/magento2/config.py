@@ -13,6 +13,11 @@
 ``INVENTORY_API``           ``msi`` (source items, default) or ``legacy`` (stock items)
 ``READ_RETRIES``            in-place retries of a failed read (GET), default 3; writes are never retried here
 ``READ_BACKOFF_MS``         first wait before such a retry (default 500, then doubling, with jitter)
+``BULK_THRESHOLD``          product and MSI stock loads of more records than this go through the
+                            asynchronous bulk API (default 200; 0: never)
+``BULK_POLL_S``             first wait before looking at a bulk's status (default 2, doubling to 30)
+``BULK_TIMEOUT_S``          how long a load waits for its bulk's operations (default 480, at most
+                            540: the load must end within Dramatiq's 10-minute time limit)
 ==========================  ===================================================================
 
 Exactly one kind of credentials must be set. Every problem is reported at once, naming the
@@ -38,6 +43,11 @@ INVENTORY_APIS = ("msi", "legacy")
 DEFAULT_LOOKBACK_S = 300
 DEFAULT_CONCURRENCY = 4
 DEFAULT_WEBSITE_ID = 1
+DEFAULT_BULK_THRESHOLD = 200
+DEFAULT_BULK_POLL_S = 2.0
+DEFAULT_BULK_TIMEOUT_S = 480.0
+#: Submitting the bulk and reading its results also take time within Dramatiq's 600 s limit.
+MAX_BULK_TIMEOUT_S = 540.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ class Magento2Config:
     concurrency: int = DEFAULT_CONCURRENCY
     inventory_api: str = "msi"
     reads: ReadRetries = ReadRetries()
+    #: Loads of more records than this go through the bulk API; 0: never.
+    bulk_threshold: int = DEFAULT_BULK_THRESHOLD
+    bulk_poll_s: float = DEFAULT_BULK_POLL_S
+    bulk_timeout_s: float = DEFAULT_BULK_TIMEOUT_S
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento2Config:
@@ -75,6 +89,10 @@ class Magento2Config:
             inventory_api=reader.choice("INVENTORY_API", INVENTORY_APIS),
             reads=ReadRetries(retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
                               backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
+            bulk_threshold=reader.integer("BULK_THRESHOLD", DEFAULT_BULK_THRESHOLD, minimum=0),
+            bulk_poll_s=reader.number("BULK_POLL_S", DEFAULT_BULK_POLL_S, 0.001, 600, float),
+            bulk_timeout_s=reader.number("BULK_TIMEOUT_S", DEFAULT_BULK_TIMEOUT_S, 0.01, MAX_BULK_TIMEOUT_S,
+                                         float),
         )
         reader.check("Magento 2")
         return config

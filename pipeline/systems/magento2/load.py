@@ -5,19 +5,26 @@
 * product: ``PUT /V1/products/{sku}`` (Magento creates an unknown SKU there; ``POST /V1/products``
   when an install answers 404 instead);
 * inventory: MSI ``POST /V1/inventory/source-items`` for the whole batch (one by one when Magento
-  rejects the batch, so each record gets its own outcome), or the legacy stock item of the SKU.
+  rejects the batch, so each record gets its own outcome), or the legacy stock item of the SKU;
+* in bulk (loads above ``BULK_THRESHOLD``): products and MSI source items through Magento's
+  asynchronous bulk API (``bulk``), one operation per record; the direct calls above when the
+  shop refuses the bulk as a whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 from pipeline.errors import AuthError, FatalError, NotFoundError, PipelineError, RecordError
 from pipeline.systems.base import LoadItem
 from pipeline.systems.magento2 import payloads
+from pipeline.systems.magento2.bulk import BulkRunner
 from pipeline.systems.magento2.client import Magento2Client
 from pipeline.systems.magento2.search import SearchCriteria
+
+logger = logging.getLogger(__name__)
 
 #: Address fields that tell two addresses of a customer apart.
 ADDRESS_IDENTITY = ("firstname", "lastname", "street", "city", "postcode", "country_id")
@@ -112,11 +119,60 @@ def _keep_address_ids(stored: list[dict], wanted: list[dict], customer_id: int) 
 
 def load_product(client: Magento2Client, item: LoadItem) -> None:
     """Create or update the product with this SKU."""
-    body = {"product": payloads.merge_native(payloads.product(item.data), item.native)}
+    body = product_body(item)
     try:
         client.put(f"/V1/products/{quote(item.data['sku'], safe='')}", body)
     except NotFoundError:
         client.post("/V1/products", body)
+
+
+def product_body(item: LoadItem) -> dict:
+    """The body of ``PUT /V1/products/{sku}``, and of one operation of a product bulk."""
+    return {"product": payloads.merge_native(payloads.product(item.data), item.native)}
+
+
+def source_items_body(item: LoadItem) -> dict:
+    """One record's body of a source items bulk: one item per operation, so one result per record."""
+    return {"sourceItems": [payloads.merge_native(payloads.source_item(item.data), item.native)]}
+
+
+#: Entity -> (the synchronous route whose bulk form loads it, the body of one record).
+BULK: dict[str, tuple[str, Callable[[LoadItem], dict]]] = {
+    "product": ("/V1/products", product_body),
+    "inventory": ("/V1/inventory/source-items", source_items_body),
+}
+
+
+def load_in_bulk(runner: BulkRunner, entity: str, items: Sequence[LoadItem]) -> list[Exception | None] | None:
+    """Load ``items`` as one bulk, one outcome per item; None when Magento refused the bulk as a whole.
+
+    Raises:
+        RetryableError: the bulk could not be submitted; the load is retried whole, which only
+            repeats upserts.
+    """
+    route, body = BULK[entity]
+    outcomes: list[Exception | None] = [None] * len(items)
+    bodies: dict[int, dict] = {}
+    for index, item in enumerate(items):
+        try:
+            bodies[index] = body(item)
+        except RecordError as error:
+            outcomes[index] = error
+    if not bodies:
+        return outcomes
+    try:
+        results = runner.run(route, list(bodies.values()))
+    except AuthError as error:
+        results = [error] * len(bodies)
+    except FatalError as error:
+        # No bulk API (Magento_WebapiAsync disabled: 404), or one body that Magento cannot read
+        # fails the whole request (400): direct calls give each record its own outcome.
+        logger.warning("Magento refused the bulk of %d %s records (%s); loading them directly.",
+                       len(bodies), entity, error)
+        return None
+    for index, result in zip(bodies, results, strict=True):
+        outcomes[index] = result
+    return outcomes
 
 
 def load_stock_item(client: Magento2Client, item: LoadItem) -> None:

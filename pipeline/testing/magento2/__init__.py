@@ -3,7 +3,8 @@
 Modules: ``emulator`` (routes and state), ``access`` (tokens, OAuth, ACL), ``oauth`` (signature
 checks), ``schema`` (validation against the vendored official schema), ``searching``
 (searchCriteria), ``records`` (stored shapes and seeding), ``sales`` (invoices, shipments,
-credit memos), ``responses`` (Magento's error envelope), ``fixtures``.
+credit memos), ``bulk`` (the asynchronous bulk API: queued operations and their statuses),
+``responses`` (Magento's error envelope), ``fixtures``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from pipeline.testing.server import Request
 if TYPE_CHECKING:
     from pipeline.testing.magento2.emulator import Magento2Emulator
 
+BULK_LOG = "Magento_Logging::system_magento_logging_bulk_operations"
 #: Handler -> the ACL resource its route declares in webapi.xml (None: anonymous). Resource ids
 #: are illustrative (CONTRACTS.md 1.6); what matters is the 401 and its envelope.
 ACL: dict[str, str | None] = {
@@ -28,6 +29,10 @@ ACL: dict[str, str | None] = {
     "update_stock_item": "Magento_CatalogInventory::cataloginventory",
     "search_source_items": "Magento_InventoryApi::source_item",
     "save_source_items": "Magento_InventoryApi::source_item",
+    # A bulk route needs its synchronous route's resource; the bulk status routes, the bulk log's.
+    "bulk_save_products": "Magento_Catalog::products",
+    "bulk_save_source_items": "Magento_InventoryApi::source_item",
+    "bulk_detailed_status": BULK_LOG, "bulk_status": BULK_LOG, "bulk_operation_count": BULK_LOG,
     "search_invoices": "Magento_Sales::sales_invoice", "invoice_order": "Magento_Sales::sales_invoice",
     "search_shipments": "Magento_Sales::shipment", "ship_order": "Magento_Sales::ship",
     "search_creditmemos": "Magento_Sales::sales_creditmemo", "refund_order": "Magento_Sales::creditmemo",

@@ -6,6 +6,7 @@ integration tokens when ``integration_as_bearer``, OAuth 1.0a HMAC-SHA256), auth
 ``The consumer isn't authorized to access %resources.``), and validated against the vendored
 schema subset: an invalid body gets Magento's 400, and every problem is also appended to
 ``violations`` so a test can assert that a client sent nothing the real API would refuse.
+Bulk requests (``/async/bulk/V1/...``, see ``bulk``) have each of their bodies validated so.
 
 >>> with Magento2Emulator() as shop:
 ...     import requests
@@ -25,15 +26,16 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 from pipeline.testing.magento2 import access, records, sales
+from pipeline.testing.magento2.bulk import BulkQueue, BulkRoutes
 from pipeline.testing.magento2.oauth import Integration, OAuthVerifier
 from pipeline.testing.magento2.responses import (
     NO_ROUTE, NO_SUCH_FIELD, MagentoError, bad_request, internal_error, not_found)
-from pipeline.testing.magento2.schema import RequestSchema, describe
+from pipeline.testing.magento2.schema import RequestSchema
 from pipeline.testing.magento2.searching import parse, search
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.
 from pipeline.testing.server import Emulator, Faults, Request, Response, _Drop, route
 
-_REST = re.compile(r"^/rest(?:/(?P<store>[^/]+?))?(?P<path>/V1/.*)$")
+_REST = re.compile(r"^/rest(?:/(?P<store>[^/]+?))?(?P<bulk>/async/bulk)?(?P<path>/V1/.*)$")
 BAD_LOGIN = ("The account sign-in was incorrect or your account is disabled temporarily. "
              "Please wait and try again later.")
 NO_PRODUCT = "The product that was requested doesn't exist. Verify the product and try again."
@@ -42,8 +44,11 @@ DUPLICATE_EMAIL = "A customer with the same email address already exists in an a
 DEFAULT_INTEGRATION = Integration(1, "ck" + "0" * 30, "cs" + "0" * 30, "at" + "0" * 30, "as" + "0" * 30)
 
 
-class Magento2Emulator(Emulator):
+class Magento2Emulator(BulkRoutes, Emulator):
     """Magento 2.4 admin REST (V1) for customers, orders, products, stock and sales documents.
+
+    Products and MSI source items can also be saved through the asynchronous bulk API
+    (``bulks``: a BulkQueue, with the hooks that make tests' operations fail or stay open).
 
     Args:
         admin_users: user name -> password accepted by ``POST /V1/integration/admin/token``.
@@ -53,12 +58,14 @@ class Magento2Emulator(Emulator):
         put_creates_products: ``PUT /V1/products/{sku}`` creates an unknown SKU (else 404).
         clamp_pages: a page past the last one answers the last page again.
         clock: the time stamped on records (UTC).
+        bulk_delay_s: how long a bulk's operations stay open before a status request runs them.
     """
 
     def __init__(self, *, faults: Faults | None = None, admin_users: dict[str, str] | None = None,
                  integrations: list[Integration] | None = None, integration_as_bearer: bool = False,
                  two_factor: bool = False, put_creates_products: bool = True, clamp_pages: bool = True,
-                 allow_sha1: bool = False, clock: Callable[[], dt.datetime] | None = None) -> None:
+                 allow_sha1: bool = False, clock: Callable[[], dt.datetime] | None = None,
+                 bulk_delay_s: float = 0.05) -> None:
         super().__init__(faults=faults)
         self.admin_users = dict(admin_users or {"admin": "admin123"})
         self.integrations = list(integrations or [DEFAULT_INTEGRATION])
@@ -69,6 +76,7 @@ class Magento2Emulator(Emulator):
         self.schema = RequestSchema()
         self.tables = records.Tables()
         self.admin_tokens: set[str] = set()
+        self.bulks = BulkQueue(self._run_bulk_operation, delay_s=bulk_delay_s, now=self.now)
         #: Requests the real API would refuse or that the schema does not know, as sentences.
         self.violations: list[str] = []
         self._drop_next: list[re.Pattern] = []
@@ -168,33 +176,12 @@ class Magento2Emulator(Emulator):
             raise MagentoError(404, NO_ROUTE)
         path = match["path"]
         for method, pattern, handler in self._routes:
-            found = pattern.match(path)
+            found = pattern.match((match["bulk"] or "") + path)
             if found and method == request.method:
                 access.authorize(self, request, handler.__name__)
-                self._validate(request, path)
+                self.schema.check(request, path, self.violations, bulk=bool(match["bulk"]))
                 return handler(request, **{k: unquote(v) for k, v in found.groupdict().items()})
         raise MagentoError(404, NO_ROUTE)
-
-    def _validate(self, request: Request, path: str) -> None:
-        operation = self.schema.operation(request.method, path)
-        where = f"{request.method} {path}"
-        if operation is None:
-            self.violations.append(f"{where}: the operation is not in the vendored schema subset.")
-            return
-        unknown = self.schema.unknown_query(operation, request.query)
-        if unknown:
-            self.violations.append(f"{where}: query parameters not in the schema: {', '.join(unknown)}.")
-        if operation.validator is None:
-            return
-        try:
-            body = request.json()
-        except ValueError:
-            self.violations.append(f"{where}: the body is not JSON.")
-            raise bad_request("Decoding error.") from None
-        error = self.schema.check_body(operation, body)
-        if error is not None:
-            self.violations.append(f"{where}: {describe(error)}")
-            raise error
 
     def _list(self, request: Request, rows: list[dict], aliases: dict[str, str] | None = None, *,
               criteria_required: bool = True) -> Response:
@@ -332,7 +319,10 @@ class Magento2Emulator(Emulator):
 
     @route("POST", r"/V1/inventory/source-items")
     def save_source_items(self, request: Request) -> Response:
-        items = request.json()["sourceItems"]
+        self._save_source_items(request.json()["sourceItems"])
+        return Response(200, [])
+
+    def _save_source_items(self, items: list[dict]) -> None:
         unknown = sorted({item.get("source_code") for item in items} - self.tables.sources, key=str)
         if unknown:
             errors = [{"message": 'Source with code "%code" does not exist.', "parameters": {"code": code}}
@@ -340,7 +330,6 @@ class Magento2Emulator(Emulator):
             raise MagentoError(400, "Validation Failed", errors=errors)
         for item in items:
             self._save_source_item(item)
-        return Response(200, [])
 
     def _save_source_item(self, item: dict) -> dict:
         record = {"sku": item["sku"], "source_code": item["source_code"], "quantity": item.get("quantity", 0),
