@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from pipeline.errors import PipelineError
 
 #: A source record that could not even be read (e.g. a broken JSON line) carries this key with
 #: the reason; the map step fails it with that reason, so it is kept and reported like any other.
@@ -79,3 +81,19 @@ class System(Protocol):
 def connection_env(connection: str, environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     """The connection's variable ``PIPELINE_<CONNECTION>_<NAME>``, e.g. ``PIPELINE_ERP_DROP_DIR``."""
     return environ.get(f"PIPELINE_{connection.upper()}_{name}", default)
+
+
+def load_each(load_one: Callable[[LoadItem], None], items: Sequence[LoadItem]) -> list[Exception | None]:
+    """Load items one at a time, one outcome each: None, or the PipelineError it raised.
+
+    Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
+    """
+    outcomes: list[Exception | None] = []
+    for item in items:
+        try:
+            load_one(item)
+        except PipelineError as error:
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    return outcomes

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
-from pipeline.errors import PipelineError, UnknownNameError
-from pipeline.systems.base import LoadItem, Page
+from pipeline.errors import UnknownNameError
+from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento1 import documents, load
 from pipeline.systems.magento1.client import Magento1Client
@@ -69,7 +69,7 @@ class Magento1System:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         one = self._loader(entity)
-        return [_outcome(one, item) for item in items]
+        return load_each(one, items)
 
     def close(self) -> None:
         """End the API session (Magento would expire it after its timeout anyway)."""
@@ -87,10 +87,3 @@ class Magento1System:
             return lambda item: documents.load_document(self.client, kind, item)
         raise UnknownNameError("Magento 1 entity to load", entity, LOADS)
 
-
-def _outcome(one: Callable[[LoadItem], None], item: LoadItem) -> Exception | None:
-    try:
-        one(item)
-    except PipelineError as error:
-        return error
-    return None

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pipeline.errors import PipelineError, UnknownNameError
-from pipeline.systems.base import LoadItem, Page
+from pipeline.errors import UnknownNameError
+from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento2 import documents, extract, load
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
@@ -79,7 +79,7 @@ class Magento2System:
         if entity == "inventory" and self.config.inventory_api == "msi":
             return load.load_source_items(self.client, items)
         one = self._loader(entity)
-        return [_outcome(one, item) for item in items]
+        return load_each(one, items)
 
     def _in_bulk(self, entity: str, items: Sequence[LoadItem]) -> bool:
         threshold = self.config.bulk_threshold
@@ -99,13 +99,6 @@ class Magento2System:
             return lambda item: documents.load_document(self.client, kind, item)
         raise UnknownNameError("Magento 2 entity to load", entity, LOADS)
 
-
-def _outcome(one: Callable[[LoadItem], None], item: LoadItem) -> Exception | None:
-    try:
-        one(item)
-    except PipelineError as error:
-        return error
-    return None
 
 
 def _signer(config: Magento2Config, client: Magento2Client):

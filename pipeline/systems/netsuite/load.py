@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pipeline.errors import FatalError, PipelineError, UnknownNameError
-from pipeline.systems.base import LoadItem
+from pipeline.errors import FatalError, UnknownNameError
+from pipeline.systems.base import LoadItem, load_each
 from pipeline.systems.netsuite.client import MAX_LIMIT, NetSuiteClient
 from pipeline.systems.netsuite.payloads import (customer_payload, external_id, order_customer_payload,
                                                 order_payload)
@@ -36,14 +36,7 @@ class Loader:
         if entity not in handlers:
             # Every record would fail alike; each is reported, so the run shows why.
             return [UnknownNameError("NetSuite load entity", entity, LOADABLE)] * len(items)
-        outcomes: list[Exception | None] = []
-        for item in items:
-            try:
-                handlers[entity](item)
-                outcomes.append(None)
-            except PipelineError as error:
-                outcomes.append(error)
-        return outcomes
+        return load_each(handlers[entity], items)
 
     def customer(self, item: LoadItem) -> None:
         eid = external_id(item.native.get("externalId") or item.data["email"])
