@@ -42,7 +42,7 @@ class Faults:
     #: Connection closed without an answer *after* the handler ran (the change happened, the client
     #: does not know): the case that makes non-idempotent clients create duplicates.
     drop_after_rate: float = 0.0
-    #: Added to every request.
+    #: The least time every request takes (the work of answering it included).
     latency_s: float = 0.0
     #: Requests in flight above this get 429 (NetSuite's per-account concurrency governance).
     max_concurrent: int | None = None
@@ -159,8 +159,12 @@ class Emulator:
             self.requests.append(request)
             self._in_flight += 1
             over = self.faults.max_concurrent is not None and self._in_flight > self.faults.max_concurrent
+        started = time.monotonic()
         try:
-            response = self._respond(request, over)
+            try:
+                response = self._respond(request, over)
+            finally:
+                self._take_latency(started)
         except _Drop:
             handler.close_connection = True
             return
@@ -169,10 +173,15 @@ class Emulator:
                 self._in_flight -= 1
         self._write(handler, response)
 
+    def _take_latency(self, started: float) -> None:
+        # ``latency_s`` is the time a request takes in all, as a vendor's response time is: the work
+        # done answering it counts towards it, so a busy test machine does not slow the vendor down.
+        remaining = self.faults.latency_s - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+
     def _respond(self, request: Request, over_concurrency: bool) -> Response:
         faults = self.faults
-        if faults.latency_s:
-            time.sleep(faults.latency_s)
         if over_concurrency:
             self._count("over_concurrency")
             return self.too_many_requests(request)
