@@ -195,6 +195,22 @@ def tick(integration: str, tick_at: str | None = None, force: bool = False) -> T
     return decision
 
 
+class ScheduledPull(dramatiq.Actor):
+    """A periodic pull whose ticks are enqueued once, however many ``periodiq`` processes send them.
+
+    periodiq stamps each tick's message with ``scheduled_at``; the first scheduler to claim that
+    tick in Redis enqueues it, the others' sends are recorded as duplicates and dropped.
+    """
+
+    def send_with_options(self, *, args=(), kwargs=None, delay=None, **options):
+        tick_at = options.get("scheduled_at")
+        integration = self.actor_name.removeprefix("pull_")
+        if tick_at and not ticks.claim_send(integration, str(tick_at)):
+            logger.info("Tick of %s at %s already enqueued by another scheduler.", integration, tick_at)
+            return None
+        return super().send_with_options(args=args, kwargs=kwargs, delay=delay, **options)
+
+
 def _declare_schedules() -> None:
     for found in integrations.values():
         if not found.spec.schedule:
@@ -204,7 +220,7 @@ def _declare_schedules() -> None:
             message = CurrentMessage.get_current_message()
             tick(name, message.options.get("scheduled_at") if message else None)
 
-        dramatiq.actor(pull, actor_name=f"pull_{found.name}", queue_name="normal",
+        dramatiq.actor(pull, actor_name=f"pull_{found.name}", queue_name="normal", actor_class=ScheduledPull,
                        periodic=cron(found.spec.schedule))
 
 

@@ -73,6 +73,14 @@ class Ticks:
                               f"run {running.run_id} is still in progress")
         return self._keep(integration, tick_at, "started", start_run(integration))
 
+    def claim_send(self, integration: str, tick_at: str) -> bool:
+        """Whether this scheduler is the first to send the tick (the others' copies are not enqueued)."""
+        scheduled = int(datetime.fromisoformat(tick_at).timestamp())
+        if self.redis.set(f"{self.ns}:tick-sent:{integration}:{scheduled}", self.clock(), nx=True, ex=86_400):
+            return True
+        self._keep(integration, tick_at, "duplicate", reason="another scheduler enqueued this tick")
+        return False
+
     def decisions(self, integration: str, limit: int = 10) -> list[TickDecision]:
         raw = self.redis.lrange(f"{self.ns}:ticks:{integration}", 0, limit - 1)
         return [TickDecision(**json.loads(item)) for item in raw]

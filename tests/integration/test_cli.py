@@ -100,3 +100,15 @@ def test_two_scheduler_processes_sending_the_same_tick_start_one_run(pipeline_en
     assert len(runs.recent(10, "demo_files_customer")) == 1
     decisions = run_cli(pipeline_env, "schedule").stdout
     assert f"last: {tick_at} " in decisions
+
+
+def test_two_periodiq_schedulers_enqueue_each_tick_once(pipeline_env, redis_client, namespace):
+    # What periodiq's Scheduler.send_actors does at a tick, from two scheduler processes at once.
+    send = ("from pipeline.actors import broker; "
+            "broker.get_actor('pull_demo_files_customer').send_with_options(scheduled_at='2026-11-30T10:15:00+00:00')")
+    schedulers = [subprocess.Popen([sys.executable, "-c", send], env=pipeline_env, cwd=ROOT) for _ in range(2)]
+    assert [process.wait(timeout=120) for process in schedulers] == [0, 0]
+
+    assert redis_client.llen(f"{namespace}-dramatiq:normal") == 1
+    decisions = run_cli(pipeline_env, "schedule").stdout
+    assert "last: 2026-11-30T10:15:00+00:00 duplicate another scheduler enqueued this tick" in decisions
