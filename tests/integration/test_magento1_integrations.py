@@ -28,6 +28,7 @@ from pipeline.testing.magento1 import Magento1Emulator
 from pipeline.testing.mailchimp import MailchimpEmulator
 from pipeline.testing.netsuite import NetSuiteEmulator
 from pipeline.testing.server import Faults
+from pipeline.testing.clock import Clock
 from tests.integration.conftest import start_run, wait_for_run
 
 SHOP, ERP, MAILCHIMP = "magento1_shop", "netsuite_erp", "mailchimp"
@@ -40,19 +41,6 @@ def shop():
         yield emulator
     # No call to a path the catalogue lacks, none with a wrong number of arguments.
     assert emulator.violations == []
-
-
-class Clock:
-    """NetSuite's time, moved by the test: records changed between runs get later stamps."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float = 60) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

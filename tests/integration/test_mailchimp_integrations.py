@@ -22,6 +22,7 @@ from pipeline.settings import Settings
 from pipeline.systems.mailchimp import subscriber_hash
 from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.mailchimp import MailchimpEmulator
+from pipeline.testing.clock import Clock
 from pipeline.testing.server import Faults
 from tests.integration.conftest import start_run, wait_for_run
 
@@ -29,18 +30,6 @@ SHOP, MAILCHIMP = "magento2_shop", "mailchimp"
 CUSTOMERS, ORDERS = "magento2_to_mailchimp_customer", "magento2_to_mailchimp_order"
 T0 = dt.datetime(2026, 11, 2, 9, 0, 0, tzinfo=dt.timezone.utc)
 
-
-class Clock:
-    """The shop's time, moved by the test: records changed between runs get later stamps."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float = 60) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

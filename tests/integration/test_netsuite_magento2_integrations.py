@@ -22,24 +22,13 @@ import pytest
 from pipeline.systems.netsuite.payloads import external_id
 from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.netsuite import NetSuiteEmulator
+from pipeline.testing.clock import Clock
 from pipeline.testing.server import Faults
 from tests.integration.conftest import start_run, wait_for_run
 
 ERP, SHOP = "netsuite_erp", "magento2_shop"
 T0 = dt.datetime(2026, 11, 2, 9, 0, 0, tzinfo=dt.timezone.utc)
 
-
-class Clock:
-    """Both emulators' time, moved by the test: records changed between runs get later stamps."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float = 60) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import pytest
 from pipeline.books import Books
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
-from pipeline.testing.server import Faults
 from tests.conftest import FIXTURES
 from tests.integration.conftest import run_cli, start_run, wait_for_run
 

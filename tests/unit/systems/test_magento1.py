@@ -6,7 +6,6 @@ none with a wrong number of arguments.
 
 from __future__ import annotations
 
-import datetime as dt
 import doctest
 import importlib.util
 import json
@@ -27,27 +26,12 @@ from pipeline.systems.magento1 import Magento1System, catalogue, faults, system,
 from pipeline.systems.magento1.windows import Cursor
 from pipeline.testing.magento1 import API_KEY, Magento1Emulator, magento1_emulator  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
+from pipeline.testing.clock import Clock
 
 T0 = "2024-01-01 06:00:00"
 MAX_PAGES = 200
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = ROOT.parent / "shared" / "specs" / "magento1-api"
-
-
-class Clock:
-    """The emulator's time, moved by the test."""
-
-    def __init__(self, start: str) -> None:
-        self.set(start)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, moment: str) -> None:
-        self.now = dt.datetime.fromisoformat(moment).replace(tzinfo=dt.timezone.utc)
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

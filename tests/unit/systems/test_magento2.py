@@ -24,6 +24,7 @@ from pipeline.systems.magento2.search import SearchCriteria
 from pipeline.testing.magento2 import Magento2Emulator, magento2_emulator  # noqa: F401 (a fixture)
 from pipeline.testing.magento2 import oauth as emulator_oauth
 from pipeline.testing.server import Faults
+from pipeline.testing.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SCHEMA = ROOT.parent / "shared" / "specs" / "magento2-admin-schema-2.4.9.yaml"
@@ -42,19 +43,6 @@ EXAMPLE_BASE_STRING = (
     "%26searchCriteria%255BpageSize%255D%3D50")
 EXAMPLE_SIGNATURE = "f2WHRQ2Fx27S4yOgYvnNXnoaqSsROb6BQ8RqBExU1vw="
 MAX_PAGES = 50
-
-
-class Clock:
-    """The emulator's time, moved by the test."""
-
-    def __init__(self, start: str) -> None:
-        self.now = dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, moment: str) -> None:
-        self.now = dt.datetime.fromisoformat(moment).replace(tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture

@@ -25,24 +25,12 @@ from pipeline.systems.mailchimp.batches import read_results
 from pipeline.systems.mailchimp.config import data_center
 from pipeline.testing.mailchimp import MailchimpEmulator, mailchimp_emulator, schemas  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
+from pipeline.testing.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SPEC = ROOT.parent / "shared" / "specs" / "mailchimp-marketing-3.0.55.openapi.yaml"
 KEY = "0123456789abcdef0123456789abcdef-us6"
 MAX_PAGES = 50
-
-
-class Clock:
-    """The emulator's time, moved by the test."""
-
-    def __init__(self, start: str) -> None:
-        self.now = dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pipeline.systems.netsuite.suiteql import Cursor
 from pipeline.testing.netsuite import NetSuiteEmulator, netsuite_emulator  # noqa: F401
 from pipeline.testing.netsuite.oauth import base_string, hmac_sha256
 from pipeline.testing.server import Faults
+from pipeline.testing.clock import Clock
 
 # CONTRACTS.md 4.2, worked example: fixed conformance vectors.
 ORACLE = Credentials(consumer_key="ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4",
@@ -52,16 +53,6 @@ def make_system(emulator: NetSuiteEmulator, **settings: object) -> NetSuiteSyste
     system = NetSuiteSystem.from_env("erp", environ)
     system.client.auth_retry_delay_s = 0
     return system
-
-
-class Clock:
-    """The emulator's clock, moved by hand."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def oauth_params(header: bytes | str) -> dict[str, str]:
