@@ -6,7 +6,6 @@ checked against Adobe's official admin schema (the vendored subset).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from itertools import islice
 from pathlib import Path
