@@ -61,10 +61,14 @@ def _selected(module, integration, key, run_id, error_type, every):
     return store.list(integration=integration, run_id=run_id, error_type=error_type, limit=1_000_000)
 
 
+def _selection(function):
+    """KEY, the filters and --all: how retry and discard choose their dead letters."""
+    function = click.option("--all", "every", is_flag=True, help="Every dead letter (with no filter).")(function)
+    return click.argument("key", required=False)(_filters(function))
+
+
 @dead_letters.command("retry")
-@click.argument("key", required=False)
-@_filters
-@click.option("--all", "every", is_flag=True, help="Every dead letter (with no filter).")
+@_selection
 def retry(key, integration, run_id, error_type, every) -> None:
     """Send dead letters again (one KEY with --integration, or all matching the filters)."""
     module = actors()
@@ -77,9 +81,7 @@ def retry(key, integration, run_id, error_type, every) -> None:
 
 
 @dead_letters.command("discard")
-@click.argument("key", required=False)
-@_filters
-@click.option("--all", "every", is_flag=True, help="Every dead letter (with no filter).")
+@_selection
 def discard(key, integration, run_id, error_type, every) -> None:
     """Forget dead letters (one KEY with --integration, or all matching the filters)."""
     module = actors()
