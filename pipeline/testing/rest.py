@@ -75,3 +75,4 @@ def rest_emulator():
     """A started RestEmulator (token ``test-token``), stopped after the test."""
     with RestEmulator() as emulator:
         yield emulator
+        emulator.assert_contract_kept()

@@ -65,7 +65,7 @@ def connection_env(environ: dict[str, str], connection: str) -> dict[str, str]:
 def connect(pipeline_env: dict[str, str], shop: Magento1Emulator, erp: NetSuiteEmulator,
             chimp: MailchimpEmulator | None = None) -> dict[str, str]:
     """The workers' environment: every connection points at its emulator."""
-    pipeline_env.update(shop.environ(SHOP, stub_broker=False))
+    pipeline_env.update(shop.environ(SHOP))
     pipeline_env.update(erp.env(ERP))
     if chimp is not None:
         pipeline_env.update(connection_env(chimp.environ(MAILCHIMP), MAILCHIMP))

@@ -28,7 +28,8 @@ class MailchimpSystem:
     * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags); read back
       incrementally by ``last_changed``;
     * ``product``, ``order``: the store's, ``PATCH``, or ``POST`` when Mailchimp answers 404; an
-      order's customer rides inside the order, its missing products are created first.
+      order's customer rides inside the order, its missing products are created first, and the
+      lines of an order that exists change through the order-line endpoints.
 
     >>> system = MailchimpSystem.from_env("mailchimp", {
     ...     "PIPELINE_MAILCHIMP_API_KEY": "0123456789abcdef0123456789abcdef-us6",
@@ -102,7 +103,7 @@ class MailchimpSystem:
             return operations.product_upsert(target, payloads.product(item))
         body = payloads.order(item)
         self._products(target).ensure(item.data.get("lines") or [])
-        return operations.store_upsert(target, "orders", body, payloads.order_changes(body))
+        return operations.order_upsert(target, body, payloads.order_changes(body))
 
     def _products(self, store_id: str) -> Catalog:
         if self._catalog is None:

@@ -77,8 +77,6 @@ class Magento2Emulator(BulkRoutes, Emulator):
         self.tables = records.Tables()
         self.admin_tokens: set[str] = set()
         self.bulks = BulkQueue(self._run_bulk_operation, delay_s=bulk_delay_s, now=self.now)
-        #: Requests the real API would refuse or that the schema does not know, as sentences.
-        self.violations: list[str] = []
         self._drop_next: list[re.Pattern] = []
 
     @property
@@ -143,7 +141,8 @@ class Magento2Emulator(BulkRoutes, Emulator):
                             "ACCESS_TOKEN": integration.access_token,
                             "ACCESS_TOKEN_SECRET": integration.access_token_secret}}[auth]
         prefix = f"PIPELINE_{connection.upper()}_"
-        return {"PIPELINE_BROKER_URL": "stub://", prefix + "URL": self.base_url,
+        # Only the connection's own: the broker (where concurrency budgets live) is the caller's.
+        return {prefix + "URL": self.base_url,
                 **{prefix + name: value for name, value in values.items()}}
 
     # The vendor's envelopes -------------------------------------------------------------------

@@ -24,9 +24,14 @@ from pipeline.testing.netsuite.store import NsError, RecordStore
 
 @pytest.fixture
 def netsuite_emulator() -> Iterator[NetSuiteEmulator]:
-    """A running NetSuiteEmulator with default credentials, stopped after the test."""
+    """A running NetSuiteEmulator with default credentials, stopped after the test.
+
+    The test fails at teardown when the client broke the contract (``assert_contract_kept``).
+    """
     with NetSuiteEmulator() as emulator:
         yield emulator
+        # A client that broke the vendor\'s contract fails its test, though the vendor let it pass.
+        emulator.assert_contract_kept()
 
 
 __all__ = ["NetSuiteEmulator", "NsError", "RecordStore", "netsuite_emulator", "ns_error"]

@@ -28,6 +28,9 @@ from pipeline.testing.magento1 import API_KEY, Magento1Emulator, magento1_emulat
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
 
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
+
 T0 = "2024-01-01 06:00:00"
 MAX_PAGES = 200
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +45,7 @@ def shop(magento1_emulator):  # noqa: F811 (the imported fixture)
 
 
 def make_system(emulator: Magento1Emulator, now: str = T0, **settings: object) -> Magento1System:
-    environ = {**emulator.environ("shop"), "PIPELINE_SHOP_READ_BACKOFF_MS": "0",
+    environ = {**emulator.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_READ_BACKOFF_MS": "0",
                # Budget slots live in a process-wide stub backend: each test gets its own keys.
                "PIPELINE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
                **{f"PIPELINE_SHOP_{name.upper()}": str(value) for name, value in settings.items()}}
@@ -171,7 +174,7 @@ def test_a_session_that_expires_again_right_after_a_new_login_is_an_auth_error(s
 
 
 def test_a_wrong_api_key_is_an_auth_error_with_fault_2_and_the_key_is_not_in_it(shop):
-    environ = {**shop.environ("shop"), "PIPELINE_SHOP_API_KEY": "wrong-key-123"}
+    environ = {**shop.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_API_KEY": "wrong-key-123"}
     with pytest.raises(AuthError) as raised:
         Magento1System.from_env("shop", environ).client.call("customer.list", {})
     assert str(raised.value) == "Magento 1 answered login with fault 2 (access_denied): Access denied."
@@ -297,7 +300,7 @@ def test_a_slow_shop_times_out_as_a_retryable_error(shop):
 
 
 def test_a_wrong_endpoint_is_fatal_not_a_missing_record(shop):
-    environ = {**shop.environ("shop"), "PIPELINE_SHOP_URL": shop.url + "/shop/api/xmlrpc/"}
+    environ = {**shop.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_URL": shop.url + "/shop/api/xmlrpc/"}
     with pytest.raises(FatalError) as raised:
         Magento1System.from_env("shop", environ).client.call("customer.list", {})
     assert not isinstance(raised.value, NotFoundError)

@@ -25,6 +25,9 @@ from pipeline.testing.magento2 import oauth as emulator_oauth
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
 
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
+
 ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SCHEMA = ROOT.parent / "shared" / "specs" / "magento2-admin-schema-2.4.9.yaml"
 
@@ -51,7 +54,7 @@ def shop(magento2_emulator):  # noqa: F811 (the imported fixture)
 
 
 def system(emulator: Magento2Emulator, auth: str = "admin", **settings: str) -> Magento2System:
-    environ = {**emulator.environ("shop", auth), **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
+    environ = {**emulator.environ("shop", auth), **STUB_BROKER, **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
     return build_system("magento2", "shop", environ)
 
 
@@ -145,7 +148,7 @@ def test_oauth_signed_requests_pass_and_a_wrong_secret_gets_magentos_401(shop):
     shop.add_customer(email="ada@example.com", firstname="Ada", lastname="Lovelace")
     records, _ = extract_all(system(shop, "oauth"), "customer")
     assert [r["email"] for r in records] == ["ada@example.com"]
-    wrong = {**shop.environ("shop", "oauth"), "PIPELINE_SHOP_CONSUMER_SECRET": "wrong"}
+    wrong = {**shop.environ("shop", "oauth"), **STUB_BROKER, "PIPELINE_SHOP_CONSUMER_SECRET": "wrong"}
     with pytest.raises(AuthError, match="The signature is invalid. Verify and try again."):
         extract_all(Magento2System.from_env("shop", wrong), "customer")
 
@@ -165,7 +168,7 @@ def test_an_admin_token_is_fetched_once_then_again_once_after_a_401(shop):
 
 
 def test_bad_admin_credentials_fail_with_magentos_message(shop):
-    environ = {**shop.environ("shop", "admin"), "PIPELINE_SHOP_PASSWORD": "nope"}
+    environ = {**shop.environ("shop", "admin"), **STUB_BROKER, "PIPELINE_SHOP_PASSWORD": "nope"}
     with pytest.raises(AuthError, match="The account sign-in was incorrect or your account is disabled "
                                         "temporarily. Please wait and try again later."):
         extract_all(Magento2System.from_env("shop", environ), "order")
