@@ -72,7 +72,7 @@ class Loader:
             customer_id = found["id"] if found else self._customer_by_email(email)
             if customer_id is None:
                 payload = {**order_customer_payload(order, native), "externalId": eid}
-                customer_id = self.client.upsert("customer", eid, payload)
+                customer_id = self.client.upsert_id("customer", eid, payload)
             self._customers[email] = str(customer_id)
         return self._customers[email]
 

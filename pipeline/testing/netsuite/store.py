@@ -98,6 +98,13 @@ class RecordStore:
                           "The record instance does not exist. Provide a valid record instance ID.")
         return found, records[found]
 
+    def exists(self, record_type: str, key: str) -> bool:
+        try:
+            self.resolve(record_type, key)
+        except NsError:
+            return False
+        return True
+
     def create(self, record_type: str, body: object) -> str:
         record_type = self.record_type(record_type)
         self._check(record_type, body)

@@ -399,6 +399,98 @@ def test_suiteql_refuses_queries_outside_its_subset_and_without_prefer_transient
                                    json={"q": "SELECT id FROM item"})
 
 
+def test_suiteql_runs_the_shapes_a_client_may_send(netsuite_emulator):
+    store = netsuite_emulator.store
+    ada = store.add("customer", {"email": "Ada@Example.com", "externalId": "ada"})
+    bob = store.add("customer", {"email": "bob@example.com"})
+    acme = store.add("customer", {"email": "ap@acme.test", "companyName": "Acme"})
+    system = make_system(netsuite_emulator)
+
+    def ids(where: str) -> list[str]:
+        return [row["id"] for row in system.client.suiteql(f"SELECT id FROM customer WHERE {where} ORDER BY id")
+                ["items"]]
+
+    assert ids("externalid IS NULL") == [bob, acme]
+    assert ids("externalid IS NOT NULL") == [ada]
+    assert ids("(UPPER(email) = 'ADA@EXAMPLE.COM' OR companyname IS NOT NULL) AND id > 0") == [ada, acme]
+    assert ids("LOWER(email) IN ('ada@example.com', 'bob@example.com')") == [ada, bob]
+    assert ids("NOT (LOWER(email) IN ('ada@example.com')) AND externalid NOT IN ('x')") == []
+
+
+def test_an_unknown_field_is_refused_under_strict_property_names_with_netsuites_envelope(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    with pytest.raises(FatalError) as raised:
+        system.client.http.request("POST", "/services/rest/record/v1/customer",
+                                   headers={"X-NetSuite-PropertyNameValidation": "Error"},
+                                   json={"email": "a@example.com", "gender": "f"})
+    assert raised.value.status == 400
+    assert str(raised.value).endswith("INVALID_CONTENT at gender: Error while accessing resource: Invalid field "
+                                      "name 'gender' for record type customer.")
+    # The body as NetSuite sends it (an OAuth 2.0 bearer token, to read it with plain requests).
+    netsuite_emulator.bearer_tokens.add("token-1")
+    answer = requests.post(netsuite_emulator.url + "/services/rest/record/v1/customer", timeout=5,
+                           headers={"X-NetSuite-PropertyNameValidation": "Error",
+                                    "Authorization": "Bearer token-1"}, json={"email": "a@example.com", "x": 1})
+    assert answer.headers["Content-Type"] == "application/vnd.oracle.resource+json; type=error"
+    assert answer.json() == {
+        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.1", "title": "Bad Request",
+        "status": 400, "o:errorDetails": [{
+            "detail": "Error while accessing resource: Invalid field name 'x' for record type customer.",
+            "o:errorCode": "INVALID_CONTENT", "o:errorPath": "x"}]}
+    assert netsuite_emulator.store.records["customer"] == {}
+
+
+def test_without_strict_property_names_an_unknown_field_is_dropped_and_noted_as_a_violation(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    system.client.http.request("POST", "/services/rest/record/v1/customer",
+                               json={"email": "a@example.com", "gender": "f", "custentity_dob": "1990-01-02"})
+    assert netsuite_emulator.violations == ["POST /services/rest/record/v1/customer: not fields of customer "
+                                            "(ignored by NetSuite): gender."]
+    netsuite_emulator.violations.clear()
+
+
+def test_a_field_of_the_wrong_type_is_refused_with_the_field_path(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    system = make_system(netsuite_emulator)
+    customer = system.client.create("customer", {"email": "a@example.com"})
+    with pytest.raises(FatalError, match=r"INVALID_CONTENT at item.items\[0\].quantity: Error while accessing "
+                                         r"resource: You have entered an Invalid Field Value '2' for the "
+                                         r"following field: quantity"):
+        system.client.create("salesOrder", {"entity": {"id": customer},
+                                            "item": {"items": [{"item": {"id": "101"}, "quantity": "2"}]}})
+
+
+def test_our_client_asks_for_strict_property_names_on_every_write(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    make_system(netsuite_emulator).load("order", [order_item()])
+    writes = [r for r in netsuite_emulator.requests if r.method in ("POST", "PUT", "PATCH") and "/record/" in r.path]
+    assert writes and all(r.headers["x-netsuite-propertynamevalidation"] == "Error" for r in writes)
+
+
+def test_an_upsert_answered_without_location_succeeds_when_the_id_is_not_needed(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    netsuite_emulator.location_on_update = False
+    system = make_system(netsuite_emulator)
+    assert system.load("order", [order_item()]) == [None]
+    assert system.load("order", [order_item()]) == [None]  # the update: a 204 without Location
+    assert "location" not in {name.lower() for name in _last_put_headers(netsuite_emulator, system)}
+    assert len(netsuite_emulator.store.records["salesOrder"]) == 1
+
+
+def test_an_upsert_whose_id_is_needed_reads_it_back_when_location_is_missing(netsuite_emulator):
+    netsuite_emulator.location_on_update = False
+    system = make_system(netsuite_emulator)
+    first = system.client.upsert_id("customer", "jane", {"email": "jane@example.com"})
+    assert system.client.upsert_id("customer", "jane", {"email": "jane@example.com"}) == first
+
+
+def _last_put_headers(emulator: NetSuiteEmulator, system: NetSuiteSystem) -> dict:
+    put = [r for r in emulator.requests if r.method == "PUT"][-1]
+    answer = system.client.http.request("PUT", put.path + "?replace=item", data=put.body,
+                                        headers={"Content-Type": "application/json"})
+    return dict(answer.headers)
+
+
 # Incremental pulls
 
 
