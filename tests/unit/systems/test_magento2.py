@@ -549,3 +549,56 @@ def test_the_vendored_schema_subset_is_what_the_script_extracts_from_the_officia
     script.main([str(OFFICIAL_SCHEMA), "--output", str(target)])
     vendored = ROOT / "pipeline" / "testing" / "specs" / "magento2-admin-2.4.9.subset.json"
     assert target.read_text() == vendored.read_text()
+
+
+# Refusals, as Magento answers them -----------------------------------------------------------------
+
+
+def _admin_get(shop: Magento2Emulator, path: str, **params: str) -> requests.Response:
+    token = requests.post(shop.base_url + "/V1/integration/admin/token", timeout=5,
+                          json={"username": "admin", "password": "admin123"}).json()
+    return requests.get(shop.base_url + path, params=params, headers={"Authorization": f"Bearer {token}"},
+                        timeout=5)
+
+
+def test_a_filter_on_an_unknown_customer_attribute_is_magentos_400_not_an_empty_page(shop):
+    answer = _admin_get(shop, "/V1/customers/search", **{
+        "searchCriteria[filter_groups][0][filters][0][field]": "shoe_size",
+        "searchCriteria[filter_groups][0][filters][0][value]": "9"})
+    assert (answer.status_code, answer.json()) == (400, {"message": "Invalid attribute name: %1",
+                                                          "parameters": ["shoe_size"]})
+    assert shop.violations == ["GET /rest/default/V1/customers/search: Invalid attribute name: %1 ['shoe_size']"]
+    shop.violations.clear()
+
+
+def test_an_unknown_order_column_is_the_sql_error_production_mode_hides_behind_a_report(shop):
+    answer = _admin_get(shop, "/V1/orders", **{"searchCriteria[sortOrders][0][field]": "shoe_size"})
+    assert answer.status_code == 500
+    assert answer.json()["message"].startswith("Internal Error. Details are available in Magento log file. "
+                                               "Report ID: webapi-")
+    assert len(shop.violations) == 1 and "Unknown column 'shoe_size'" in shop.violations[0]
+    shop.violations.clear()
+
+
+def test_a_negative_page_size_is_refused(shop):
+    answer = _admin_get(shop, "/V1/customers/search", **{"searchCriteria[pageSize]": "-1"})
+    assert (answer.status_code, answer.json()) == (400, {"message": "Minimum SearchCriteria pageSize is %min",
+                                                          "parameters": {"min": 1}})
+    shop.violations.clear()
+
+
+@pytest.mark.parametrize(("email", "body"), [
+    ("not-an-email", {"message": 'Invalid value of "%value" provided for the %fieldName field.',
+                      "parameters": {"fieldName": "email", "value": "not-an-email"}}),
+    ("", {"message": "The customer email is missing. Enter and try again."})])
+def test_a_customer_with_an_invalid_email_is_refused_with_magentos_message(shop, email, body):
+    [outcome] = system(shop).load("customer", [LoadItem(email or "blank", {
+        "email": email, "first_name": "Ada", "last_name": "Lovelace"}, {})])
+    assert isinstance(outcome, FatalError) and outcome.status == 400
+    token = requests.post(shop.base_url + "/V1/integration/admin/token", timeout=5,
+                          json={"username": "admin", "password": "admin123"}).json()
+    answer = requests.post(shop.base_url + "/V1/customers", headers={"Authorization": f"Bearer {token}"},
+                           json={"customer": {"email": email, "firstname": "Ada", "lastname": "Lovelace"}},
+                           timeout=5)
+    assert (answer.status_code, answer.json()) == (400, body)
+    assert shop.tables.customers == {}
