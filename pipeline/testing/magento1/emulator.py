@@ -67,6 +67,11 @@ class Magento1Emulator(Emulator):
         self.calls: list[tuple[str, list]] = []
         self.logins = 0
         self.counts["sessions_expired"] = 0
+        #: Calls on a session already ended (``endSession``) or already answered "expired": a
+        #: client should have stopped using it. Ended ones are violations too: no race excuses them.
+        self.counts["client_errors"] = 0
+        self.ended_sessions: set[str] = set()
+        self.expired_sessions: set[str] = set()
         self._drop_after: list[str] = []
         self._scripted: dict[str, list[tuple[int, str]]] = {}
 
@@ -178,6 +183,7 @@ class Magento1Emulator(Emulator):
 
     def end_session(self, session=None) -> bool:
         self.sessions.pop(str(session), None)
+        self.ended_sessions.add(str(session))
         return True
 
     def call(self, session, api_path, args=None):
@@ -206,9 +212,17 @@ class Magento1Emulator(Emulator):
         return results
 
     def _check_session(self, session) -> None:
-        found = self.sessions.get(str(session))
+        session = str(session)
+        if session in self.ended_sessions or session in self.expired_sessions:
+            # Magento knows it no more (fault 5 again); the client was told, or ended it itself.
+            self.counts["client_errors"] += 1
+            if session in self.ended_sessions:
+                self.violations.append("A call on a session the client had ended (endSession).")
+            raise fault(None, "session_expired")
+        found = self.sessions.get(session)
         if found is None or (self.clock() - found[1]).total_seconds() > self.session_ttl_s:
-            self.sessions.pop(str(session), None)
+            self.sessions.pop(session, None)
+            self.expired_sessions.add(session)
             self.counts["sessions_expired"] += 1
             raise fault(None, "session_expired")
 

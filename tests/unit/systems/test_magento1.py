@@ -11,9 +11,11 @@ import importlib.util
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -150,6 +152,44 @@ def test_one_login_serves_every_call_and_an_expired_session_logs_in_again_once(s
     # The expired session's call (fault 5), a login, then the same call on the new session.
     methods = [xmlrpc.client.loads(request.body)[1] for request in shop.requests]
     assert methods == ["login", "call", "call", "call", "call", "login", "call"]
+
+
+def test_threads_sharing_a_session_log_in_once_per_expiry_and_never_reuse_a_dead_or_ended_one():
+    threads, rounds = 8, 6
+    with Magento1Emulator(faults=Faults(latency_s=0.01)) as slow:
+        slow.add_customer("ada@example.com")
+        system = make_system(slow, CONCURRENCY=threads)
+        barrier = threading.Barrier(threads)
+
+        def work(number: int) -> int:
+            done = 0
+            for round_ in range(rounds):
+                barrier.wait(timeout=30)
+                if number == 0 and round_ in (2, 4):
+                    slow.expire_sessions()  # every call now in flight meets fault 5
+                done += len(system.client.call("customer.list", {}))
+            return done
+
+        with ThreadPoolExecutor(threads) as pool:
+            assert list(pool.map(work, range(threads))) == [rounds] * threads
+        system.client.end_session()
+        assert slow.logins == 3  # the first, and one per expiry, however many threads saw it
+        # Only calls already in flight when the first fault 5 came back may still carry the dead
+        # session: at most one per other thread and expiry, and each is sent again on the new one.
+        assert slow.counts["client_errors"] <= 2 * (threads - 1)
+        assert slow.ended_sessions and slow.violations == []  # nothing was sent on the ended session
+
+
+def test_a_call_on_an_ended_session_is_refused_and_counted_as_a_client_error(shop):
+    proxy = xmlrpc.client.ServerProxy(shop.endpoint)
+    session = proxy.login("sync", API_KEY)
+    assert proxy.endSession(session) is True
+    with pytest.raises(xmlrpc.client.Fault) as raised:
+        proxy.call(session, "customer.list", [{}])
+    assert (raised.value.faultCode, raised.value.faultString) == (5, "Session expired. Try to relogin.")
+    assert shop.counts["client_errors"] == 1
+    assert shop.violations == ["A call on a session the client had ended (endSession)."]
+    shop.violations.clear()
 
 
 def test_a_session_older_than_the_shops_timeout_is_renewed(shop):
