@@ -12,6 +12,7 @@ from pipeline.systems.base import LoadItem, Page
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.mailchimp import extract, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
+from pipeline.systems.mailchimp.carried import CARRIES
 from pipeline.systems.mailchimp.client import MailchimpClient
 from pipeline.systems.mailchimp.config import MailchimpConfig
 from pipeline.systems.mailchimp.load import Catalog, Sender
@@ -38,6 +39,8 @@ class MailchimpSystem:
     ('https://us6.api.mailchimp.com/3.0', 'pending')
     """
 
+    #: entity -> canonical field -> where the load puts it (``carried``).
+    CARRIES = CARRIES
     name = SYSTEM
 
     def __init__(self, config: MailchimpConfig, *,

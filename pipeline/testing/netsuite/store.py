@@ -9,10 +9,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 #: Record types kept, by lower-case name (NetSuite matches record types case-insensitively).
 RECORD_TYPES = {name.lower(): name for name in
-                ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem")}
+                ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem",
+                 "discountItem", "otherChargeSaleItem", "shipItem", "currency")}
+#: Record types whose records may stand on a transaction's item lines.
+LINE_ITEM_TYPES = ("inventoryItem", "discountItem", "otherChargeSaleItem")
+#: The currencies every emulated account has (id, ISO code as SuiteQL's ``symbol``, name).
+CURRENCIES = (("1", "USD", "US Dollar"), ("2", "GBP", "British Pound"), ("3", "CAD", "Canadian Dollar"),
+              ("4", "EUR", "Euro"))
 #: SuiteQL ``transaction.type`` codes, and the document number prefixes of the emulator.
 TRANSACTION_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "itemFulfillment": "ItemShip",
                      "creditMemo": "CustCred"}
@@ -20,7 +27,8 @@ TRAN_PREFIXES = {"salesOrder": "SO", "invoice": "INV", "itemFulfillment": "IF", 
 #: (from, to) record types that ``!transform`` supports.
 TRANSFORMS = {("salesOrder", "itemFulfillment"), ("salesOrder", "invoice"), ("invoice", "creditMemo")}
 #: Reference fields checked on writes: field -> record type it must point at.
-REFERENCES = {"entity": "customer"}
+REFERENCES = {"entity": "customer", "currency": "currency", "shipMethod": "shipItem",
+              "discountItem": "discountItem"}
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -52,6 +60,9 @@ class RecordStore:
     def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.clock = clock
         self.records: dict[str, dict[str, dict]] = {name: {} for name in RECORD_TYPES.values()}
+        self.records["currency"] = {cid: {"id": cid, "symbol": code, "name": name,
+                                          "lastModifiedDate": "2020-01-01T00:00:00Z"}
+                                    for cid, code, name in CURRENCIES}
         self._next_id = 100
 
     def record_type(self, name: str) -> str:
@@ -78,6 +89,8 @@ class RecordStore:
         for value in record.values():
             if is_sublist(value):
                 _number_lines(value["items"])
+        if record_type in TRANSACTION_CODES:
+            _compute_totals(record)
         self.records[record_type][record_id] = record
         return record_id
 
@@ -129,6 +142,8 @@ class RecordStore:
                 if is_sublist(value):
                     _number_lines(record[name]["items"])
         record["lastModifiedDate"] = self.clock().strftime(ISO)
+        if record_type in TRANSACTION_CODES:
+            _compute_totals(record)
         return record_id
 
     def upsert(self, record_type: str, external_id: str, body: object, replace: Sequence[str] = ()) -> str:
@@ -195,8 +210,34 @@ class RecordStore:
                 raise invalid_value((body[field] or {}).get("id"), field, field)
         for index, line in enumerate((body.get("item") or {}).get("items") or []):
             item_id = str((line.get("item") or {}).get("id"))
-            if record_type in TRANSACTION_CODES and item_id not in self.records["inventoryItem"]:
+            if record_type in TRANSACTION_CODES and not any(item_id in self.records[kind]
+                                                            for kind in LINE_ITEM_TYPES):
                 raise invalid_value(item_id, "item", f"item.items[{index}].item")
+
+
+def _compute_totals(record: dict) -> None:
+    """The read-only totals NetSuite computes: lines, header discount, shipping (CONTRACTS 4.8a).
+
+    A line's amount is its ``amount``, else rate x quantity; discount and tax item lines count as
+    lines (their amounts negative and positive). A percentage ``discountRate`` ("-10%") applies to
+    the subtotal. [derived] the account computes no tax of its own (tax comes as an item line).
+    """
+    cent = Decimal("0.01")
+    subtotal = Decimal(0)
+    for line in (record.get("item") or {}).get("items") or []:
+        if line.get("amount") is not None:
+            subtotal += Decimal(str(line["amount"]))
+        else:
+            subtotal += Decimal(str(line.get("rate") or 0)) * Decimal(str(line.get("quantity") or 0))
+    rate = record.get("discountRate")
+    if isinstance(rate, str) and rate.endswith("%"):
+        discount = (subtotal * Decimal(rate[:-1]) / 100).quantize(cent)
+    else:
+        discount = Decimal(str(rate or 0))
+    total = subtotal + discount + Decimal(str(record.get("shippingCost") or 0)) + \
+        Decimal(str(record.get("handlingCost") or 0))
+    record.update(subtotal=float(subtotal.quantize(cent)), discountTotal=float(discount.quantize(cent)),
+                  taxTotal=0.0, total=float(total.quantize(cent)))
 
 
 def _number_lines(lines: list[dict]) -> None:

@@ -3,7 +3,7 @@
 Grammar (keywords case-insensitive)::
 
     SELECT column [AS alias] | TO_CHAR(column, 'YYYY-MM-DD HH24:MI:SS') [AS alias], ...
-    FROM customer | transaction | item
+    FROM customer | transaction | item | currency
     [WHERE condition]          -- AND, OR, NOT, parentheses; =, <>, >, >=, <, <=;
                                -- operand [NOT] IN (literal, ...); operand IS [NOT] NULL
     [ORDER BY column [ASC], ...]
@@ -57,8 +57,11 @@ def table_rows(store: RecordStore, table: str) -> list[dict]:
         return [{**_row(record), "type": TRANSACTION_CODES[kind]}
                 for kind in TRANSACTION_CODES for record in store.records[kind].values()]
     if table == "item":
-        return [{**_row(record), "itemtype": "InvtPart"}
-                for record in store.records["inventoryItem"].values()]
+        kinds = {"inventoryItem": "InvtPart", "discountItem": "Discount", "otherChargeSaleItem": "OthCharge"}
+        return [{**_row(record), "itemtype": code} for kind, code in kinds.items()
+                for record in store.records[kind].values()]
+    if table == "currency":
+        return [_row(record) for record in store.records["currency"].values()]
     raise SqlError(f"Record '{table}' was not found.")
 
 

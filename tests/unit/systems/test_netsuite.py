@@ -243,6 +243,67 @@ def test_a_redelivered_order_is_upserted_by_its_order_number_and_its_customer_cr
                                                                                  "Doe")
 
 
+def test_an_orders_money_reaches_netsuites_computed_total_to_the_cent(netsuite_emulator):
+    store = netsuite_emulator.store
+    shirt, mug = store.add("inventoryItem", {"itemId": "SHIRT"}), store.add("inventoryItem", {"itemId": "MUG"})
+    discount = store.add("discountItem", {"itemId": "Shop discount"})
+    tax = store.add("otherChargeSaleItem", {"itemId": "Shop tax"})
+    ship = store.add("shipItem", {"itemId": "Flat rate"})
+    system = make_system(netsuite_emulator, DISCOUNT_ITEM=discount, TAX_ITEM=tax,
+                         SHIP_METHODS=f"flatrate_flatrate={ship}")
+    # 2 x 19.99 with 4.00 off the line, 1 x 8.50; 5.00 off shipping; tax 4.27; shipping 10.
+    data = {"order_number": "000000101", "customer_email": "jane@example.com", "status": "on_hold",
+            "currency": "GBP", "created_at": "2024-05-01T10:00:00+00:00", "shipping_method": "flatrate_flatrate",
+            "shipping_amount": "10.00", "discount_amount": "-9.00", "tax_amount": "4.27", "grand_total": "53.75",
+            "billing_address": {"first_name": "Jane", "last_name": "Doe", "company": "Acme", "city": "Leeds",
+                                "country_code": "GB", "street": ["1 Road"]},
+            "lines": [{"sku": "SHIRT", "qty": "2", "price": "19.99", "row_total": "39.98", "discount": "4.00"},
+                      {"sku": "MUG", "qty": "1", "price": "8.50"}]}
+    assert system.load("order", [LoadItem("000000101", data, {})]) == [None]
+    [order] = store.records["salesOrder"].values()
+    assert order["total"] == 53.75  # Magento's grand_total: 48.48 subtotal - 9 discount + 4.27 tax + 10
+    assert [(line["item"]["id"], line["amount"]) for line in order["item"]["items"]] == [
+        (shirt, 39.98), (discount, -4.0), (mug, 8.5), (tax, 4.27)]
+    assert (order["discountItem"], order["discountRate"]) == ({"id": discount}, -5.0)
+    assert (order["currency"], order["orderStatus"], order["shipMethod"]) == ({"id": "2"}, {"id": "A"},
+                                                                              {"id": ship})
+    assert order["billingAddress"]["addressee"] == "Acme" and order["billingAddress"]["attention"] == "Jane Doe"
+    assert netsuite_emulator.violations == []
+
+
+def test_money_the_account_has_no_item_for_fails_the_order_naming_the_variable(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    item = order_item()
+    item.data["tax_amount"] = "1.00"
+    [outcome] = make_system(netsuite_emulator).load("order", [item])
+    assert str(outcome) == ("Order '000000003' has tax amount (tax_amount), but PIPELINE_ERP_TAX_ITEM is not set: "
+                            "NetSuite needs an item to carry it, or the order's total would be wrong.")
+    item.data.update(tax_amount=None, currency="XYZ")
+    [outcome] = make_system(netsuite_emulator).load("order", [item])
+    assert str(outcome) == ("Order '000000003' is in XYZ, a currency the NetSuite account does not have (it "
+                            "has: CAD, EUR, GBP, USD).")
+    assert netsuite_emulator.store.records["salesOrder"] == {}
+
+
+def test_a_customer_carries_category_subscription_birth_date_gender_and_company(netsuite_emulator):
+    system = make_system(netsuite_emulator, DOB_FIELD="custentity_birthdate", GENDER_FIELD="custentity_gender")
+    data = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "group": "3",
+            "is_subscribed": False, "dob": "1815-12-10", "gender": "female",
+            "addresses": [{"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines",
+                           "street": ["1 St James's Sq"], "city": "London", "country_code": "GB",
+                           "default_billing": True}]}
+    assert system.load("customer", [LoadItem("ada@example.com", data, {})]) == [None]
+    [customer] = netsuite_emulator.store.records["customer"].values()
+    assert (customer["category"], customer["globalSubscriptionStatus"]) == ({"id": "3"}, {"id": "2"})
+    assert (customer["custentity_birthdate"], customer["custentity_gender"]) == ("1815-12-10", "female")
+    assert customer["companyName"] == "Analytical Engines"
+    address = customer["addressBook"]["items"][0]["addressBookAddress"]
+    assert (address["addressee"], address["attention"]) == ("Analytical Engines", "Ada Lovelace")
+    [outcome] = make_system(netsuite_emulator).load("customer", [LoadItem("ada@example.com", data, {})])
+    assert str(outcome).startswith("Customer 'ada@example.com' has dob, but PIPELINE_ERP_DOB_FIELD (the customer "
+                                   "custom field for it) is not set")
+
+
 def test_an_orders_customer_is_found_by_email_when_it_has_no_external_id(netsuite_emulator):
     netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
     existing = netsuite_emulator.store.add("customer", {"email": "Jane@Example.com", "entityId": "JANE"})
