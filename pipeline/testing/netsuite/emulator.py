@@ -17,7 +17,7 @@ import time
 from urllib.parse import unquote
 
 from pipeline.testing.netsuite import fields, oauth, suiteql
-from pipeline.testing.netsuite.store import NsError, RecordStore
+from pipeline.testing.netsuite.store import ACCOUNT_ITEMS, NsError, RecordStore
 from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 ACCOUNT = "1234567_SB1"
@@ -80,9 +80,13 @@ class NetSuiteEmulator(Emulator):
     def env(self, connection: str = "netsuite") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a NetSuite connection to this emulator."""
         prefix = f"PIPELINE_{connection.upper()}_"
+        ships = ",".join(f"{name}={iid}" for iid, name in ACCOUNT_ITEMS["shipItem"].items())
         return {prefix + "ACCOUNT": self.account, prefix + "CONSUMER_KEY": self.consumer_key,
                 prefix + "CONSUMER_SECRET": self.consumer_secret, prefix + "TOKEN_ID": self.token_id,
-                prefix + "TOKEN_SECRET": self.token_secret, prefix + "URL": self.url}
+                prefix + "TOKEN_SECRET": self.token_secret, prefix + "URL": self.url,
+                # The account's own items and custom fields for what loads carry (store.ACCOUNT_ITEMS).
+                prefix + "DISCOUNT_ITEM": "11", prefix + "TAX_ITEM": "12", prefix + "SHIP_METHODS": ships,
+                prefix + "DOB_FIELD": "custentity_birthdate", prefix + "GENDER_FIELD": "custentity_gender"}
 
     def dispatch(self, request: Request) -> Response:
         problem = self._auth_problem(request)

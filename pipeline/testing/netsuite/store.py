@@ -20,6 +20,11 @@ LINE_ITEM_TYPES = ("inventoryItem", "discountItem", "otherChargeSaleItem")
 #: The currencies every emulated account has (id, ISO code as SuiteQL's ``symbol``, name).
 CURRENCIES = (("1", "USD", "US Dollar"), ("2", "GBP", "British Pound"), ("3", "CAD", "Canadian Dollar"),
               ("4", "EUR", "Euro"))
+#: The items every emulated account has for an order's money and shipping (fixed ids, below the
+#: ids records get): record type -> id -> itemId. ``NetSuiteEmulator.env`` names them.
+ACCOUNT_ITEMS = {"discountItem": {"11": "Shop discount"}, "otherChargeSaleItem": {"12": "Shop tax"},
+                 "shipItem": {"21": "flatrate_flatrate", "22": "freeshipping_freeshipping",
+                              "23": "tablerate_bestway"}}
 #: SuiteQL ``transaction.type`` codes, and the document number prefixes of the emulator.
 TRANSACTION_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "itemFulfillment": "ItemShip",
                      "creditMemo": "CustCred"}
@@ -63,6 +68,9 @@ class RecordStore:
         self.records["currency"] = {cid: {"id": cid, "symbol": code, "name": name,
                                           "lastModifiedDate": "2020-01-01T00:00:00Z"}
                                     for cid, code, name in CURRENCIES}
+        for record_type, items in ACCOUNT_ITEMS.items():
+            self.records[record_type] = {iid: {"id": iid, "itemId": name, "lastModifiedDate": "2020-01-01T00:00:00Z"}
+                                         for iid, name in items.items()}
         self._next_id = 100
 
     def record_type(self, name: str) -> str:

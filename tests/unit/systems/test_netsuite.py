@@ -275,7 +275,7 @@ def test_money_the_account_has_no_item_for_fails_the_order_naming_the_variable(n
     netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
     item = order_item()
     item.data["tax_amount"] = "1.00"
-    [outcome] = make_system(netsuite_emulator).load("order", [item])
+    [outcome] = make_system(netsuite_emulator, TAX_ITEM="").load("order", [item])
     assert str(outcome) == ("Order '000000003' has tax amount (tax_amount), but PIPELINE_ERP_TAX_ITEM is not set: "
                             "NetSuite needs an item to carry it, or the order's total would be wrong.")
     item.data.update(tax_amount=None, currency="XYZ")
@@ -299,7 +299,8 @@ def test_a_customer_carries_category_subscription_birth_date_gender_and_company(
     assert customer["companyName"] == "Analytical Engines"
     address = customer["addressBook"]["items"][0]["addressBookAddress"]
     assert (address["addressee"], address["attention"]) == ("Analytical Engines", "Ada Lovelace")
-    [outcome] = make_system(netsuite_emulator).load("customer", [LoadItem("ada@example.com", data, {})])
+    [outcome] = make_system(netsuite_emulator, DOB_FIELD="").load("customer", [LoadItem("ada@example.com", data,
+                                                                                     {})])
     assert str(outcome).startswith("Customer 'ada@example.com' has dob, but PIPELINE_ERP_DOB_FIELD (the customer "
                                    "custom field for it) is not set")
 
