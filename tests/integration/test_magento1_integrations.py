@@ -159,7 +159,7 @@ def test_magento1_customers_become_netsuite_customers_and_mailchimp_members_then
         external_id("jan.de.vries@example.nl"), "Jan", "de Vries")
     assert jan["addressBook"]["items"] == [{
         "defaultBilling": True, "defaultShipping": False, "line": 1, "addressBookAddress": {
-            "addressee": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
+            "addressee": "De Vries B.V.", "attention": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
             "country": {"id": "NL"}, "addrPhone": "+31 20 555 0123"}}]
     member = chimp.audience().members[subscriber_hash("veronica.costello@example.com")]
     assert (member["email_address"], member["status"]) == ("veronica.costello@example.com", "pending")

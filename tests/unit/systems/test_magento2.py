@@ -445,15 +445,29 @@ def test_credit_memos_refund_the_order_or_the_named_invoice_once(shop):
     assert shop_system.load("invoice", [document("invoice", "INV-1", order, qty="2")]) == [None]
     invoice = next(iter(shop.tables.invoices.values()))
     by_invoice = document("credit_memo", "CM-1", order, invoice_number=invoice["increment_id"],
-                          shipping_amount="5")
+                          shipping_amount="5", grand_total="10")
     assert shop_system.load("credit_memo", [by_invoice, by_invoice]) == [None, None]
-    adjustment_only = document("credit_memo", "CM-2", order, adjustment_positive="3")
+    adjustment_only = document("credit_memo", "CM-2", order, adjustment_positive="3", grand_total="3")
     adjustment_only.data["lines"] = []
     assert shop_system.load("credit_memo", [adjustment_only]) == [None]
     memos = sorted(shop.tables.creditmemos.values(), key=lambda m: m["entity_id"])
     assert [(m["invoice_id"], m["grand_total"], m["total_qty"]) for m in memos] == [
         (invoice["entity_id"], 10, 1), (None, 3, 0)]
     assert calls(shop, "POST", f"/V1/invoice/{invoice['entity_id']}/refund") == 1
+
+
+@pytest.mark.parametrize(("grand_total", "adjustments"), [
+    ("6.25", {"adjustment_positive": 1.25}), ("4.10", {"adjustment_negative": 0.9}), ("5.00", {})])
+def test_a_credit_memo_reconciles_to_its_grand_total_with_an_adjustment(shop, grand_total, adjustments):
+    # Magento refunds 1 x 5.00 at the order's price; the source credited a different amount.
+    order = shop.add_order(items=[{"sku": "A", "qty_ordered": 2, "price": 5}])
+    shop_system = system(shop)
+    assert shop_system.load("invoice", [document("invoice", "INV-1", order, qty="2")]) == [None]
+    assert shop_system.load("credit_memo", [document("credit_memo", "CM-1", order,
+                                                     grand_total=grand_total)]) == [None]
+    [memo] = shop.tables.creditmemos.values()
+    assert memo["grand_total"] == float(grand_total)
+    assert {name: memo[name] for name in ("adjustment_positive", "adjustment_negative") if memo[name]} == adjustments
 
 
 def test_documents_of_unknown_orders_or_skus_fail_alone(shop):
