@@ -96,19 +96,20 @@ class Magento1Client:
             self._once("endSession", "endSession", (session,))
 
     def _call(self, api_path: str, args: tuple) -> Any:
-        session = self._current_session()
-        try:
-            return self._on(session, api_path, args)
-        except faults.SessionExpiredError:
-            # Magento checks the session before anything else: the call did nothing, and a write
-            # may be sent again as safely as a read.
-            session = self._renew(session)
-        try:
-            return self._on(session, api_path, args)
-        except faults.SessionExpiredError as error:
-            raise AuthError(f"{error} It expired again right after a new login: check the shop's API session "
-                            "timeout (System > Configuration > Magento Core API).",
-                            system=faults.SYSTEM, status=error.status) from None
+        session, fresh = self._current_session(), False
+        while True:
+            try:
+                return self._on(session, api_path, args)
+            except faults.SessionExpiredError as error:
+                # Magento checks the session before anything else: the call did nothing, and a write
+                # may be sent again as safely as a read.
+                if fresh:
+                    raise AuthError(f"{error} It expired again right after a new login: check the shop's API "
+                                    "session timeout (System > Configuration > Magento Core API).",
+                                    system=faults.SYSTEM, status=error.status) from None
+                # Another thread's newer session (``fresh`` False) may be past its time too by now:
+                # then the next expiry logs in for this call, and only that one is final.
+                session, fresh = self._renew(session)
 
     def _on(self, session: str, api_path: str, args: tuple) -> Any:
         """One call on ``session``, counted in flight (see ``end_session``)."""
@@ -129,15 +130,17 @@ class Magento1Client:
             self._in_flight[self._session] += 1
             return self._session
 
-    def _renew(self, stale: str) -> str:
-        """The session after ``stale`` expired, counted in flight for the caller's retry."""
+    def _renew(self, stale: str) -> tuple[str, bool]:
+        """The session after ``stale`` expired (counted in flight for the caller's retry), and
+        whether this call logged it in."""
         with self._lock:
             # Another thread may have logged in again already: its session is as good as ours.
-            if self._session in (None, stale):
+            fresh = self._session in (None, stale)
+            if fresh:
                 logger.info("Magento 1 session at %s expired; logging in again.", faults.redact_url(self.url))
                 self._session = self.login()
             self._in_flight[self._session] += 1
-            return self._session
+            return self._session, fresh
 
     def _once(self, method: str, api_path: str, params: tuple) -> Any:
         proxy = self._proxy()
