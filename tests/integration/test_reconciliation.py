@@ -12,7 +12,8 @@ Fields checked / fields mapped (``pytest -s`` prints them):
 * magento2_to_netsuite_order: 37 / 40 (orders with line and cart discounts, tax, shipping, three
   currencies, a configurable product, a company address);
 * magento2_to_netsuite_customer: 18 / 22;
-* magento2_to_mailchimp_order: 33 / 35 (an order created, then changed: lines PATCHed and POSTed).
+* magento2_to_mailchimp_order: 33 / 35 (an order created, then changed: lines PATCHed and POSTed);
+* magento1_to_netsuite_order: 37 / 40 (a line discount, tax, two currencies, a configurable product).
 
 The other shipped integrations are checked field by field in their own integration tests, but not
 yet against this every-mapped-field rule.
@@ -374,3 +375,58 @@ def test_every_mapped_field_of_magento_orders_reaches_mailchimp_also_when_an_ord
         assert stored["financial_status"] == "paid" and chimp.violations == []
         assert stored["customer"]["id"] == subscriber_hash("veronica.costello@example.com")
         account(checked_paths(compared), MAILCHIMP_ORDER_UNCHECKED, spec)
+
+
+# Magento 1 -> NetSuite: orders -----------------------------------------------------------------------
+
+def test_every_mapped_field_of_magento1_orders_reaches_netsuite_and_each_total_is_magentos(
+        pipeline_env, workers, runs, erp):
+    from pipeline.systems import build_system
+    from pipeline.testing.magento1 import Magento1Emulator
+    from tests.integration.test_magento1_integrations import ERP as M1_ERP
+    from tests.integration.test_magento1_integrations import SHOP as M1_SHOP
+    from tests.integration.test_magento1_integrations import connect as connect_magento1
+
+    with Magento1Emulator() as shop:
+        env = connect_magento1(pipeline_env, shop, erp)
+        for sku in ("WS12-M-Orange", "MUG-LOGO"):
+            erp.store.add("inventoryItem", {"itemId": sku})
+        calder = {"firstname": "Veronica", "lastname": "Costello", "company": "Luma",
+                  "street": ["6146 Honey Bluff Parkway", "Suite 2"], "city": "Calder", "region": "Michigan",
+                  "postcode": "49628-7978", "country_id": "US", "telephone": "(555) 229-3326"}
+        tee = {"sku": "WS12-M-Orange", "name": "Radiant Tee", "qty_ordered": 2, "price": 22.5,
+               "child": {"name": "Radiant Tee-M-Orange"}}
+        mug = {"sku": "MUG-LOGO", "name": "Logo Mug", "qty_ordered": 1, "price": 9.9}
+        # USD with a line discount and tax: 45 + 9.90 - 4.50 + 4.03 + 5 = 59.43; EUR without either.
+        first = shop.add_order(customer_email="veronica.costello@example.com", customer_firstname="Veronica",
+                               customer_lastname="Costello", items=[tee, mug], billing_address=calder,
+                               shipping_address=calder, currency="USD")
+        shop.add_order(customer_email="sam.guest@example.org", customer_firstname="Sam", customer_lastname="Guest",
+                       items=[{**mug, "qty_ordered": 3}])
+        with shop.lock:
+            first.update(discount_amount="-4.5000", tax_amount="4.0300", grand_total="59.4300")
+            first["items"][0].update(discount_amount="4.5000", tax_amount="3.2400")
+            first["items"][2].update(tax_amount="0.7900")
+        workers.start(threads=4)
+
+        assert run(env, runs, "magento1_to_netsuite_order").counts == {"extracted": 2, "loaded": 2, "skipped": 0,
+                                                                        "failed": 0}
+        # The source records as the pipeline reads them (typed by the Magento 1 system), over HTTP.
+        source_system = build_system("magento1", M1_SHOP, {**env, "PIPELINE_BROKER_URL": "stub://"})
+        numbers = [order["increment_id"] for order in shop.tables.orders.values()]
+        sources = [record for page in source_system.extract("order", since=None, refs=numbers, page_size=10)
+                   for record in page.records]
+        assert len(sources) == 2 and M1_ERP == ERP
+        spec = load_mapping(MAPPINGS / "magento1_to_netsuite_order.yaml")
+        mapper = Mapper(spec)
+        stored = {order["otherRefNum"]: order for order in erp.store.records["salesOrder"].values()}
+        failures: list[str] = []
+        compared: set[str] = set()
+        for source in sources:
+            entity = mapper.map(source).data
+            order = stored[entity["order_number"]]
+            compared |= compare(netsuite_order(erp, order), order_expected(entity), entity["order_number"],
+                                failures)
+            assert money(order["total"]) == money(source["grand_total"])
+        assert failures == []
+        account(checked_paths(compared), ORDER_UNCHECKED, spec)
