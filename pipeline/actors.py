@@ -24,16 +24,16 @@ from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
 from pipeline.books import Books
-from pipeline.broker import make_broker
-from pipeline.chain import TIERS, Chain
+from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, is_retryable
-from pipeline.integrations import Integration, discover, get_integration
+from pipeline.flow.broker import make_broker
+from pipeline.flow.chain import TIERS, Chain
+from pipeline.flow.integrations import Integration, discover, get_integration
+from pipeline.flow.steps import MODES, Job, extract, load_records, map_records
 from pipeline.logs import configure_logging
 from pipeline.redaction import secret_values
+from pipeline.schedule.ticks import TickDecision, Ticks
 from pipeline.settings import Settings
-from pipeline.status import RunAccounting, StatusTracking
-from pipeline.steps import MODES, Job, extract, load_records, map_records
-from pipeline.ticks import TickDecision, Ticks
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ ticks = Ticks(books.redis, runs, namespace=settings.namespace, stale_after_s=set
 
 
 def tick(integration: str, tick_at: str | None = None, force: bool = False) -> TickDecision:
-    """A scheduler tick of ``integration``: start a pull, or record why not (see ``pipeline.ticks``)."""
+    """A scheduler tick of ``integration``: start a pull, or record why not (see ``pipeline.schedule.ticks``)."""
     when = tick_at or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
     decision = ticks.on_tick(integration, when, lambda name: start_run(name, "changed"), force)
     logger.info("Tick of %s at %s: %s %s", integration, when, decision.action, decision.run_id or decision.reason,

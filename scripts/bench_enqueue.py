@@ -25,7 +25,7 @@ def main(count: int = 100_000) -> None:
     from dramatiq.encoder import JSONEncoder
 
     from pipeline import actors
-    from pipeline.steps import Job, extract
+    from pipeline.flow.steps import Job, extract
     from pipeline.systems.memory import memory_store
     from pipeline.systems.synthetic import synthetic_customer
 

@@ -7,9 +7,9 @@ import time
 
 import click
 
-from pipeline.chain import TIERS
+from pipeline.books.runs import RunSummary
 from pipeline.cli.context import actors, echo_json, when
-from pipeline.runs import RunSummary
+from pipeline.flow.chain import TIERS
 
 
 @click.command()
@@ -169,7 +169,7 @@ def schedule() -> None:
     """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
     from datetime import datetime, timezone
 
-    from pipeline.ticks import next_ticks
+    from pipeline.schedule.ticks import next_ticks
 
     module = actors()
     for name, found in sorted(module.integrations.items()):

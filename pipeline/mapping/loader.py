@@ -28,12 +28,12 @@ import yaml
 from jmespath.exceptions import JMESPathError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from pipeline.connectors import CONNECTOR_TYPES
 from pipeline.entities import ENTITIES
+from pipeline.entities.connectors import CONNECTOR_TYPES
 from pipeline.errors import MappingError
 from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
-from pipeline.schedule import cron_problem
+from pipeline.schedule.cron import cron_problem
 from pipeline.systems import SYSTEMS
 
 NAME = r"^[a-z][a-z0-9_]*$"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.errors import RecordError, is_retryable
-from pipeline.integrations import Integration
+from pipeline.flow.integrations import Integration
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)

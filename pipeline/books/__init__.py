@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 
 import redis
 
-from pipeline.dead_letters import DeadLetters, Failure
-from pipeline.ledger import Ledger, payload_hash
-from pipeline.messages import MessageStatuses
+from pipeline.books.dead_letters import DeadLetters, Failure
+from pipeline.books.ledger import Ledger, payload_hash
+from pipeline.books.messages import MessageStatuses
+from pipeline.books.runs import RunStore, RunSummary
 from pipeline.redaction import redact
-from pipeline.runs import RunStore, RunSummary
 from pipeline.settings import Settings
 
 

@@ -2,7 +2,7 @@
 
 ``pull`` brings records into our shops (ERP -> Magento), ``push`` sends them out of the shops
 (Magento -> ERP, Magento -> Mailchimp). Every ConnectorType runs the same three steps
-(``pipeline.steps``); what differs is the entity schema and which systems sit at each end.
+(``pipeline.flow.steps``); what differs is the entity schema and which systems sit at each end.
 """
 
 from __future__ import annotations

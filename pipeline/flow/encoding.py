@@ -18,8 +18,3 @@ class OrjsonEncoder(Encoder):
             return orjson.loads(data)
         except orjson.JSONDecodeError as error:
             raise DecodeError(f"failed to decode message {data[:200]!r}", data, error) from None
-
-
-def canonical_json(value: object) -> bytes:
-    """Deterministic JSON (sorted keys) of a JSON-safe value, for hashing payloads."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from pipeline.integrations import Integration
-from pipeline.steps import Job, Outbox
+from pipeline.flow.integrations import Integration
+from pipeline.flow.steps import Job, Outbox
 
 #: Queue name -> actor priority (Dramatiq's workers take lower numbers first).
 TIERS = {"urgent": 0, "normal": 10, "background": 100}

@@ -20,10 +20,10 @@ import traceback
 import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
+from pipeline.flow.steps import alone_batch, unkeyed
 from pipeline.redaction import redact
-from pipeline.steps import alone_batch, unkeyed
 
-logger = logging.getLogger("pipeline.status")
+logger = logging.getLogger(__name__)
 
 #: How many record keys a message's status shows.
 KEYS_SHOWN = 10
@@ -35,7 +35,7 @@ def step_of(actor_name: str) -> str:
 
 
 class StatusTracking(dramatiq.Middleware):
-    """Keeps a status record per message (``pipeline.messages``) and logs one line per change.
+    """Keeps a status record per message (``pipeline.books.messages``) and logs one line per change.
 
     Args:
         books: where statuses are written.

@@ -5,7 +5,7 @@ Keys (all under the settings' namespace, ``ns``)::
     ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
-    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.messages``)
+    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
     ns:runs                    sorted set of run ids by start time (the recent-runs list)
     ns:cursor:<integration>    string: where the next incremental pull starts
 
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import redis
 
-from pipeline.dead_letters import Failure
-from pipeline.messages import STATES
+from pipeline.books.dead_letters import Failure
+from pipeline.books.messages import STATES
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 

@@ -19,14 +19,13 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 
+import orjson
 import redis
-
-from pipeline.encoding import canonical_json
 
 
 def payload_hash(payload: object) -> str:
-    """A stable digest of a JSON-safe payload."""
-    return hashlib.sha1(canonical_json(payload)).hexdigest()
+    """A stable digest of a JSON-safe payload (keys sorted: the same payload, however built, hashes the same)."""
+    return hashlib.sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class Ledger:
