@@ -1,4 +1,9 @@
-"""A tier's extract -> map -> load actors, and how one step enqueues the next."""
+"""A tier's extract -> map -> load chain: its actor names, and how one step enqueues the next.
+
+A chain sends messages by actor name, straight to the broker: whoever starts a run (the command
+line, the web page, a scheduler tick) needs the broker, never the workers' actor functions, which
+only the workers declare (``pipeline.flow.workers``).
+"""
 
 from __future__ import annotations
 
@@ -11,38 +16,45 @@ from pipeline.flow.steps import Job, Outbox
 
 #: Queue name -> actor priority (Dramatiq's workers take lower numbers first).
 TIERS = {"urgent": 0, "normal": 10, "background": 100}
+#: The steps of every chain, in order.
+STEPS = ("extract", "map", "load")
+
+
+def actor_name(step: str, tier: str) -> str:
+    """``load`` on ``background`` -> ``load__background``. Frozen: queued messages name their actor."""
+    return step if tier == "normal" else f"{step}__{tier}"
 
 
 @dataclass(frozen=True)
 class Chain:
-    """The extract, map and load actors of one tier."""
+    """The extract, map and load steps of one tier, on one broker."""
 
     tier: str
-    extract: dramatiq.Actor
-    map: dramatiq.Actor
-    load: dramatiq.Actor
+    broker: dramatiq.Broker
 
-    def send(self, actor: dramatiq.Actor, integration: Integration, kwargs: dict,
+    def send(self, step: str, integration: Integration, kwargs: dict,
              delay_ms: int | None = None) -> dramatiq.Message:
         """Enqueue a step of ``integration``, with its own retry budget when its mapping sets one."""
         max_retries = integration.spec.options.max_retries
         options = {"max_retries": max_retries} if max_retries is not None else {}
-        return actor.send_with_options(kwargs={"integration": integration.name, **kwargs}, delay=delay_ms,
-                                       **options)
+        # What Actor.send_with_options builds, without needing the actor declared in this process.
+        message = dramatiq.Message(queue_name=self.tier, actor_name=actor_name(step, self.tier), args=(),
+                                   kwargs={"integration": integration.name, **kwargs}, options=options)
+        return self.broker.enqueue(message, delay=delay_ms)
 
     def outbox(self, job: Job) -> Outbox:
-        """Where ``job``'s step sends its output: the next actor of this tier, same run, same force."""
+        """Where ``job``'s step sends its output: the next step of this tier, same run, same force."""
         base = {"run_id": job.run_id, "force": job.force}
 
         def send_alone(item: dict, error: Exception, batch: str) -> None:
             delay = getattr(error, "retry_after", None)
-            self.send(self.load, job.integration, {**base, "items": [item], "batch": batch, "alone": True},
+            self.send("load", job.integration, {**base, "items": [item], "batch": batch, "alone": True},
                       int(delay * 1000) if delay else None)
 
         return Outbox(
-            send_map=lambda records, batch: self.send(self.map, job.integration,
+            send_map=lambda records, batch: self.send("map", job.integration,
                                                       {**base, "records": records, "batch": batch}),
-            send_load=lambda items, batch: self.send(self.load, job.integration,
+            send_load=lambda items, batch: self.send("load", job.integration,
                                                      {**base, "items": items, "batch": batch}),
             send_load_alone=send_alone,
         )

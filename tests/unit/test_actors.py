@@ -6,31 +6,30 @@ its batch mates.
 
 from __future__ import annotations
 
-import importlib
-import os
 import time
 
 import pytest
 from dramatiq import Worker
 
+from pipeline.app import App
 from pipeline.errors import FatalError, RetryableError
+from pipeline.settings import Settings
 from pipeline.systems.memory import memory_store, reset_memory_stores
 from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
 def actors():
-    # pipeline.actors binds to its broker at import: configure the environment first.
-    os.environ.update({
+    app = App(Settings.from_env({
         "PIPELINE_BROKER_URL": "stub://",
         "PIPELINE_MAPPINGS_DIR": str(FIXTURES / "unit_mappings"),
         "PIPELINE_RETRY_MIN_BACKOFF_MS": "20",
         "PIPELINE_RETRY_MAX_BACKOFF_MS": "200",
-    })
-    module = importlib.import_module("pipeline.actors")
-    worker = Worker(module.broker, worker_threads=2, worker_timeout=20)
+    }))
+    app.declare_actors()
+    worker = Worker(app.broker, worker_threads=2, worker_timeout=20)
     worker.start()
-    yield module
+    yield app
     worker.stop()
 
 
