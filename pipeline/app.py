@@ -22,6 +22,8 @@ import dramatiq
 import redis
 
 from pipeline.books import Books
+from pipeline.books.attempts import Attempts
+from pipeline.books.batches import mapped_as
 from pipeline.books.dead_letters import DeadLetter
 from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError
@@ -69,6 +71,8 @@ class App:
         self.books = make_books(settings, self.secrets)
         self.runs = self.books.runs
         self.broker = make_broker(settings, [
+            # Always on, and first: status tracking and the books read what it keeps in the options.
+            Attempts(secrets=self.secrets),
             *([StatusTracking(books=self.books, secrets=self.secrets)] if settings.status_tracking else []),
             RunAccounting(books=self.books),
         ])
@@ -92,7 +96,8 @@ class App:
         declared = []
         for chain in self.chains.values():
             declared += declare_step_actors(chain, self.job, self.settings.batch_size)
-        schedules = {name: found.spec.schedule for name, found in self.integrations.items() if found.spec.schedule}
+        schedules = {name: found.spec.schedule for name, found in self.integrations.items()
+                     if found.spec.schedule}
         declared += declare_pulls(self.broker, schedules, self.ticks, self.tick)
         return declared
 
@@ -151,14 +156,15 @@ class App:
                 batch = f"{run_id}:{number}"
                 if letter.failure.stage == "map":
                     chain.send("map", found, {"run_id": run_id, "records": [letter.failure.record],
-                                              "batch": batch, "force": True})
+                                              "batch": batch, "force": True},
+                               batch=batch, booked_as=mapped_as(batch))
                 else:
                     chain.send("load", found, {"run_id": run_id, "items": [letter.failure.record],
-                                               "batch": batch, "force": True})
+                                               "batch": batch, "force": True}, batch=batch)
         return started
 
     def tick(self, integration: str, tick_at: str | None = None, force: bool = False) -> TickDecision:
-        """A scheduler tick of ``integration``: start a pull, or record why not (``pipeline.schedule.ticks``)."""
+        """A scheduler tick of ``integration``: start a pull, or record why not (``schedule.ticks``)."""
         when = tick_at or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
         decision = self.ticks.on_tick(integration, when, lambda name: self.start_run(name, "changed"), force)
         logger.info("Tick of %s at %s: %s %s", integration, when, decision.action,

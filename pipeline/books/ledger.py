@@ -24,7 +24,7 @@ import redis
 
 
 def payload_hash(payload: object) -> str:
-    """A stable digest of a JSON-safe payload (keys sorted: the same payload, however built, hashes the same)."""
+    """A stable digest of a JSON-safe payload (keys sorted: however it was built, it hashes the same)."""
     return hashlib.sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -1,1 +1,1 @@
-"""The chain every integration runs: integrations, the extract -> map -> load steps, their actors, the broker."""
+"""The chain every integration runs: integrations, extract -> map -> load steps, their actors, the broker."""

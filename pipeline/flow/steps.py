@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
+from pipeline.books.batches import alone_batch, unkeyed
 from pipeline.errors import RecordError, is_retryable
 from pipeline.flow.integrations import Integration
 from pipeline.systems import LoadItem
@@ -38,16 +39,6 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
-
-
-def unkeyed(batch: str, index: int) -> str:
-    """The name of a record that has no natural key (it could not even be read): where it stood."""
-    return f"{batch}#{index}"
-
-
-def alone_batch(batch: str, key: str) -> str:
-    """The batch id of a record split out of ``batch`` to be retried alone."""
-    return f"{batch}/{key}"
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,29 @@ def test_records_changed_during_a_pull_are_picked_up_by_the_next_one(actors, sto
     assert first.counts["loaded"] == 25 and "late@example.com" not in loaded_by_first
     assert second.counts == {"extracted": 1, "loaded": 1, "skipped": 0, "failed": 0}
     assert target.loaded["customer"]["late@example.com"]["first_name"] == "Late"
+
+
+def test_dead_letters_keep_their_true_attempts_and_error_with_status_tracking_off(stores):
+    _, target = stores
+    target.faults[("customer", "c9@example.com")] = [RetryableError("HTTP 502")] * 10
+    untracked = App(Settings.from_env({
+        "PIPELINE_BROKER_URL": "stub://",
+        "PIPELINE_MAPPINGS_DIR": str(FIXTURES / "unit_mappings"),
+        "PIPELINE_RETRY_MIN_BACKOFF_MS": "20",
+        "PIPELINE_RETRY_MAX_BACKOFF_MS": "200",
+        "PIPELINE_STATUS_TRACKING": "off",
+    }))
+    untracked.declare_actors()
+    worker = Worker(untracked.broker, worker_threads=2, worker_timeout=20)
+    worker.start()
+    try:
+        summary = run(untracked)
+    finally:
+        worker.stop()
+
+    assert summary.counts == {"extracted": 25, "loaded": 24, "skipped": 0, "failed": 1}
+    letter = untracked.books.dead_letters.get("memory_customer", "c9@example.com")
+    # Split out of its batch, then 1 + max_retries (3) attempts of its own message.
+    assert (letter.attempts, letter.failure.error_type, letter.failure.error) == (
+        4, "RetryableError", "RetryableError: HTTP 502")
+    assert untracked.books.messages.get(letter.message_id) is None  # no statuses were kept
