@@ -42,7 +42,7 @@ class Ledger:
             return set()
         entries = self.redis.hmget(self._key(integration, "waiting"), list(keys))
         now, duplicates = self.clock(), set()
-        for key, digest, raw in zip(keys, hashes, entries):
+        for key, digest, raw in zip(keys, hashes, entries, strict=True):
             if raw:
                 entry = json.loads(raw)
                 if entry["hash"] == digest and now - entry["at"] < self.waiting_stale_s:
@@ -61,7 +61,7 @@ class Ledger:
         if not keys:
             return {}
         entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
-        return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries) if raw}
+        return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries, strict=True) if raw}
 
     def record(self, pipe, integration: str, outcomes: Iterable[tuple[str, str, str | None, str | None]],
                run_id: str, message_id: str | None) -> None:

@@ -125,7 +125,7 @@ class RunStore:
     def settle(self, run_id: str, raw: dict | list, force: bool = False) -> RunSummary:
         """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
-            raw = dict(zip(raw[::2], raw[1::2]))
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
         if summary.finished_at is None and (complete or force):
