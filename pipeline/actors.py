@@ -2,7 +2,8 @@
 
 Nothing else: build the application from the environment (a worker refuses to start on an invalid
 mapping file, naming it), set up the worker's logging with secrets masked, make the app's broker
-Dramatiq's global one (both command lines look for it there) and declare the actors on it. The
+Dramatiq's global one (both command lines look for it there), decode with orjson (see
+``pipeline.flow.encoding``) and declare the actors on the broker. The
 command line and the web page build their own ``App`` and never import this module.
 """
 
@@ -14,6 +15,7 @@ import dramatiq
 
 from pipeline.app import App
 from pipeline.errors import ConfigError
+from pipeline.flow.encoding import OrjsonEncoder
 from pipeline.logs import configure_logging
 
 try:
@@ -25,4 +27,6 @@ except ConfigError as error:
 configure_logging(level=getattr(logging, app.settings.log_level, logging.INFO),
                   json_output=app.settings.log_json, secrets=app.secrets)
 dramatiq.set_broker(app.broker)
+# What the workers receive is decoded with Dramatiq's process-wide encoder: this process is ours.
+dramatiq.set_encoder(OrjsonEncoder())
 app.declare_actors()

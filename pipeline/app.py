@@ -29,6 +29,7 @@ from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError
 from pipeline.flow.broker import make_broker
 from pipeline.flow.chain import TIERS, Chain
+from pipeline.flow.encoding import OrjsonEncoder, message_class
 from pipeline.flow.integrations import Integration, discover, get_integration
 from pipeline.flow.steps import MODES, Job
 from pipeline.flow.workers import declare_step_actors
@@ -79,7 +80,8 @@ class App:
         # Messages are sent by actor name, so their queues are declared here, not by declaring actors.
         for tier in TIERS:
             self.broker.declare_queue(tier)
-        self.chains = {tier: Chain(tier, self.broker) for tier in TIERS}
+        messages = message_class(OrjsonEncoder())
+        self.chains = {tier: Chain(tier, self.broker, messages) for tier in TIERS}
         self.ticks = Ticks(self.books.redis, self.runs, namespace=settings.namespace,
                            stale_after_s=settings.tick_stale_s)
 

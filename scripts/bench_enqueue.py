@@ -22,7 +22,6 @@ def main(count: int = 100_000) -> None:
                        "PIPELINE_LOG_LEVEL": "WARNING"})
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
-    from dramatiq.encoder import JSONEncoder
 
     from pipeline.app import App, new_run_id
     from pipeline.flow.steps import Job, extract
@@ -49,14 +48,9 @@ def main(count: int = 100_000) -> None:
         pass
 
     def send_per_record() -> int:
-        # Stock Dramatiq, as our users would have it: its own JSON encoder (ours is set globally).
-        ours_encoder = dramatiq.get_encoder()
-        dramatiq.set_encoder(JSONEncoder())
-        try:
-            for record in records[:count // 10]:  # a tenth: it is that slow, and the rate is what counts
-                noop.send(record)
-        finally:
-            dramatiq.set_encoder(ours_encoder)
+        # Stock Dramatiq, as our users would have it: its own JSON encoder (ours is only our chains').
+        for record in records[:count // 10]:  # a tenth: it is that slow, and the rate is what counts
+            noop.send(record)
         return count // 10
 
     def redis_pipeline() -> int:

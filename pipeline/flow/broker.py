@@ -7,7 +7,6 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
-from pipeline.flow.encoding import OrjsonEncoder
 from pipeline.settings import Settings
 
 
@@ -27,8 +26,6 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         PeriodiqMiddleware(skip_delay=86_400),
         *(extra_middleware or []),
     ]
-    # Set before the broker exists: every message it sends or receives goes through it.
-    dramatiq.set_encoder(OrjsonEncoder())
     url = settings.broker_url
     if settings.embedded:
         return StubBroker(middleware=middleware)

@@ -32,6 +32,8 @@ class Chain:
 
     tier: str
     broker: dramatiq.Broker
+    #: The class of the messages sent: it says how they are encoded (``pipeline.flow.encoding``).
+    message_class: type[dramatiq.Message] = dramatiq.Message
 
     def send(self, step: str, integration: Integration, kwargs: dict, delay_ms: int | None = None,
              batch: str | None = None, booked_as: str | None = None) -> dramatiq.Message:
@@ -45,7 +47,7 @@ class Chain:
         if batch is not None:
             options.update(batch_id=batch, booked_as=booked_as or batch)
         # What Actor.send_with_options builds, without needing the actor declared in this process.
-        message = dramatiq.Message(queue_name=self.tier, actor_name=actor_name(step, self.tier), args=(),
+        message = self.message_class(queue_name=self.tier, actor_name=actor_name(step, self.tier), args=(),
                                    kwargs={"integration": integration.name, **kwargs}, options=options)
         return self.broker.enqueue(message, delay=delay_ms)
 

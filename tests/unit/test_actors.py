@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 
+import dramatiq
 import pytest
 from dramatiq import Worker
+from dramatiq.encoder import JSONEncoder
 
 from pipeline.app import App
 from pipeline.errors import FatalError, RetryableError
@@ -218,3 +220,9 @@ def test_dead_letters_keep_their_true_attempts_and_error_with_status_tracking_of
     assert (letter.attempts, letter.failure.error_type, letter.failure.error) == (
         4, "RetryableError", "RetryableError: HTTP 502")
     assert untracked.books.messages.get(letter.message_id) is None  # no statuses were kept
+
+
+def test_building_an_app_leaves_dramatiqs_process_wide_encoder_alone(actors, stores):
+    run(actors)  # the chain's messages are encoded with the app's own encoder
+
+    assert type(dramatiq.get_encoder()) is JSONEncoder
