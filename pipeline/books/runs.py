@@ -32,8 +32,6 @@ _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
-#: The combined status of a run takes the first of these that applies (the PHP library's precedence).
-PRECEDENCE = ("failed", "running", "waiting", "scheduled", "complete")
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """failed > running > waiting > scheduled > complete, over the run's records and messages."""
+        """The first of failed > running > waiting > scheduled > complete that applies (the PHP library's order)."""
         states = self.states or {}
         if self.error or self.counts["failed"] or states.get("failed"):
             return "failed"

@@ -17,8 +17,6 @@ from pipeline.flow.steps import Job, Outbox
 
 #: Queue name -> actor priority (Dramatiq's workers take lower numbers first).
 TIERS = {"urgent": 0, "normal": 10, "background": 100}
-#: The steps of every chain, in order.
-STEPS = ("extract", "map", "load")
 
 
 def actor_name(step: str, tier: str) -> str:
