@@ -28,13 +28,13 @@ import yaml
 from jmespath.exceptions import JMESPathError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from pipeline.connectors import CONNECTOR_TYPES
 from pipeline.entities import ENTITIES
+from pipeline.entities.connectors import CONNECTOR_TYPES
 from pipeline.errors import MappingError
 from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
-from pipeline.schedule import cron_problem
-from pipeline.systems import SYSTEMS
+from pipeline.schedule.cron import cron_problem
+from pipeline.systems import GENERIC, SHOPS, SYSTEMS
 from pipeline.systems.carrying import carried, uncarried
 
 NAME = r"^[a-z][a-z0-9_]*$"
@@ -186,6 +186,10 @@ class _Builder:
             self._check_required(ENTITIES[entity], set(raw_fields) | set(constants), "fields")
         if entity and target is not None:
             self._check_carried(target.system, entity, raw_fields, constants, data.get("ignore", []))
+        if connector and source and target:
+            wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC)
+            if wrong_way:
+                self.problem("connector", wrong_way)
         if self.problems or connector is None or source is None or target is None:
             return None
         options = data.get("options", {})

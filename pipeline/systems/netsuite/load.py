@@ -16,8 +16,12 @@ from pipeline.errors import FatalError, RecordError, UnknownNameError
 from pipeline.systems.base import LoadItem, load_each
 from pipeline.systems.netsuite.client import MAX_LIMIT, NetSuiteClient
 from pipeline.systems.netsuite.config import LoadSettings
-from pipeline.systems.netsuite.payloads import (customer_payload, external_id, order_customer_payload,
-                                                order_payload)
+from pipeline.systems.netsuite.payloads import (
+    customer_payload,
+    external_id,
+    order_customer_payload,
+    order_payload,
+)
 from pipeline.systems.netsuite.suiteql import sql_string
 
 #: Entities this system loads.

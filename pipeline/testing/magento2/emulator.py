@@ -29,10 +29,18 @@ from pipeline.testing.magento2 import access, records, sales
 from pipeline.testing.magento2.bulk import BulkQueue, BulkRoutes
 from pipeline.testing.magento2.oauth import Integration, OAuthVerifier
 from pipeline.testing.magento2.responses import (
-    INVALID_VALUE, NO_ROUTE, NO_SUCH_FIELD, MagentoError, bad_request, internal_error, not_found)
-from pipeline.testing.magento2.schema import RequestSchema
+    INVALID_VALUE,
+    NO_ROUTE,
+    NO_SUCH_FIELD,
+    MagentoError,
+    bad_request,
+    internal_error,
+    not_found,
+)
 from pipeline.testing.magento2.records import COLUMNS
+from pipeline.testing.magento2.schema import RequestSchema
 from pipeline.testing.magento2.searching import check_fields, parse, search
+
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.
 from pipeline.testing.server import Emulator, Faults, Request, Response, _Drop, route
 
