@@ -495,7 +495,7 @@ def test_a_mapped_field_the_target_does_not_carry_is_an_error_naming_file_field_
         "each": "[@]", "fields": {"country_code": "Country", "company": "Firm"}},
         created_at="Created"), "shop_to_chimp")
     document = yaml.safe_load(path.read_text())
-    document["target"] = {"system": "mailchimp"}
+    document.update(connector="customer_push", source={"system": "magento2"}, target={"system": "mailchimp"})
     write(tmp_path, document, "shop_to_chimp")
     with pytest.raises(MappingError) as info:
         load_mapping(path)
@@ -510,8 +510,8 @@ def test_a_mapped_field_the_target_does_not_carry_is_an_error_naming_file_field_
 
 
 def test_ignore_keeps_an_uncarried_field_and_must_name_a_mapped_one(tmp_path):
-    document = {**customer_fields(gender="Sex", created_at="Created"), "target": {"system": "mailchimp"},
-                "ignore": ["gender", "created_at"]}
+    document = {**customer_fields(gender="Sex", created_at="Created"), "connector": "customer_push",
+                "source": {"system": "magento2"}, "target": {"system": "mailchimp"}, "ignore": ["gender", "created_at"]}
     assert load_mapping(write(tmp_path, document)).target.system == "mailchimp"
     document["ignore"] = ["gender", "created_at", "dob"]
     assert problems_of(write(tmp_path, document)) == {"ignore.dob": ["'dob' is not a mapped field: nothing "
@@ -519,7 +519,8 @@ def test_ignore_keeps_an_uncarried_field_and_must_name_a_mapped_one(tmp_path):
 
 
 def test_gender_is_carried_by_netsuites_customer_load_through_its_custom_field(tmp_path):
-    document = {**customer_fields(gender="Sex", website="Site"), "target": {"system": "netsuite"}}
+    document = {**customer_fields(gender="Sex", website="Site"), "connector": "customer_push",
+                "source": {"system": "magento2"}, "target": {"system": "netsuite"}}
     assert problems_of(write(tmp_path, document)) == {"fields.website": [
         "'website' is not carried by netsuite's customer load: its value would never reach netsuite. "
         "Remove it, or list it under 'ignore'."]}
