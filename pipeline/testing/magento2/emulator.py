@@ -39,7 +39,7 @@ from pipeline.testing.magento2.responses import (
 )
 from pipeline.testing.magento2.records import COLUMNS
 from pipeline.testing.magento2.schema import RequestSchema
-from pipeline.testing.magento2.searching import check_fields, parse, search
+from pipeline.testing.magento2.searching import check_fields, criteria_fields, parse, search
 
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.
 from pipeline.testing.server import Emulator, Faults, Request, Response, _Drop, route
@@ -197,8 +197,11 @@ class Magento2Emulator(BulkRoutes, Emulator):
               criteria_required: bool = True, table: str | None = None) -> Response:
         criteria = parse(request.query, required=criteria_required)
         if table is not None:
-            # The columns a filter may name: the table's own, and any a stored row has.
-            known = set(COLUMNS[table]) | set(aliases or {}) | {name for row in rows for name in row}
+            # The columns a filter may name: the table's own, and any a stored row has (read only
+            # when needed: a search per upserted record must not walk every row's keys).
+            known = set(COLUMNS[table]) | set(aliases or {})
+            if not criteria_fields(criteria) <= known:
+                known |= {name for row in rows for name in row}
             try:
                 check_fields(criteria, known, eav=table in ("customers", "products"))
             except MagentoError as error:

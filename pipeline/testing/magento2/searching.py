@@ -90,6 +90,12 @@ MINIMUM_PAGE_SIZE = "Minimum SearchCriteria pageSize is %min"
 INVALID_ATTRIBUTE = "Invalid attribute name: %1"
 
 
+def criteria_fields(criteria: Criteria) -> set[str]:
+    """The fields a search filters or sorts on."""
+    return ({one["field"] for group in criteria.groups for one in group}
+            | {order["field"] for order in criteria.sort_orders})
+
+
 def check_fields(criteria: Criteria, known: set[str], *, eav: bool) -> None:
     """Refuse a page size below one and a filter or sort on a field the collection does not have.
 
@@ -99,9 +105,7 @@ def check_fields(criteria: Criteria, known: set[str], *, eav: bool) -> None:
     """
     if criteria.page_size is not None and criteria.page_size < 1:
         raise bad_request(MINIMUM_PAGE_SIZE, {"min": 1})
-    names = [one["field"] for group in criteria.groups for one in group]
-    names += [order["field"] for order in criteria.sort_orders]
-    for name in names:
+    for name in sorted(criteria_fields(criteria)):
         if name not in known:
             if eav:
                 raise bad_request(INVALID_ATTRIBUTE, [name])
