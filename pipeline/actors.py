@@ -86,7 +86,7 @@ def _run_step(integration: Integration, step) -> None:
 def _job(integration: str, run_id: str, force: bool) -> Job:
     message = CurrentMessage.get_current_message()
     return Job(get_integration(integrations, integration), books, run_id,
-               message.message_id if message else None, force)
+               message.message_id if message else None, force, settings.test_crash_at)
 
 
 def _declare_chain(tier: str) -> Chain:

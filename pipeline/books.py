@@ -30,6 +30,8 @@ class LoadOutcomes:
     #: Keys skipped because the same payload was loaded before.
     unchanged: Sequence[str] = ()
     failures: Sequence[Failure] = ()
+    #: Keys split out to be retried alone (a retryable error while their batch mates went on).
+    split: Sequence[str] = ()
 
 
 class Books:
@@ -68,12 +70,17 @@ class Books:
             self.ledger.note(pipe, integration, duplicates, "skipped", "duplicate: already waiting", run_id,
                              message_id)
             self.dead_letters.add(pipe, integration, failures, run_id, message_id)
-            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=f"{batch}:map")
+            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=f"{batch}:map",
+                            set_apart=duplicates)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
                    batch: str, attempts: int = 1) -> RunSummary:
-        """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``."""
+        """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``.
+
+        Records split out to be retried alone are not counted here but by their own message; their
+        keys are kept with the booking, so a delivery of the batch after a crash sends them again.
+        """
         outcomes = replace(outcomes, failures=[replace(f, error=redact(f.error, self.secrets))
                                                for f in outcomes.failures])
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
@@ -84,7 +91,7 @@ class Books:
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
             self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
-                            failures=outcomes.failures, batch_id=batch)
+                            failures=outcomes.failures, batch_id=batch, set_apart=outcomes.split)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
 

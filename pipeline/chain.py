@@ -34,7 +34,7 @@ class Chain:
         """Where ``job``'s step sends its output: the next actor of this tier, same run, same force."""
         base = {"run_id": job.run_id, "force": job.force}
 
-        def send_alone(item: dict, error: Exception, batch: str) -> None:
+        def send_alone(item: dict, error: Exception | None, batch: str) -> None:
             delay = getattr(error, "retry_after", None)
             self.send(self.load, job.integration, {**base, "items": [item], "batch": batch, "alone": True},
                       int(delay * 1000) if delay else None)

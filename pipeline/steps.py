@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.errors import RecordError, is_retryable
 from pipeline.integrations import Integration
@@ -36,8 +37,8 @@ class Outbox:
 
     send_map: Callable[[list[dict], str], None]
     send_load: Callable[[list[dict], str], None]
-    #: Re-send one record's load on its own, to be retried alone.
-    send_load_alone: Callable[[dict, Exception, str], None]
+    #: Re-send one record's load on its own, to be retried alone (after the error's Retry-After, if any).
+    send_load_alone: Callable[[dict, Exception | None, str], None]
 
 
 def unkeyed(batch: str, index: int) -> str:
@@ -60,6 +61,11 @@ class Job:
     message_id: str | None = None
     #: Load even records whose payload is unchanged, and enqueue even duplicates.
     force: bool = False
+    #: Tests only: the crash point at which to die (``pipeline.crash_points``); "" never.
+    crash_at: str = ""
+
+    def reached(self, point: str) -> None:
+        crash_points.reached(self.crash_at, point)
 
 
 def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, outbox: Outbox) -> None:
@@ -82,9 +88,13 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
             batch = f"{job.message_id or job.run_id}:{number}"
             # Counted before sending, so the run can never look complete while a page is in flight.
             books.extracted(job.run_id, len(records), batch)
+            job.reached("extract.after_count")
+            # Sent again when this message is delivered again: the map step books a batch once.
             outbox.send_map(records, batch)
+            job.reached("extract.after_send")
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
+    job.reached("extract.after_finish")
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
 
@@ -108,11 +118,19 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         item["hash"] = payload_hash([item["data"], item["native"]])
         items.append(item)
     hashes = {item["key"]: item["hash"] for item in items}
-    duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
-                                                                             list(hashes.values()))
+    booking = job.books.runs.booking(job.run_id, f"{batch}:map")
+    if booking.booked:
+        # Delivered again (its worker died before acknowledging it): the records it booked as
+        # waiting must still be sent, and those it found duplicates stay duplicates.
+        duplicates = set(booking.set_apart)
+    else:
+        duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
+                                                                                 list(hashes.values()))
     fresh = [item for item in items if item["key"] not in duplicates]
+    # Booked before sending: the load clears the waiting marks, so it must come after them.
     job.books.mapped(job.run_id, name, {item["key"]: item["hash"] for item in fresh}, sorted(duplicates),
                      failures, job.message_id, batch)
+    job.reached("map.after_books")
     for failure in failures:
         logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
     if duplicates:
@@ -120,6 +138,7 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
         outbox.send_load(fresh, batch)
+    job.reached("map.after_send")
 
 
 def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, alone: bool = False,
@@ -128,27 +147,47 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
 
     With ``alone`` (a record split out of its batch) a retryable error is raised, so the broker's
     retries with backoff take over; in a batch it splits the record out instead.
+
+    Order of effects: write to the target, book the outcomes, then send the records split out. A
+    delivery after the books were written (the worker died before acknowledging) writes nothing
+    again and only sends the split records again: their own messages are booked once.
     """
     spec = job.integration.spec
+    booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
+    booking = job.books.runs.booking(job.run_id, booked_as)
+    if booking.booked:
+        by_key = {item["key"]: item for item in items}
+        # A map step delivered again marked these waiting again; their outcome is in the books.
+        job.books.ledger.clear_waiting(spec.name, [key for key in by_key if key not in booking.set_apart])
+        for key in booking.set_apart:
+            outbox.send_load_alone(by_key[key], None, batch)
+        logger.info("Load %r of run %r was already booked; sent again only its %d records split out.", booked_as,
+                    job.run_id, len(booking.set_apart))
+        return
     digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
     batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
     outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
-    loaded, failures = [], []
+    job.reached("load.after_write")
+    loaded, failures, split = [], [], []
     for item, outcome in zip(todo, outcomes):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
             if alone:
                 raise outcome
-            outbox.send_load_alone(item, outcome, batch)
+            split.append((item, outcome))
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
-    booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
-    job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures), job.message_id,
-                         booked_as, attempts)
+    job.books.loads_done(job.run_id, spec.name,
+                         LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split]),
+                         job.message_id, booked_as, attempts)
+    job.reached("load.after_books")
+    for item, outcome in split:
+        outbox.send_load_alone(item, outcome, batch)
+        job.reached("load.after_split")
     for failure in failures:
         logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
 
