@@ -18,6 +18,7 @@ from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.errors import RecordError, is_retryable
 from pipeline.integrations import Integration
+from pipeline.sendable import sendable
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
         if wanted:
             records = [record for record in records if mapper.source_key(record) in wanted]
         if records:
+            records = sendable(records, f"page {number + 1} of {spec.source.system}", mapper.source_key)
             # Named after the extract message, stable when it is delivered again after a crash.
             batch = f"{job.message_id or job.run_id}:{number}"
             # Counted before sending, so the run can never look complete while a page is in flight.
