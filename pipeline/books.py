@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import redis
 
+from pipeline.breakers import Breakers
 from pipeline.dead_letters import DeadLetters, Failure
 from pipeline.ledger import Ledger, payload_hash
 from pipeline.messages import MessageStatuses
@@ -45,6 +46,8 @@ class Books:
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+        self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,
+                                 max_s=settings.retry_max_backoff_ms / 1000, clock=clock)
 
     def extracted(self, run_id: str, count: int, batch: str) -> None:
         """A page was handed on: count it (once, however often the page is read again)."""

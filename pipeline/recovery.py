@@ -28,17 +28,33 @@ logger = logging.getLogger(__name__)
 UNPACK_LIMIT = 1_000
 
 
-def recover_dead_workers(broker) -> list[str]:
-    """Run the Redis broker's maintenance on every declared queue now; returns the dead workers found."""
+def recover_dead_workers(broker) -> dict[str, int]:
+    """Run the Redis broker's maintenance on every declared queue now.
+
+    Returns each dead worker that had unacknowledged messages, with how many went back to a queue
+    (processes that only sent messages, such as the command line, fall silent too, with none).
+    """
     now = current_millis()
+    queues = sorted(broker.get_declared_queues() | broker.get_declared_delay_queues())
     dead = [worker.decode() for worker in broker.client.zrangebyscore(
         f"{broker.namespace}:__heartbeats__", 0, now - broker.heartbeat_timeout)]
+    requeued: dict[str, int] = {}
+    if dead:
+        with broker.client.pipeline(transaction=False) as pipe:
+            for worker in dead:
+                for queue in queues:
+                    pipe.scard(f"{broker.namespace}:__acks__.{worker}.{queue}")
+            counts = pipe.execute()
+        for index, worker in enumerate(dead):
+            total = sum(counts[index * len(queues):(index + 1) * len(queues)])
+            if total:
+                requeued[worker] = total
     dispatch = broker.scripts["dispatch"]
-    for queue in sorted(broker.get_declared_queues() | broker.get_declared_delay_queues()):
+    for queue in queues:
         # "qsize" changes nothing; the flag before the limit asks for the maintenance pass.
         dispatch(args=["qsize", now, queue, broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
                        1, UNPACK_LIMIT], keys=[broker.namespace])
-    return dead
+    return requeued
 
 
 class DeadWorkerRecovery(dramatiq.Middleware):
@@ -68,9 +84,8 @@ class DeadWorkerRecovery(dramatiq.Middleware):
                 logger.warning("Could not look for dead workers' messages (%s: %s); trying again in %.0f s.",
                                type(error).__name__, error, interval_s)
             else:
-                if dead:
-                    # Processes that only sent messages (the command line) count too: they are silent.
-                    logger.warning("Requeued the unacknowledged messages, if any, of %d silent broker(s): %s.",
-                                   len(dead), ", ".join(dead))
+                for worker, count in dead.items():
+                    logger.warning("Requeued %d unacknowledged messages of dead worker %s (silent for more than "
+                                   "%d ms).", count, worker, broker.heartbeat_timeout)
             if self._stop.wait(interval_s):
                 return

@@ -5,19 +5,23 @@ enqueue the next step, so the same steps run on any broker, or none.
 
 Records travel in batches (a page of the source), but each record keeps its own outcome: one
 that fails to map or load is counted and kept as a dead letter of its own, and one whose load
-hit a retryable error is split out and retried alone, never re-running its batch mates.
+hit a retryable error while its batch mates loaded is split out and retried alone, never
+re-running them. When the whole page fails retryably, the target is down: the page is retried
+whole, and the connection's circuit breaker (``pipeline.breakers``) holds its other pages back.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.errors import RecordError, is_retryable
+from pipeline.errors import RecordError, RetryableError, is_retryable
 from pipeline.integrations import Integration
+from pipeline.redaction import redact
 from pipeline.sendable import sendable
 from pipeline.systems import LoadItem
 
@@ -147,8 +151,9 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
                  attempts: int = 1) -> None:
     """Load a batch into the target, one outcome per record; unchanged payloads are skipped.
 
-    With ``alone`` (a record split out of its batch) a retryable error is raised, so the broker's
-    retries with backoff take over; in a batch it splits the record out instead.
+    A page whose every record failed retryably (the target is down, or the one record of a page
+    split out failed again) is retried whole with backoff; a record that failed retryably while
+    its page mates went through is split out, to be retried alone.
 
     Order of effects: write to the target, book the outcomes, then send the records split out. A
     delivery after the books were written (the worker died before acknowledging) writes nothing
@@ -166,20 +171,27 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         logger.info("Load %r of run %r was already booked; sent again only its %d records split out.", booked_as,
                     job.run_id, len(booking.set_apart))
         return
+    connection = f"{spec.target.system}:{spec.target.connection}"
+    breaker = job.books.breakers.state(connection)
+    if breaker.open_s:
+        # Spread over half as long again, so that the pages waiting do not all probe at once.
+        raise RetryableError(f"Target {connection} is down ({breaker.failures} pages failed in a row, the last "
+                             f"with {breaker.last_error}); its circuit breaker is open for {breaker.open_s:.1f} s "
+                             "more, the page waits.", system=connection,
+                             retry_after=breaker.open_s * (1 + random.random() / 2))
     digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
     batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
     outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    _page_outcome(job, connection, outcomes, breaker.failures)
     job.reached("load.after_write")
     loaded, failures, split = [], [], []
     for item, outcome in zip(todo, outcomes):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
-            if alone:
-                raise outcome
             split.append((item, outcome))
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
@@ -192,6 +204,29 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         job.reached("load.after_split")
     for failure in failures:
         logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
+
+
+def _page_outcome(job: Job, connection: str, outcomes: Sequence[Exception | None], failed_pages: int) -> None:
+    """Raise when every record of the page failed retryably: that is the target failing, not records.
+
+    The page is then retried whole, with backoff (and the connection's breaker counts it); records
+    are split out to be retried alone only when their page mates went through.
+    """
+    retry_on = job.integration.spec.options.retry_on
+    failed = [outcome for outcome in outcomes if outcome is not None and is_retryable(outcome, retry_on)]
+    if len(outcomes) == 1 and failed:
+        raise failed[0]  # a record alone: its own error, retried with backoff; one record is no outage
+    if outcomes and len(failed) == len(outcomes):
+        hint = max((getattr(error, "retry_after", None) or 0 for error in failed), default=0) or None
+        first = failed[0]
+        # Kept in Redis and shown by every waiting page: masked like any error we keep.
+        open_s = job.books.breakers.page_failed(connection, redact(f"{type(first).__name__}: {first}",
+                                                                   job.books.secrets), hint)
+        raise RetryableError(f"All {len(outcomes)} records of the page failed to load into {connection}, the first "
+                             f"with {type(first).__name__}: {first}", system=connection,
+                             status=getattr(first, "status", None), retry_after=hint or open_s or None) from first
+    if failed_pages and len(failed) < len(outcomes):
+        job.books.breakers.succeeded(connection)
 
 
 def load_failure(item: dict, error: str, error_type: str) -> Failure:
