@@ -50,7 +50,7 @@ class Settings:
     #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
     tick_stale_s: int = 300
     #: Redis broker: how long a worker may go silent before its unacked messages go to another one
-    #: (``pipeline.recovery`` requeues them within one and a half times this).
+    #: (``pipeline.flow.recovery`` requeues them within one and a half times this).
     heartbeat_timeout_ms: int = 60_000
     #: Tests only: the crash point (``pipeline.crash_points``) at which a worker exits on the spot.
     test_crash_at: str = ""

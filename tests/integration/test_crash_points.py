@@ -2,7 +2,7 @@
 
 Each test arms one crash point (``PIPELINE_TEST_CRASH_AT``, see ``pipeline.crash_points``) in a real
 ``dramatiq pipeline.actors`` worker, which exits on the spot there; a second worker, started after it
-died, finishes the run once the dead one's messages are requeued (``pipeline.recovery``, after the
+died, finishes the run once the dead one's messages are requeued (``pipeline.flow.recovery``, after the
 documented ``PIPELINE_HEARTBEAT_TIMEOUT_MS``). Every record must be at the target exactly once with
 its data, the counts exact, the run finished and no message left running or waiting.
 """

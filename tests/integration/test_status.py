@@ -206,7 +206,7 @@ def test_an_entity_can_be_looked_up_in_one_command(env, workers, books, crm):
 def test_a_sigkilled_workers_messages_are_finished_by_another_and_loaded_once_with_default_settings(
         env, workers, books, crm, redis_client, namespace):
     # Default broker settings: a 60 s heartbeat timeout, Dramatiq's own maintenance chance. The
-    # killed worker's messages come back through pipeline.recovery, within 1.5 heartbeat timeouts.
+    # killed worker's messages come back through pipeline.flow.recovery, within 1.5 heartbeat timeouts.
     emails = customers(env, 1200)
     crm.faults.latency_s = 0.004
     assert not any(name.startswith(("PIPELINE_HEARTBEAT", "PIPELINE_MAINTENANCE")) for name in env)

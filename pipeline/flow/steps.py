@@ -7,7 +7,7 @@ Records travel in batches (a page of the source), but each record keeps its own 
 that fails to map or load is counted and kept as a dead letter of its own, and one whose load
 hit a retryable error while its batch mates loaded is split out and retried alone, never
 re-running them. When the whole page fails retryably, the target is down: the page is retried
-whole, and the connection's circuit breaker (``pipeline.breakers``) holds its other pages back.
+whole, and the connection's circuit breaker (``pipeline.books.breakers``) holds its other pages back.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.errors import RecordError, RetryableError, is_retryable
-from pipeline.integrations import Integration
+from pipeline.books.batches import alone_batch, mapped_as, unkeyed
+from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
+from pipeline.flow.integrations import Integration
+from pipeline.flow.sendable import sendable
 from pipeline.redaction import redact
-from pipeline.sendable import sendable
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
@@ -44,16 +45,6 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone (after the error's Retry-After, if any).
     send_load_alone: Callable[[dict, Exception | None, str], None]
-
-
-def unkeyed(batch: str, index: int) -> str:
-    """The name of a record that has no natural key (it could not even be read): where it stood."""
-    return f"{batch}#{index}"
-
-
-def alone_batch(batch: str, key: str) -> str:
-    """The batch id of a record split out of ``batch`` to be retried alone."""
-    return f"{batch}/{key}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +115,7 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         item["hash"] = payload_hash([item["data"], item["native"]])
         items.append(item)
     hashes = {item["key"]: item["hash"] for item in items}
-    booking = job.books.runs.booking(job.run_id, f"{batch}:map")
+    booking = job.books.runs.booking(job.run_id, mapped_as(batch))
     if booking.booked:
         # Delivered again (its worker died before acknowledging it): the records it booked as
         # waiting must still be sent, and those it found duplicates stay duplicates.
@@ -185,10 +176,15 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     todo = [item for item in items if item["key"] not in unchanged]
     batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
     outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    if len(outcomes) != len(todo):
+        # A short list would drop records silently, and their run would never finish.
+        raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
+                         f"{spec.entity} records of integration {spec.name!r}: a system's load must return "
+                         "one outcome per record, in order.")
     _page_outcome(job, connection, outcomes, breaker.failures)
     job.reached("load.after_write")
     loaded, failures, split = [], [], []
-    for item, outcome in zip(todo, outcomes):
+    for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
