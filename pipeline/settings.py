@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.crash_points import POINTS as CRASH_POINTS
 from pipeline.errors import ConfigError
 
 #: Where workers and the command line find Redis unless told otherwise.
@@ -48,10 +49,11 @@ class Settings:
     waiting_stale_s: int = 3600
     #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
     tick_stale_s: int = 300
-    #: Redis broker: how long a worker may go silent before its unacked messages go to another one.
+    #: Redis broker: how long a worker may go silent before its unacked messages go to another one
+    #: (``pipeline.flow.recovery`` requeues them within one and a half times this).
     heartbeat_timeout_ms: int = 60_000
-    #: Redis broker: one in how many million commands runs that maintenance (Dramatiq's default: 1,000).
-    maintenance_chance: int = 1_000
+    #: Tests only: the crash point (``pipeline.crash_points``) at which a worker exits on the spot.
+    test_crash_at: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -98,9 +100,12 @@ class Settings:
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),
             tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
-            maintenance_chance=integer("PIPELINE_MAINTENANCE_CHANCE", 1_000),
+            test_crash_at=env.get("PIPELINE_TEST_CRASH_AT") or "",
             environ=env,
         )
+        if settings.test_crash_at and settings.test_crash_at not in CRASH_POINTS:
+            problems.append(f"PIPELINE_TEST_CRASH_AT={settings.test_crash_at!r} is not a crash point. "
+                            f"Known points: {', '.join(CRASH_POINTS)}.")
         if problems:
             raise ConfigError("Invalid settings:\n  " + "\n  ".join(problems))
         return settings
