@@ -1,0 +1,161 @@
+"""What the console reads and does, over the application the command line uses.
+
+The console performs retries and discards through the very operations of ``connector
+dead-letters`` (the application's ``retry_dead_letters``, the dead-letter store's ``discard``),
+so a retry from the page is the same retry as one from the shell. Queue depths and workers are
+read where Dramatiq's Redis broker keeps them::
+
+    <broker ns>:<queue>            list: ready message ids
+    <broker ns>:<queue>.DQ         list: delayed (scheduled, or waiting to be retried)
+    <broker ns>:<queue>.XQ         sorted set: dead (Dramatiq gave up on the message)
+    <broker ns>:__heartbeats__     sorted set: broker id -> last heartbeat (ms)
+    <broker ns>:__acks__.<id>.<q>  set: messages a worker fetched and has not acknowledged yet
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pipeline.books import Books
+from pipeline.dead_letters import DeadLetter
+
+#: The queues, in the order workers take them (Dramatiq priority).
+QUEUES = ("urgent", "normal", "background")
+#: A consuming worker beats at least this often: its idle delay-queue consumers fetch every second
+#: (Dramatiq's worker timeout), and every ack beats. A producer beats only when it enqueues.
+CONSUMER_BEAT_S = 10.0
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    name: str
+    ready: int
+    delayed: int
+    dead: int
+
+    @property
+    def waiting(self) -> int:
+        return self.ready + self.delayed
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    broker_id: str
+    last_beat_at: float
+    age_s: float
+    #: Within Dramatiq's heartbeat timeout: its unacknowledged messages are left to it.
+    live: bool
+    #: Beat within ``CONSUMER_BEAT_S``: a worker consuming messages (or a producer that just sent one).
+    consuming: bool
+    #: Messages fetched and not yet acknowledged, per queue.
+    in_flight: dict
+
+
+class Console:
+    """The console's view of one deployment.
+
+    Args:
+        app: the application the command line builds (today the ``pipeline.actors`` module): its
+            ``books``, ``integrations``, ``broker``, ``settings``, ``ticks`` and ``retry_dead_letters``.
+    """
+
+    def __init__(self, app, *, clock=time.time) -> None:
+        self.app, self.clock = app, clock
+        self.books: Books = app.books
+        self.settings = app.settings
+
+    # Integrations ------------------------------------------------------------------------------
+    @property
+    def integrations(self) -> dict:
+        return self.app.integrations
+
+    def integration_names(self) -> list[str]:
+        return sorted(self.app.integrations)
+
+    def last_tick(self, integration: str):
+        decisions = self.app.ticks.decisions(integration, 1)
+        return decisions[0] if decisions else None
+
+    # Actions -----------------------------------------------------------------------------------
+    def retry(self, letters: Iterable[DeadLetter]) -> dict[str, str]:
+        """Send dead letters again (urgent queue), each at the step it failed; integration -> run id."""
+        return self.app.retry_dead_letters(list(letters))
+
+    def discard(self, letters: Iterable[DeadLetter]) -> int:
+        return sum(self.books.dead_letters.discard(letter.integration, letter.failure.key) for letter in letters)
+
+    def budgets(self) -> dict[str, int]:
+        """Concurrency budget name -> request slots held now (``pipeline.systems.concurrency``)."""
+        client, prefix = self.books.redis, f"{self.settings.namespace}:budget:"
+        keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000))
+        values = client.mget(keys) if keys else []
+        return {key[len(prefix):]: int(value) for key, value in zip(keys, values) if value is not None}
+
+    # Queues and workers --------------------------------------------------------------------------
+    @property
+    def _broker_redis(self):
+        """(client, namespace) of Dramatiq's Redis broker, or None for RabbitMQ and the embedded broker."""
+        broker = self.app.broker
+        client = getattr(broker, "client", None)
+        return (client, broker.namespace) if client is not None else None
+
+    @property
+    def broker_kind(self) -> str:
+        return type(self.app.broker).__name__
+
+    def queues(self) -> list[QueueDepth]:
+        found = self._broker_redis
+        if found is None:
+            return []
+        client, ns = found
+        with client.pipeline(transaction=False) as pipe:
+            for queue in QUEUES:
+                pipe.llen(f"{ns}:{queue}")
+                pipe.llen(f"{ns}:{queue}.DQ")
+                pipe.zcard(f"{ns}:{queue}.XQ")
+            replies = pipe.execute()
+        return [QueueDepth(queue, *replies[i * 3:i * 3 + 3]) for i, queue in enumerate(QUEUES)]
+
+    def workers(self) -> list[WorkerBeat]:
+        """Every broker that sent Dramatiq a heartbeat, newest first; live if within the heartbeat timeout.
+
+        Producers (the command line, this console) beat too when they enqueue; this console's own
+        broker is left out.
+        """
+        found = self._broker_redis
+        if found is None:
+            return []
+        client, ns = found
+        own = getattr(self.app.broker, "broker_id", None)
+        timeout_s = self.settings.heartbeat_timeout_ms / 1000
+        now = self.clock()
+        in_flight: dict[str, dict[str, int]] = {}
+        prefix = f"{ns}:__acks__."
+        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.scard(key)
+                sizes = pipe.execute()
+            for key, size in zip(keys, sizes):
+                broker_id, _, queue = key[len(prefix):].partition(".")
+                if size:
+                    in_flight.setdefault(broker_id, {})[queue] = size
+        beats = []
+        for raw_id, score in client.zrevrange(f"{ns}:__heartbeats__", 0, -1, withscores=True):
+            broker_id = raw_id.decode()
+            if broker_id == own:
+                continue
+            at = score / 1000
+            age = max(now - at, 0.0)
+            beats.append(WorkerBeat(broker_id, at, age, age < timeout_s, age < CONSUMER_BEAT_S,
+                                    in_flight.get(broker_id, {})))
+        return beats
+
+    def stranded_queues(self, queues: list[QueueDepth], workers: list[WorkerBeat]) -> list[QueueDepth]:
+        """Queues with work waiting while no worker consumes: the banner's subject."""
+        if any(worker.consuming for worker in workers):
+            return []
+        return [queue for queue in queues if queue.waiting]
