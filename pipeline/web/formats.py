@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
 from pipeline.redaction import MASK, redact
 
@@ -15,6 +16,13 @@ SECRET_FIELD = re.compile(r"(?i)(password|passwd|secret|token|api_?key|credentia
 
 def when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp)) if timestamp else "-"
+
+
+def when_iso(text: str | None) -> str:
+    """An ISO 8601 time (a next tick) in the pages' local format."""
+    if not text:
+        return "-"
+    return when(datetime.fromisoformat(text).timestamp())
 
 
 def duration(seconds: float | None) -> str:
@@ -48,4 +56,4 @@ def payload_text(record: object, secrets: Iterable[str]) -> str:
     return redact(json.dumps(masked(record), indent=2, sort_keys=True, default=str, ensure_ascii=False), secrets)
 
 
-FILTERS = {"when": when, "duration": duration, "rate": rate}
+FILTERS = {"when": when, "when_iso": when_iso, "duration": duration, "rate": rate}

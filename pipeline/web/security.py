@@ -36,6 +36,7 @@ def install(app: Flask, token: str | None) -> None:
 
     @app.before_request
     def check_token():
+        g.authorized = token is None
         if token is None or request.endpoint in OPEN_ENDPOINTS:
             return None
         header = request.headers.get("Authorization", "")
@@ -43,6 +44,7 @@ def install(app: Flask, token: str | None) -> None:
         if not same(given, token):
             abort(401, "This console needs its access token: log in at /login, or send "
                        "'Authorization: Bearer <token>'.")
+        g.authorized = True
         return None
 
     @app.before_request
@@ -66,7 +68,8 @@ def install(app: Flask, token: str | None) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": Chromium then sends "Origin: null" with the console's own form posts.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         if request.cookies.get(CSRF_COOKIE) != g.get("csrf_token"):
             response.set_cookie(CSRF_COOKIE, g.csrf_token, httponly=True, samesite="Strict")
