@@ -158,6 +158,10 @@ class RunStore:
         ids = self.redis.zrevrangebyscore(f"{self.ns}:runs", "+inf", since, start=0, num=limit)
         return [_text(run_id) for run_id in ids]
 
+    def ids(self, start: int = 0, count: int = 500) -> list[str]:
+        """A page of run ids, newest first: ``start`` is how many newer ones to pass over."""
+        return [_text(run_id) for run_id in self.redis.zrevrange(f"{self.ns}:runs", start, start + count - 1)]
+
     def get_many(self, run_ids: Sequence[str]) -> list[RunSummary]:
         """The summaries of ``run_ids`` (those still kept), in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:

@@ -25,6 +25,8 @@ MODES = ("changed", "full", "refs", "retry")
 SINCE_HOURS = (1, 6, 24, 168)
 #: Runs read at most for one page (newest first).
 LIMIT = 500
+#: Failed records of one run shown with what became of them (each costs two reads); the count is whole.
+FAILURES_SHOWN = 200
 
 
 def run_view(summary: RunSummary, now: float) -> dict:
@@ -101,12 +103,12 @@ def runs_api():
     return jsonify({"filters": chosen, "runs": select(chosen, now)})
 
 
-def failed_records(run_id: str, integration: str) -> list[dict]:
+def failed_records(run_id: str, integration: str) -> tuple[list[dict], int]:
     """The run's failed records, each with what became of it since: retried and done, still a dead
     letter, or discarded."""
     books, secrets = current_app.config["console"].books, current_app.config["console"].books.secrets
-    found = []
-    for failure in books.runs.failures(run_id):
+    found, failures = [], books.runs.failures(run_id)
+    for failure in failures[:FAILURES_SHOWN]:
         last = books.ledger.entry(integration, failure.key).get("last", {})
         letter = books.dead_letters.get(integration, failure.key)
         if letter is not None:
@@ -117,24 +119,25 @@ def failed_records(run_id: str, integration: str) -> list[dict]:
                 now = "discarded"  # failed, and no dead letter left: an operator discarded it
         found.append({**asdict(failure), "record": None, "payload": payload_text(failure.record, secrets),
                       "now": now, "dead_letter": letter is not None, "last_run_id": last.get("run_id")})
-    return found
+    return found, len(failures)
 
 
-def one_run(run_id: str) -> tuple[dict, list[dict]]:
+def one_run(run_id: str) -> tuple[dict, list[dict], int]:
+    """The run and (the first ``FAILURES_SHOWN`` of) its failed records; the run's counts say how many."""
     books = current_app.config["console"].books
     summary = books.runs.get(run_id) if books.runs.known(run_id) else None
     if summary is None:
         abort(404, f"No run {run_id!r}: unknown, or expired.")
-    return run_view(summary, time.time()), failed_records(run_id, summary.integration)
+    return run_view(summary, time.time()), *failed_records(run_id, summary.integration)
 
 
 @blueprint.get("/runs/<run_id>")
 def run_page(run_id: str):
-    run, failures = one_run(run_id_param(run_id))
-    return render_template("run.html", run=run, failures=failures)
+    run, failures, total = one_run(run_id_param(run_id))
+    return render_template("run.html", run=run, failures=failures, total_failures=total)
 
 
 @blueprint.get("/api/runs/<run_id>")
 def run_api(run_id: str):
-    run, failures = one_run(run_id_param(run_id))
-    return jsonify({**run, "failures": failures})
+    run, failures, total = one_run(run_id_param(run_id))
+    return jsonify({**run, "failures": failures, "failures_total": total})

@@ -6,12 +6,15 @@ browser does not show: headers, status codes, the JSON API, CSRF and token refus
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
 import pytest
 import requests
+import yaml
 
+from tests.conftest import ROOT
 from tests.integration.conftest import run_cli, start_run, wait_for_run
 from tests.integration.web_support import DEMO_CSV, HOSTILE_ROW, Console, session_of, wait_until
 
@@ -137,6 +140,17 @@ def test_metrics_in_prometheus_text_format(demo_run, console):
     assert f'pipeline_dead_letters{{error_type="RecordError",integration="{DEMO}"}} 3.0' in text
     assert 'pipeline_queue_messages{queue="normal",state="ready"} 0.0' in text
     assert re.search(r"^pipeline_workers_consuming [1-9]", text, re.M)
+
+
+def test_the_sample_alerts_and_dashboard_use_only_metrics_the_console_serves(demo_run, console):
+    served = set(re.findall(r"^# TYPE (\w+) ", requests.get(console.url + "/metrics", timeout=10).text, re.M))
+    alerts = yaml.safe_load((ROOT / "docs" / "monitoring" / "alerts.yml").read_text())
+    dashboard = json.loads((ROOT / "docs" / "monitoring" / "grafana-dashboard.json").read_text())
+    expressions = [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    expressions += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+    used = {name for expr in expressions for name in re.findall(r"\b(pipeline_\w+)", expr)}
+    assert used and used <= served, used - served
 
 
 def test_beyond_loopback_the_console_refuses_to_start_without_a_token(pipeline_env):
