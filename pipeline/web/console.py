@@ -93,6 +93,16 @@ class Console:
         values = client.mget(keys) if keys else []
         return {key[len(prefix):]: int(value) for key, value in zip(keys, values) if value is not None}
 
+    def vendor_requests(self) -> dict[str, dict[str, int]]:
+        """Budget name -> outcome (2xx, 429, 5xx, unanswered...) -> requests, as the budgets' slots count them."""
+        client, prefix = self.books.redis, f"{self.settings.namespace}:vendor:"
+        keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000))
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            replies = pipe.execute() if keys else []
+        return {key[len(prefix):]: {k.decode(): int(v) for k, v in reply.items()} for key, reply in zip(keys, replies)}
+
     # Queues and workers --------------------------------------------------------------------------
     @property
     def _broker_redis(self):

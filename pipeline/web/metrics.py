@@ -2,7 +2,8 @@
 
 Gauges, not counters: the console is not where records are processed, so it reports what the
 books hold (runs kept by status, records of the runs started in the last 24 hours, dead letters,
-queue depths, live workers, request slots in use) instead of counting events itself. Workers can
+queue depths, live workers, request slots in use); the one counter, vendor requests by outcome, is
+counted by the workers' request slots in Redis (``pipeline.systems.concurrency``). Workers can
 add Dramatiq's own per-process metrics (``dramatiq.middleware.prometheus``) on their own port.
 """
 
@@ -13,7 +14,7 @@ from collections import Counter
 
 from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -66,6 +67,13 @@ class BooksCollector:
         for name, value in console.budgets().items():
             in_use.add_metric([name], value)
         yield in_use
+        requests = CounterMetricFamily("pipeline_vendor_requests", "Vendor requests per concurrency budget "
+                                       "(account), by outcome: 2xx, 3xx, 4xx, 429, 5xx, unanswered.",
+                                       labels=["budget", "outcome"])
+        for name, outcomes in console.vendor_requests().items():
+            for outcome, count in sorted(outcomes.items()):
+                requests.add_metric([name, outcome], count)
+        yield requests
 
 
 def registry_for(console) -> CollectorRegistry:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from pipeline.runs import RunStore
 from pipeline.testing.clock import Clock
@@ -152,6 +154,16 @@ def test_every_view_loads_in_the_browser(world, page):
     playwright_api.expect(page.locator("text=consuming").first).to_be_visible()
     screenshot(page, "queues", world)
     assert page.dialogs == []
+
+
+def test_metrics_count_the_vendor_requests_of_the_runs(world):
+    text = requests.get(world["console"].url + "/metrics", timeout=10).text
+
+    refused = re.search(r'^pipeline_vendor_requests_total\{budget="mailchimp:[^"]+",outcome="4xx"\} (\S+)$', text, re.M)
+    shop = re.search(r'^pipeline_vendor_requests_total\{budget="magento2:[^"]+",outcome="2xx"\} (\S+)$', text, re.M)
+    assert refused and float(refused.group(1)) >= 1  # the refused customer's PUT
+    assert shop and float(shop.group(1)) >= 4  # one extraction per run, at least
+    assert f'pipeline_records{{integration="{CUSTOMERS}",outcome="failed"}}' in text
 
 
 def test_markup_in_records_shows_as_text_and_never_runs(world, page):
