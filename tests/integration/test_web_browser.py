@@ -210,6 +210,26 @@ def test_a_refused_record_retried_from_the_page_turns_done(world, page):
     playwright_api.expect(page.locator("td.key", has_text=REFUSED)).to_have_count(0)
 
 
+def test_dead_letters_retried_by_group_and_discarded_by_selection_without_a_reload(world, page):
+    page.goto(world["console"].url + f"/dead-letters?integration={CUSTOMERS}")
+    group = page.locator("section.group", has=page.locator("h2", has_text="RecordError"))
+    letter = group.locator("tbody tr", has=page.locator("td.key", has_text=MARKUP_EMAIL))
+    playwright_api.expect(letter.locator("td.num").nth(1)).to_have_text("0")  # retries
+
+    group.locator("button", has_text="Retry group (1)").click()
+
+    playwright_api.expect(page.locator("#flash")).to_contain_text(f"Retried 1 dead letter(s): {CUSTOMERS} in run")
+    # The record is still invalid: it fails again in the retry run, and the letter says it was retried.
+    playwright_api.expect(letter.locator("td.num").nth(1)).to_have_text("1", timeout=60_000)
+
+    letter.locator("input[type=checkbox]").check()
+    page.locator("button", has_text="Discard selected").click()
+
+    playwright_api.expect(page.locator("#flash")).to_have_text("Discarded 1 dead letter(s).")
+    playwright_api.expect(page.locator("td.key", has_text=MARKUP_EMAIL)).to_have_count(0)
+    assert page.dialogs == []
+
+
 def test_a_queue_with_work_and_no_worker_shows_a_banner(pipeline_env, runs, browser, tmp_path):
     run_id = start_run(pipeline_env, "demo_files_customer")  # no worker is running in this namespace
     console = Console(pipeline_env, log=tmp_path / "web.log")
