@@ -7,6 +7,9 @@
   ``console_csrf`` cookie back in an ``X-CSRF-Token`` header or a ``csrf_token`` form field
   (double submit: another site can make a browser send the cookie, not read it). A POST whose
   ``Origin`` is another site is refused as well.
+- **Host.** Without a token (loopback only), a request must name a loopback host: a page of
+  another site whose name was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin to the
+  browser, so only the Host header tells it apart.
 - **Headers.** ``nosniff``, a Content-Security-Policy that allows only the console's own script
   and style files (no inline script, so injected markup cannot run), no framing, no referrer.
 """
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -31,8 +35,24 @@ def same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def loopback_host(host: str) -> bool:
+    """Whether a Host header (``name[:port]``) names this machine's loopback."""
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def install(app: Flask, token: str | None) -> None:
     """Add the guards to ``app``; ``token`` None means loopback only, unauthenticated."""
+
+    @app.before_request
+    def check_host():
+        if token is None and not loopback_host(request.host):
+            abort(403, f"Refused: this console answers only to a loopback address, not {request.host!r}.")
 
     @app.before_request
     def check_token():
@@ -71,6 +91,7 @@ def install(app: Flask, token: str | None) -> None:
         # Not "no-referrer": Chromium then sends "Origin: null" with the console's own form posts.
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
-        if request.cookies.get(CSRF_COOKIE) != g.get("csrf_token"):
-            response.set_cookie(CSRF_COOKIE, g.csrf_token, httponly=True, samesite="Strict")
+        fresh = g.get("csrf_token")
+        if fresh and request.cookies.get(CSRF_COOKIE) != fresh:
+            response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="Strict")
         return response

@@ -97,6 +97,14 @@ def test_route_parameters_cannot_read_other_keys(demo_run, console):
     assert bad_filter.status_code == 400 and "Unknown status 'exploded'" in bad_filter.json()["error"]
 
 
+def test_without_a_token_only_loopback_host_names_are_answered(console):
+    rebound = requests.get(console.url + "/api/runs", headers={"Host": "attacker.example:8080"}, timeout=10)
+    local = requests.get(console.url.replace("127.0.0.1", "localhost") + "/api/runs", timeout=10)
+
+    assert rebound.status_code == 403 and "only to a loopback address" in rebound.json()["error"]
+    assert local.status_code == 200
+
+
 def test_state_changes_need_a_post_with_the_csrf_token(demo_run, console):
     body = {"letters": [{"integration": DEMO, "key": "katherine.johnson@example"}]}
     session, token = session_of(console)
