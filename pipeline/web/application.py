@@ -29,7 +29,7 @@ def create_app(app, *, token: str | None = None) -> Flask:
     def page_context():
         # Every page carries the banner: a queue with work and no worker is the first thing to see.
         stranded = console.stranded_queues(console.queues(), console.workers()) if g.get("authorized") else []
-        return {"csrf_token": g.get("csrf_token", ""), "stranded_queues": stranded, "needs_login": token is not None}
+        return {"csrf_token": g.get("csrf_token", ""), "stranded_queues": stranded}
 
     @web.get("/login")
     def login_form():

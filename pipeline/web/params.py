@@ -38,9 +38,3 @@ def number(name: str, allowed: Collection[int]) -> int | None:
         abort(400, f"Unknown {name} {raw!r}. Known values: {', '.join(str(n) for n in allowed)}.")
     return int(raw)
 
-
-def text(name: str, limit: int = 200) -> str | None:
-    value = (request.args.get(name) or "").strip() or None
-    if value is not None and len(value) > limit:
-        abort(400, f"{name} is longer than {limit} characters.")
-    return value

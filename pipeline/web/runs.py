@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from pipeline.runs import PRECEDENCE, RunSummary
 from pipeline.web.formats import payload_text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from pipeline.errors import RetryableError
 from pipeline.systems.concurrency import concurrency_budget

@@ -16,7 +16,7 @@ import yaml
 
 from tests.conftest import ROOT
 from tests.integration.conftest import run_cli, start_run, wait_for_run
-from tests.integration.web_support import DEMO_CSV, HOSTILE_ROW, Console, session_of, wait_until
+from tests.integration.web_support import DEMO_CSV, HOSTILE_ROW, Console, session_of
 
 DEMO = "demo_files_customer"
 HOSTILE_KEY = "<script>alert(1)</script>@example.com"

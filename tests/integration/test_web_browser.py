@@ -30,7 +30,7 @@ from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.mailchimp import MailchimpEmulator
 from tests.conftest import MAPPINGS, REDIS_URL, ROOT
 from tests.integration.conftest import start_run, wait_for_run
-from tests.integration.web_support import Console, Workers, wait_until
+from tests.integration.web_support import Console, Workers
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -75,8 +75,8 @@ def world(tmp_path_factory):
     runs = RunStore(client, namespace=namespace, ttl_s=3600)
     try:
         for number, (first, last) in enumerate([("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing")]):
-            shop.add_customer(email=f"{first.lower()}@example.com", firstname=first, lastname=last, group_id=1 + number % 2,
-                              extension_attributes={"is_subscribed": True})
+            shop.add_customer(email=f"{first.lower()}@example.com", firstname=first, lastname=last,
+                              group_id=1 + number % 2, extension_attributes={"is_subscribed": True})
         shop.add_customer(email=REFUSED, firstname=MARKUP_NAME, lastname="Refused", group_id=1)
         shop.add_customer(email=MARKUP_EMAIL, firstname="<b>Mallory</b>", lastname="<img src=x onerror=alert(2)>")
         chimp.reject_email(REFUSED)

@@ -28,9 +28,10 @@ class Console:
 
     def __init__(self, env: dict[str, str], *args: str, log: Path) -> None:
         self.log_path = log
+        # Unbuffered: the line saying where it listens must arrive while the server runs.
         self.process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "web", "--port", "0", *args],
-                                        env={**env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        start_new_session=True, text=True)
+                                        env={**env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True, text=True)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
         deadline = time.monotonic() + 60
@@ -75,14 +76,4 @@ def session_of(console: Console) -> tuple[requests.Session, str]:
     return session, token
 
 
-def wait_until(condition, timeout_s: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout_s}s waiting for {what}.")
-
-
-__all__ = ["Console", "DEMO_CSV", "HOSTILE_ROW", "Workers", "session_of", "wait_until"]
+__all__ = ["Console", "DEMO_CSV", "HOSTILE_ROW", "Workers", "session_of"]
