@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from flask import Flask, g, jsonify, make_response, redirect, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from pipeline.web import dead_letters, integrations, metrics, queues, runs, security
 from pipeline.web.console import Console
+from pipeline.redaction import redact_url
 from pipeline.web.formats import FILTERS
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(app, *, token: str | None = None) -> Flask:
@@ -27,8 +33,11 @@ def create_app(app, *, token: str | None = None) -> Flask:
 
     @web.context_processor
     def page_context():
-        # Every page carries the banner: a queue with work and no worker is the first thing to see.
-        stranded = console.stranded_queues(console.queues(), console.workers()) if g.get("authorized") else []
+        # Every page carries the banner: a queue with work and no worker is the first thing to see
+        # (not on error pages: Redis may be what failed).
+        stranded = []
+        if g.get("authorized") and not g.get("failed"):
+            stranded = console.stranded_queues(console.queues(), console.workers())
         return {"csrf_token": g.get("csrf_token", ""), "stranded_queues": stranded}
 
     @web.get("/login")
@@ -43,8 +52,16 @@ def create_app(app, *, token: str | None = None) -> Flask:
         response.set_cookie(security.TOKEN_COOKIE, token, httponly=True, samesite="Strict")
         return response
 
+    @web.errorhandler(redis.RedisError)
+    def redis_down(exception: redis.RedisError):
+        where = redact_url(console.settings.redis_url)
+        logger.warning("The console could not read Redis at %s: %s", where, type(exception).__name__)
+        return error(ServiceUnavailable(f"Redis at {where} does not answer ({type(exception).__name__}): "
+                                        "the console shows what Redis keeps. Check REDIS_URL and the server."))
+
     @web.errorhandler(HTTPException)
     def error(exception: HTTPException):
+        g.failed = True
         if request.path.startswith("/api/") or request.path == "/metrics" or request.is_json:
             return jsonify({"error": exception.description}), exception.code
         return render_template("error.html", code=exception.code, name=exception.name,

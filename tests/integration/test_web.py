@@ -162,6 +162,18 @@ def test_the_sample_alerts_and_dashboard_use_only_metrics_the_console_serves(dem
     assert used and used <= served, used - served
 
 
+def test_without_redis_the_console_says_so(pipeline_env, tmp_path):
+    console = Console({**pipeline_env, "REDIS_URL": "redis://127.0.0.1:1/0"}, log=tmp_path / "web.log")
+    try:
+        page = requests.get(console.url + "/runs", timeout=30)
+        api = requests.get(console.url + "/api/queues", timeout=30)
+    finally:
+        console.stop()
+
+    assert page.status_code == 503 and "Redis at redis://127.0.0.1:1/0 does not answer" in page.text
+    assert api.status_code == 503 and api.json()["error"].startswith("Redis at redis://127.0.0.1:1/0")
+
+
 def test_beyond_loopback_the_console_refuses_to_start_without_a_token(pipeline_env):
     result = run_cli(pipeline_env, "web", "--host", "0.0.0.0", "--port", "0", check=False)
 
