@@ -27,6 +27,11 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         PeriodiqMiddleware(skip_delay=86_400),
         *(extra_middleware or []),
     ]
+    if settings.worker_metrics:
+        # Imported only when asked for: the module makes its database folder as it is imported.
+        from dramatiq.middleware.prometheus import Prometheus
+
+        middleware.append(Prometheus())
     # Set before the broker exists: every message it sends or receives goes through it.
     dramatiq.set_encoder(OrjsonEncoder())
     url = settings.broker_url
