@@ -58,6 +58,8 @@ def world(tmp_path_factory):
             raise
         pytest.skip("No Redis on " + REDIS_URL)
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            raise AssertionError(f"No {CHROMIUM}: .ci/run installs Debian's chromium package.")
         pytest.skip(f"No {CHROMIUM} (Debian's chromium package; .ci/run installs it).")
     namespace, tmp = f"test-{uuid.uuid4().hex[:12]}", tmp_path_factory.mktemp("console")
     (tmp / "mappings").mkdir()
