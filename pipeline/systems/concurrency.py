@@ -4,9 +4,9 @@ Built on Dramatiq's ``ConcurrentRateLimiter`` over Redis. A request that finds t
 waits for a slot (polling) instead of raising, so waiting never burns one of the message's
 retry attempts, and no request of ours is the cause of the vendor's 429s.
 
-A held slot also counts what its request got, per budget, in ``<namespace>:vendor:<budget>``
-(a hash: outcome -> requests, the outcomes being ``2xx``, ``3xx``, ``4xx``, ``429``, ``5xx`` and
-``unanswered``), which the console's ``/metrics`` reports.
+A held slot also counts what its request got in ``<namespace>:vendor:<budget>`` (a hash: outcome
+-> requests, the outcomes being ``2xx``, ``3xx``, ``4xx``, ``429``, ``5xx`` and ``unanswered``);
+the budgets are listed in the set ``<namespace>:budgets``; the console's ``/metrics`` reports both.
 """
 
 from __future__ import annotations
@@ -70,7 +70,11 @@ def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max
     backend = rate_limit_backend(environ)
     limiter = ConcurrentRateLimiter(backend, f"{namespace}:budget:{name}", limit=limit, ttl=SLOT_TTL_MS)
     # The embedded mode's stand-in backend has no Redis: nothing is counted there.
-    held = Slot(getattr(backend, "client", None), f"{namespace}:vendor:{name}")
+    client = getattr(backend, "client", None)
+    held = Slot(client, f"{namespace}:vendor:{name}")
+    if client is not None:
+        # The index of budgets, so that the console reads them without scanning the keyspace.
+        client.sadd(f"{namespace}:budgets", name)
 
     @contextmanager
     def slot() -> Iterator[Slot]:

@@ -86,22 +86,23 @@ class Console:
     def discard(self, letters: Iterable[DeadLetter]) -> int:
         return sum(self.books.dead_letters.discard(letter.integration, letter.failure.key) for letter in letters)
 
+    def _budget_names(self) -> list[str]:
+        return sorted(name.decode() for name in self.books.redis.smembers(f"{self.settings.namespace}:budgets"))
+
     def budgets(self) -> dict[str, int]:
         """Concurrency budget name -> request slots held now (``pipeline.systems.concurrency``)."""
-        client, prefix = self.books.redis, f"{self.settings.namespace}:budget:"
-        keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000))
-        values = client.mget(keys) if keys else []
-        return {key[len(prefix):]: int(value) for key, value in zip(keys, values) if value is not None}
+        names, ns = self._budget_names(), self.settings.namespace
+        values = self.books.redis.mget([f"{ns}:budget:{name}" for name in names]) if names else []
+        return {name: int(value or 0) for name, value in zip(names, values)}
 
     def vendor_requests(self) -> dict[str, dict[str, int]]:
         """Budget name -> outcome (2xx, 429, 5xx, unanswered...) -> requests, as the budgets' slots count them."""
-        client, prefix = self.books.redis, f"{self.settings.namespace}:vendor:"
-        keys = sorted(key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000))
-        with client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hgetall(key)
-            replies = pipe.execute() if keys else []
-        return {key[len(prefix):]: {k.decode(): int(v) for k, v in reply.items()} for key, reply in zip(keys, replies)}
+        names, ns = self._budget_names(), self.settings.namespace
+        with self.books.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(f"{ns}:vendor:{name}")
+            replies = pipe.execute() if names else []
+        return {name: {k.decode(): int(v) for k, v in reply.items()} for name, reply in zip(names, replies) if reply}
 
     # Queues and workers --------------------------------------------------------------------------
     @property
@@ -141,28 +142,24 @@ class Console:
         own = getattr(self.app.broker, "broker_id", None)
         timeout_s = self.settings.heartbeat_timeout_ms / 1000
         now = self.clock()
-        in_flight: dict[str, dict[str, int]] = {}
-        prefix = f"{ns}:__acks__."
-        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.scard(key)
-                sizes = pipe.execute()
-            for key, size in zip(keys, sizes):
-                broker_id, _, queue = key[len(prefix):].partition(".")
-                if size:
-                    in_flight.setdefault(broker_id, {})[queue] = size
-        beats = []
-        for raw_id, score in client.zrevrange(f"{ns}:__heartbeats__", 0, -1, withscores=True):
-            broker_id = raw_id.decode()
-            if broker_id == own:
-                continue
-            at = score / 1000
+        beats = [(raw_id.decode(), score / 1000)
+                 for raw_id, score in client.zrevrange(f"{ns}:__heartbeats__", 0, -1, withscores=True)
+                 if raw_id.decode() != own]
+        # Each worker's unacknowledged messages, by known queue name: no SCAN of the keyspace, which
+        # holds a key per message status.
+        queues = [name for queue in QUEUES for name in (queue, f"{queue}.DQ")]
+        with client.pipeline(transaction=False) as pipe:
+            for broker_id, _ in beats:
+                for queue in queues:
+                    pipe.scard(f"{ns}:__acks__.{broker_id}.{queue}")
+            sizes = pipe.execute() if beats else []
+        found = []
+        for number, (broker_id, at) in enumerate(beats):
+            held = dict(zip(queues, sizes[number * len(queues):(number + 1) * len(queues)]))
             age = max(now - at, 0.0)
-            beats.append(WorkerBeat(broker_id, at, age, age < timeout_s, age < CONSUMER_BEAT_S,
-                                    in_flight.get(broker_id, {})))
-        return beats
+            found.append(WorkerBeat(broker_id, at, age, age < timeout_s, age < CONSUMER_BEAT_S,
+                                    {queue: count for queue, count in held.items() if count}))
+        return found
 
     def stranded_queues(self, queues: list[QueueDepth], workers: list[WorkerBeat]) -> list[QueueDepth]:
         """Queues with work waiting while no worker consumes: the banner's subject."""

@@ -23,6 +23,7 @@ def test_a_budgets_slots_count_answers_429s_5xx_and_dropped_requests(redis_clien
                 pass
         counts = {k.decode(): int(v) for k, v in redis_client.hgetall(f"{namespace}:vendor:mailchimp:us6:test").items()}
 
+    assert redis_client.smembers(f"{namespace}:budgets") == {b"mailchimp:us6:test"}
     assert sum(counts.values()) == 40
     assert counts.get("429", 0) == chimp.counts["throttled"] > 0
     assert counts.get("5xx", 0) == chimp.counts["errors"] > 0
