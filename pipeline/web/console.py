@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.books import Books
-from pipeline.dead_letters import DeadLetter
+from pipeline.books.dead_letters import DeadLetter
 
 #: The queues, in the order workers take them (Dramatiq priority).
 QUEUES = ("urgent", "normal", "background")

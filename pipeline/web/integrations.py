@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, render_template
 
-from pipeline.ticks import next_ticks
+from pipeline.schedule.ticks import next_ticks
 
 blueprint = Blueprint("integrations", __name__)
 

@@ -13,12 +13,14 @@ from dataclasses import asdict
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
-from pipeline.runs import PRECEDENCE, RunSummary
+from pipeline.books.runs import RunSummary
 from pipeline.web.formats import payload_text
 from pipeline.web.params import choice, number, run_id_param
 
 blueprint = Blueprint("runs", __name__)
 
+#: The statuses a run can have (``RunSummary.status``), for the filter.
+STATUSES = ("failed", "running", "waiting", "scheduled", "complete")
 #: Run modes a filter accepts (``retry`` is what a dead-letter retry starts).
 MODES = ("changed", "full", "refs", "retry")
 #: The time filter's choices, in hours.
@@ -76,7 +78,7 @@ def filters() -> dict:
     """The runs filters from the query string, each checked against what it may be."""
     console = current_app.config["console"]
     return {"integration": choice("integration", console.integration_names()),
-            "status": choice("status", PRECEDENCE), "mode": choice("mode", MODES),
+            "status": choice("status", STATUSES), "mode": choice("mode", MODES),
             "since_h": number("since_h", SINCE_HOURS)}
 
 
@@ -93,7 +95,7 @@ def runs_page():
     chosen, now = filters(), time.time()
     rows = select(chosen, now)
     return render_template("runs.html", rows=fold_empty(rows), chosen=chosen, total=len(rows),
-                           names=current_app.config["console"].integration_names(), statuses=PRECEDENCE,
+                           names=current_app.config["console"].integration_names(), statuses=STATUSES,
                            modes=MODES, since_hours=SINCE_HOURS)
 
 

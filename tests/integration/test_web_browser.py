@@ -24,7 +24,7 @@ import pytest
 import redis
 import requests
 
-from pipeline.runs import RunStore
+from pipeline.books.runs import RunStore
 from pipeline.testing.clock import Clock
 from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.mailchimp import MailchimpEmulator

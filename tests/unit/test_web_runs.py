@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.runs import RunSummary
+from pipeline.books.runs import RunSummary
 from pipeline.web.runs import fold_empty, run_view
 
 T0 = 1_800_000_000.0
