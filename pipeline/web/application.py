@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(app, *, token: str | None = None) -> Flask:
-    """The console over ``app`` (what the command line builds; see ``Console``).
+    """The console over ``app`` (a ``pipeline.app.App``, as the command line builds it; see ``Console``).
 
     ``token``: the access token every request must carry (required beyond loopback, see ``serve``).
     """

@@ -1,7 +1,7 @@
 """What the console reads and does, over the application the command line uses.
 
 The console performs retries and discards through the very operations of ``connector
-dead-letters`` (the application's ``retry_dead_letters``, the dead-letter store's ``discard``),
+dead-letters`` (``App.retry_dead_letters``, the dead-letter store's ``discard``),
 so a retry from the page is the same retry as one from the shell. Queue depths and workers are
 read where Dramatiq's Redis broker keeps them::
 
@@ -57,8 +57,8 @@ class Console:
     """The console's view of one deployment.
 
     Args:
-        app: the application the command line builds (today the ``pipeline.actors`` module): its
-            ``books``, ``integrations``, ``broker``, ``settings``, ``ticks`` and ``retry_dead_letters``.
+        app: the application the command line builds (``pipeline.app.App``): its ``books``,
+            ``integrations``, ``broker``, ``settings``, ``ticks`` and ``retry_dead_letters``.
     """
 
     def __init__(self, app, *, clock=time.time) -> None:
