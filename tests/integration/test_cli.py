@@ -24,6 +24,22 @@ def test_list_and_validate_name_every_integration(pipeline_env):
         assert f"({path.stem}: " in validated
 
 
+def test_validate_refuses_a_mapped_field_the_target_does_not_carry_naming_file_field_and_target(
+        pipeline_env, tmp_path):
+    shipped = (MAPPINGS / "magento2_to_mailchimp_customer.yaml").read_text()
+    # The shipped file lists its uncarried fields under `ignore`; without the list they are errors.
+    uncarried = tmp_path / "shop_to_chimp.yaml"
+    uncarried.write_text(shipped[:shipped.index("\nignore:")] + "\n")
+
+    result = run_cli(pipeline_env, "validate", str(uncarried), check=False)
+
+    assert result.returncode == 1
+    assert ("fields.group: 'group' is not carried by mailchimp's customer load: its value would never reach "
+            "mailchimp. Remove it, or list it under 'ignore'.") in result.stderr
+    assert f"Invalid mapping file {uncarried} (9 problems):" in result.stderr
+    assert run_cli(pipeline_env, "validate", str(MAPPINGS / "magento2_to_mailchimp_customer.yaml")).returncode == 0
+
+
 def test_validate_reports_every_problem_of_a_bad_file_and_fails(pipeline_env, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("connector: customer_pul\nsource: {system: files}\ntarget: {system: files}\n"
