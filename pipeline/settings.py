@@ -51,6 +51,9 @@ class Settings:
     waiting_stale_s: int = 3600
     #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
     tick_stale_s: int = 300
+    #: Workers add Dramatiq's own Prometheus middleware (per-process message counts and durations,
+    #: served by each worker machine on ``dramatiq_prom_host``:``dramatiq_prom_port``, default 0.0.0.0:9191).
+    worker_metrics: bool = False
     #: Redis broker: how long a worker may go silent before its unacked messages go to another one
     #: (``pipeline.flow.recovery`` requeues them within one and a half times this).
     heartbeat_timeout_ms: int = 60_000
@@ -97,6 +100,7 @@ class Settings:
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
             status_tracking=(env.get("PIPELINE_STATUS_TRACKING") or "on").lower() not in ("off", "0", "false"),
+            worker_metrics=(env.get("PIPELINE_WORKER_METRICS") or "off").lower() in ("on", "1", "true"),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
             log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),

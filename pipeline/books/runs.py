@@ -177,6 +177,33 @@ class RunStore:
         counts.update({_text(k): int(v) for k, v in states.items()})
         return self._summary(run_id, raw, {k: v for k, v in counts.items() if v})
 
+    def known(self, run_id: str) -> bool:
+        """Whether ``run_id`` is in the runs index (so no other key is ever read through an id)."""
+        return self.redis.zscore(f"{self.ns}:runs", run_id) is not None
+
+    def started_since(self, since: float, limit: int = 1000) -> list[str]:
+        """Ids of the runs started at or after ``since`` (epoch seconds), newest first."""
+        ids = self.redis.zrevrangebyscore(f"{self.ns}:runs", "+inf", since, start=0, num=limit)
+        return [_text(run_id) for run_id in ids]
+
+    def ids(self, start: int = 0, count: int = 500) -> list[str]:
+        """A page of run ids, newest first: ``start`` is how many newer ones to pass over."""
+        return [_text(run_id) for run_id in self.redis.zrevrange(f"{self.ns}:runs", start, start + count - 1)]
+
+    def get_many(self, run_ids: Sequence[str]) -> list[RunSummary]:
+        """The summaries of ``run_ids`` (those still kept), in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.hgetall(self.key(run_id))
+                pipe.hgetall(f"{self.key(run_id)}:states")
+            replies = pipe.execute()
+        found = []
+        for run_id, raw, states in zip(run_ids, replies[::2], replies[1::2]):
+            if raw:
+                counts = {_text(k): int(v) for k, v in states.items() if int(v)}
+                found.append(self._summary(run_id, raw, {s: counts[s] for s in STATES if s in counts}))
+        return found
+
     def failures(self, run_id: str) -> list[Failure]:
         raw = self.redis.hgetall(f"{self.key(run_id)}:failures")
         return [Failure(**json.loads(value)) for _, value in sorted(raw.items())]

@@ -29,6 +29,11 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         DeadWorkerRecovery(),
         *(extra_middleware or []),
     ]
+    if settings.worker_metrics:
+        # Imported only when asked for: the module makes its database folder as it is imported.
+        from dramatiq.middleware.prometheus import Prometheus
+
+        middleware.append(Prometheus())
     url = settings.broker_url
     if settings.embedded:
         return StubBroker(middleware=middleware)
