@@ -45,6 +45,8 @@ class Settings:
     #: Per-message statuses (``connector message``, run roll-ups); off only to measure what they cost.
     status_tracking: bool = True
     log_level: str = "INFO"
+    #: A ledger key with no outcome for this long is forgotten (at the end of a full run).
+    ledger_retention_s: int = 400 * 86_400
     #: A record extracted but still unprocessed after this long no longer blocks its duplicates.
     waiting_stale_s: int = 3600
     #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
@@ -102,6 +104,7 @@ class Settings:
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
             log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),
+            ledger_retention_s=integer("PIPELINE_LEDGER_RETENTION_S", 400 * 86_400),
             tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
             test_crash_at=env.get("PIPELINE_TEST_CRASH_AT") or "",

@@ -44,7 +44,8 @@ class Books:
         #: Masked in every error written: vendors have been known to echo credentials back.
         self.secrets = set(secrets)
         self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
-        self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s, clock=clock)
+        self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s,
+                             retention_s=settings.ledger_retention_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
         self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,

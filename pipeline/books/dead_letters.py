@@ -70,6 +70,9 @@ class DeadLetters:
                                                      "stage": failure.stage, "error": failure.error}))
             pipe.expire(f"{key}:history", self.ttl_s)
             pipe.zadd(f"{self.ns}:dead", {f"{integration}{_SEP}{failure.key}": now})
+        if failures:
+            # The index forgets letters that expired, so it stays as bounded as they are.
+            pipe.zremrangebyscore(f"{self.ns}:dead", "-inf", now - self.ttl_s)
 
     def resolve(self, pipe, integration: str, keys: Iterable[str]) -> None:
         """Queue on ``pipe``: these records loaded, so their dead letters (if any) are done with."""

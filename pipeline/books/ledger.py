@@ -30,8 +30,35 @@ def payload_hash(payload: object) -> str:
 
 class Ledger:
     def __init__(self, client: redis.Redis, *, namespace: str, waiting_stale_s: int = 3600,
-                 clock=time.time) -> None:
+                 retention_s: int = 400 * 86_400, clock=time.time) -> None:
         self.redis, self.ns, self.waiting_stale_s, self.clock = client, namespace, waiting_stale_s, clock
+        #: A key untouched this long is forgotten by ``prune`` (records deleted at the source, mostly).
+        self.retention_s = retention_s
+
+    def prune(self, integration: str) -> int:
+        """Forget keys with no outcome for ``retention_s``; returns how many.
+
+        The ledger holds one entry per key ever seen, so it grows with the catalogue, not with
+        time, except for records gone from the source. Forgetting a key only costs the skip of
+        an unchanged payload: its next load writes it again. Walks the hash in slices (HSCAN).
+        """
+        cutoff, last, forgotten = self.clock() - self.retention_s, self._key(integration, "last"), 0
+        stale: list[bytes] = []
+        for key, raw in self.redis.hscan_iter(last, count=1000):
+            if json.loads(raw)["at"] < cutoff:
+                stale.append(key)
+            if len(stale) >= 1000:
+                forgotten += self._forget(integration, stale)
+                stale = []
+        return forgotten + self._forget(integration, stale)
+
+    def _forget(self, integration: str, keys: list[bytes]) -> int:
+        if keys:
+            with self.redis.pipeline() as pipe:
+                for part in ("last", "loaded", "waiting"):
+                    pipe.hdel(self._key(integration, part), *keys)
+                pipe.execute()
+        return len(keys)
 
     def _key(self, integration: str, part: str) -> str:
         return f"{self.ns}:ledger:{integration}:{part}"

@@ -33,6 +33,8 @@ from pipeline.books.messages import STATES
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
+#: A run that never finishes is forgotten after this many status TTLs (a finished one after one).
+UNFINISHED_TTL_FACTOR = 2
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
 
@@ -96,7 +98,11 @@ class RunStore:
             pipe.hset(self.key(run_id), mapping={
                 "integration": integration, "mode": mode, "started_at": now, "extract_done": 0,
                 **{counter: 0 for counter in COUNTERS}})
+            # Bounded even if it never finishes (finishing sets the TTL again, from then).
+            pipe.expire(self.key(run_id), self.ttl_s * UNFINISHED_TTL_FACTOR)
             pipe.zadd(f"{self.ns}:runs", {run_id: now})
+            # The recent-runs list forgets runs whose records have expired: it stays bounded.
+            pipe.zremrangebyscore(f"{self.ns}:runs", "-inf", now - self.ttl_s * UNFINISHED_TTL_FACTOR)
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,

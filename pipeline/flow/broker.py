@@ -7,7 +7,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
-from pipeline.flow.recovery import DeadWorkerRecovery
+from pipeline.flow.recovery import DeadWorkerRecovery, DurableRetries
 from pipeline.settings import Settings
 
 
@@ -18,15 +18,17 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
     after ``Retries`` (ours) sees each failed attempt before ``Retries`` decides about it.
     """
     middleware = [m() for m in default_middleware if m is not Retries]
+    # Dead workers' messages back in their queues under default settings, and a worker's own after
+    # a Redis outage (does nothing off Redis).
+    recovery = DeadWorkerRecovery()
     middleware += [
-        Retries(max_retries=settings.max_retries, min_backoff=settings.retry_min_backoff_ms,
-                max_backoff=settings.retry_max_backoff_ms),
+        DurableRetries(recovery=recovery, max_retries=settings.max_retries,
+                       min_backoff=settings.retry_min_backoff_ms, max_backoff=settings.retry_max_backoff_ms),
         CurrentMessage(),
         # periodiq's option (periodic=) must be known before any actor is declared. Its own skip of
         # late ticks is pushed far out: pipeline.schedule.ticks decides about late ticks and records why.
         PeriodiqMiddleware(skip_delay=86_400),
-        # Dead workers' messages back in their queues under default settings (does nothing off Redis).
-        DeadWorkerRecovery(),
+        recovery,
         *(extra_middleware or []),
     ]
     if settings.worker_metrics:

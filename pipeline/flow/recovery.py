@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 
 import dramatiq
 from dramatiq.common import current_millis
+from dramatiq.middleware import MiddlewareError, Retries
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +61,31 @@ def recover_dead_workers(broker) -> dict[str, int]:
 
 
 class DeadWorkerRecovery(dramatiq.Middleware):
-    """Requeues dead workers' unacknowledged messages, on every queue, every half heartbeat timeout.
+    """Requeues dead workers' unacknowledged messages, on every queue, every half heartbeat timeout;
+    and after a Redis outage, gives up the messages this worker held when it began.
+
+    A Redis outage leaves a live worker holding messages it will never finish: Dramatiq's consumers
+    drop the messages they had fetched and their delayed retries when their connection fails, and a
+    retry that could not be enqueued (see ``DurableRetries``) is not acknowledged. All stay in the
+    worker's "acks" set, which no one requeues while its heartbeat goes on. So once Redis answers
+    again after an outage, the worker takes a new identity: its old one falls silent, and its
+    messages are requeued one heartbeat timeout later, like a dead worker's. A message it was still
+    running may then run twice; every step is safe to run again (``pipeline.crash_points``).
 
     Only for the Redis broker (RabbitMQ gives a dead consumer's messages back by itself).
     """
 
+    #: How often Redis is asked whether it answers (an outage shorter than this may go unseen,
+    #: unless a retry could not be enqueued during it, which reports it).
+    CHECK_S = 1.0
+
     def __init__(self) -> None:
         self._stop = threading.Event()
+        self._outage = threading.Event()
+
+    def outage_seen(self) -> None:
+        """Redis failed a call somewhere in this process: take a new identity once it answers."""
+        self._outage.set()
 
     def after_worker_boot(self, broker, worker):
         from dramatiq.brokers.redis import RedisBroker
@@ -76,16 +97,64 @@ class DeadWorkerRecovery(dramatiq.Middleware):
         self._stop.set()
 
     def _run(self, broker) -> None:
-        interval_s = broker.heartbeat_timeout / 2000
-        while True:
+        interval_s, due = broker.heartbeat_timeout / 2000, 0.0
+        while not self._stop.is_set():
             try:
-                dead = recover_dead_workers(broker)
-            except Exception as error:  # Redis away: the next pass tries again, the worker goes on
-                logger.warning("Could not look for dead workers' messages (%s: %s); trying again in %.0f s.",
-                               type(error).__name__, error, interval_s)
-            else:
-                for worker, count in dead.items():
-                    logger.warning("Requeued %d unacknowledged messages of dead worker %s (silent for more than "
-                                   "%d ms).", count, worker, broker.heartbeat_timeout)
-            if self._stop.wait(interval_s):
-                return
+                broker.client.ping()
+                if self._outage.is_set():
+                    self._outage.clear()
+                    self._new_identity(broker)
+                    due = 0.0
+                if time.monotonic() >= due:
+                    due = time.monotonic() + interval_s
+                    self._maintain(broker)
+            except Exception as error:  # Redis away: the worker goes on, and changes identity once it is back
+                if not self._outage.is_set():
+                    logger.warning("Redis does not answer (%s: %s); this worker takes a new identity once it does.",
+                                   type(error).__name__, error)
+                self._outage.set()
+            self._stop.wait(self.CHECK_S)
+
+    @staticmethod
+    def _maintain(broker) -> None:
+        for worker, count in recover_dead_workers(broker).items():
+            logger.warning("Requeued %d unacknowledged messages of dead worker %s (silent for more than %d ms).",
+                           count, worker, broker.heartbeat_timeout)
+
+    @staticmethod
+    def _new_identity(broker) -> None:
+        old, broker.broker_id = broker.broker_id, str(uuid.uuid4())
+        logger.warning("Redis answers again: this worker goes on as %s; what it held as %s is requeued once that "
+                       "identity has been silent %d ms.", broker.broker_id, old, broker.heartbeat_timeout)
+
+
+class RetryNotEnqueuedError(MiddlewareError):
+    """Raised before acknowledging a message whose retry could not be enqueued: it must stay unacked."""
+
+
+class DurableRetries(Retries):
+    """Dramatiq's retries, except that a retry Redis refused to enqueue keeps its message.
+
+    Dramatiq logs the failed enqueue and acknowledges the message anyway (once Redis answers):
+    the message and its records were lost. Here the acknowledgement is refused instead, and the
+    outage reported to ``DeadWorkerRecovery``, which makes the message come back.
+    """
+
+    def __init__(self, *, recovery: DeadWorkerRecovery, **options) -> None:
+        super().__init__(**options)
+        self.recovery = recovery
+        self._unsent: set[str] = set()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        try:
+            super().after_process_message(broker, message, result=result, exception=exception)
+        except Exception as error:
+            self._unsent.add(message.message_id)
+            self.recovery.outage_seen()
+            logger.warning("Could not enqueue the retry of message %s (%s: %s); it stays unacknowledged and comes "
+                           "back after the outage.", message.message_id, type(error).__name__, error)
+
+    def before_ack(self, broker, message):
+        if message.message_id in self._unsent:
+            self._unsent.discard(message.message_id)
+            raise RetryNotEnqueuedError(f"The retry of message {message.message_id} was not enqueued.")

@@ -92,6 +92,12 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     job.reached("extract.after_finish")
+    if mode == "full":
+        # Once per full run: keys no run has had an outcome for in the retention period are forgotten.
+        forgotten = books.ledger.prune(spec.name)
+        if forgotten:
+            logger.info("Forgot %d ledger keys of %r with no outcome for %d days.", forgotten, spec.name,
+                        books.ledger.retention_s // 86_400)
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,20 @@ def write_customers(env: dict[str, str]) -> dict[str, dict]:
     return records
 
 
+def message_states(books: Books, redis_client, namespace: str) -> set[str]:
+    return {books.messages.get(key.decode().rsplit(":", 1)[1])["state"]
+            for key in redis_client.scan_iter(match=f"{namespace}:msg:*", count=1000)}
+
+
+def wait_for(condition, timeout_s: float = 120) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
 @pytest.mark.parametrize("point", POINTS)
 def test_a_worker_killed_at_each_crash_point_loses_and_duplicates_nothing(point, env, workers, crm, redis_client,
                                                                           namespace):
@@ -80,9 +95,10 @@ def test_a_worker_killed_at_each_crash_point_loses_and_duplicates_nothing(point,
     # at most the page in flight is written a second time (a crash after the write, before the books)
     assert sum(crm.writes.values()) <= RECORDS + 1 + 20
     assert summary.counts == {"extracted": RECORDS, "loaded": RECORDS, "skipped": 0, "failed": 0}
-    assert summary.status == "complete"
-    states = {books.messages.get(key.decode().rsplit(":", 1)[1])["state"]
-              for key in redis_client.scan_iter(match=f"{namespace}:msg:*", count=1000)}
-    assert states == {"done"}
+    # A page sent twice (its sender died after sending) may still be in flight when the counts are
+    # complete; it changes nothing, and its messages end done like every other.
+    assert wait_for(lambda: message_states(books, redis_client, namespace) == {"done"}), \
+        message_states(books, redis_client, namespace)
+    assert books.runs.get(run_id).status == "complete"
     assert not redis_client.hlen(f"{namespace}:ledger:{INTEGRATION}:waiting")
     assert not books.dead_letters.list(integration=INTEGRATION)
