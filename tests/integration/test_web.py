@@ -188,6 +188,8 @@ def test_with_a_token_every_request_needs_it(pipeline_env, tmp_path):
         anonymous = [requests.get(console.url + path, timeout=10).status_code
                      for path in ("/", "/api/runs", "/metrics", "/dead-letters")]
         bearer = requests.get(console.url + "/api/runs", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        script_post = requests.post(console.url + "/api/dead-letters/discard", json={"integration": DEMO},
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=10)
         wrong = requests.get(console.url + "/api/runs", headers={"Authorization": "Bearer nope"}, timeout=10)
         browser = requests.Session()
         refused = browser.post(console.url + "/login", data={"token": "nope"}, timeout=10)
@@ -197,6 +199,7 @@ def test_with_a_token_every_request_needs_it(pipeline_env, tmp_path):
 
     assert anonymous == [401, 401, 401, 401]
     assert bearer.status_code == 200 and wrong.status_code == 401
+    assert script_post.status_code == 200 and script_post.json()["discarded"] == 0  # no CSRF token needed
     assert refused.status_code == 401 and "Wrong access token" in refused.text
     assert logged_in.status_code == 200 and "<title>Integrations" in logged_in.text
     assert token not in console.output()
