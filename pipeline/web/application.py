@@ -8,9 +8,9 @@ import redis
 from flask import Flask, g, jsonify, make_response, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from pipeline.redaction import redact_url
 from pipeline.web import dead_letters, integrations, metrics, queues, runs, security
 from pipeline.web.console import Console
-from pipeline.redaction import redact_url
 from pipeline.web.formats import FILTERS
 
 logger = logging.getLogger(__name__)

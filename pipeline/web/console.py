@@ -86,6 +86,7 @@ class Console:
     def discard(self, letters: Iterable[DeadLetter]) -> int:
         return sum(self.books.dead_letters.discard(letter.integration, letter.failure.key) for letter in letters)
 
+    # Vendor request budgets ------------------------------------------------------------------------
     def _budget_names(self) -> list[str]:
         return sorted(name.decode() for name in self.books.redis.smembers(f"{self.settings.namespace}:budgets"))
 

@@ -19,8 +19,8 @@ from pipeline.web.params import choice, number, run_id_param
 
 blueprint = Blueprint("runs", __name__)
 
-#: The statuses a run can have (``RunSummary.status``), for the filter.
-STATUSES = ("failed", "running", "waiting", "scheduled", "complete")
+#: The statuses a run can have (``RunSummary.status``; ``partial``: finished with failed records), for the filter.
+STATUSES = ("failed", "running", "waiting", "scheduled", "partial", "complete")
 #: Run modes a filter accepts (``retry`` is what a dead-letter retry starts).
 MODES = ("changed", "full", "refs", "retry")
 #: The time filter's choices, in hours.

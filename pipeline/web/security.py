@@ -6,7 +6,8 @@
 - **CSRF.** State changes are POSTs only, and each must carry the per-browser token of the
   ``console_csrf`` cookie back in an ``X-CSRF-Token`` header or a ``csrf_token`` form field
   (double submit: another site can make a browser send the cookie, not read it). A POST whose
-  ``Origin`` is another site is refused as well.
+  ``Origin`` is another site is refused as well. A script sending the access token as a Bearer
+  header needs no CSRF token (browsers never send that header on their own).
 - **Host.** Without a token (loopback only), a request must name a loopback host: a page of
   another site whose name was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin to the
   browser, so only the Host header tells it apart.
@@ -61,6 +62,9 @@ def install(app: Flask, token: str | None) -> None:
             return None
         header = request.headers.get("Authorization", "")
         given = header[7:] if header.startswith("Bearer ") else request.cookies.get(TOKEN_COOKIE)
+        # A browser never adds an Authorization header by itself: a request carrying the token
+        # there is a script's, and needs no CSRF token.
+        g.bearer = header.startswith("Bearer ") and same(given, token)
         if not same(given, token):
             abort(401, "This console needs its access token: log in at /login, or send "
                        "'Authorization: Bearer <token>'.")
@@ -76,7 +80,7 @@ def install(app: Flask, token: str | None) -> None:
         if origin and urlsplit(origin).netloc != request.host:
             abort(403, f"Refused: a request from another site ({origin}).")
         # The login form comes before any cookie; it is CSRF-checked by the token it carries.
-        if request.endpoint == "login":
+        if request.endpoint == "login" or g.get("bearer"):
             return None
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
         if not (request.cookies.get(CSRF_COOKIE) and same(sent, request.cookies[CSRF_COOKIE])):

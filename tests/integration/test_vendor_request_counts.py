@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from pipeline.errors import RetryableError
+from pipeline.errors import PipelineError, RetryableError
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.mailchimp.client import MailchimpClient
 from pipeline.testing.mailchimp import MailchimpEmulator
@@ -35,3 +35,25 @@ def test_the_embedded_modes_budget_counts_nothing_and_still_works():
     budget = concurrency_budget("x", 1, {"PIPELINE_BROKER_URL": "stub://"})
     with budget() as slot:
         slot.answered(200)  # no Redis: a no-op, not an error
+
+
+def test_magento1s_xmlrpc_calls_are_counted_too(redis_client, namespace):
+    from pipeline.systems.magento1.client import Magento1Client
+    from pipeline.testing.magento1 import Magento1Emulator
+
+    with Magento1Emulator(faults=Faults(throttle_rate=0.3, error_rate=0.2, drop_rate=0.1, seed=3)) as shop:
+        shop.add_customer("ada@example.com")
+        (user, key), = shop.api_users.items()
+        budget = concurrency_budget("magento1:test", 2, {"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": namespace})
+        client = Magento1Client(shop.endpoint, user, key, limiter=budget)
+        for _ in range(15):
+            try:
+                client.call("customer.list", {})
+            except PipelineError:
+                pass
+        counts = {k.decode(): int(v) for k, v in redis_client.hgetall(f"{namespace}:vendor:magento1:test").items()}
+
+    assert counts.get("429", 0) == shop.counts["throttled"] > 0
+    assert counts.get("5xx", 0) == shop.counts["errors"] > 0
+    assert counts.get("unanswered", 0) == shop.counts["dropped"] > 0
+    assert counts["2xx"] >= 1

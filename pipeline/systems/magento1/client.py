@@ -145,19 +145,27 @@ class Magento1Client:
     def _once(self, method: str, api_path: str, params: tuple) -> Any:
         proxy = self._proxy()
         started = time.monotonic()
-        with self.limiter():
+        # A budget's slot counts what its request got (systems.concurrency): an XML-RPC fault is an
+        # answer (HTTP 200), an HTTP error its status, a dropped connection none.
+        with self.limiter() as slot:
+            count = slot.answered if slot is not None else (lambda status: None)
             try:
                 result = getattr(proxy, method)(*params)
             except xmlrpc.client.Fault as fault:
+                count(200)
                 raise faults.error_for_fault(fault, api_path, self._secrets()) from None
             except xmlrpc.client.ProtocolError as error:
+                count(error.errcode)
                 raise faults.error_for_status(error, api_path, self.url) from None
             except (OSError, http.client.HTTPException) as error:
+                count(None)
                 self._local.proxy = None  # a fresh connection next time
                 raise faults.error_for_connection(error, api_path, self.url) from None
             except (ExpatError, xmlrpc.client.ResponseError):
+                count(200)
                 self._local.proxy = None
                 raise faults.error_for_body(api_path, self.url) from None
+            count(200)
         logger.debug("Magento 1 %s took %.3fs.", api_path, time.monotonic() - started)
         return result
 
