@@ -95,12 +95,15 @@ class HttpClient:
         prepared = self.session.prepare_request(request)
         if self.sign:
             self.sign(prepared)
-        with self.limiter():
+        with self.limiter() as slot:
             try:
                 response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             except (requests.Timeout, requests.ConnectionError) as error:
                 raise RetryableError(f"{self.system}: {method} {redact_url(prepared.url)} failed: "
                                      f"{type(error).__name__}.", system=self.system) from None
+            if response.status_code == 429 and slot is not None:
+                # Told while the slot is still held: the budget sees how many were in flight.
+                slot.throttled()
         logger.debug("%s %s %s -> %s", self.system, method, redact_url(prepared.url), response.status_code)
         if response.status_code >= 400:
             raise error_for(self.system, response, self.parse_message(response))
