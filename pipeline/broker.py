@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
+
 from pipeline.encoding import OrjsonEncoder
+from pipeline.round_trip import deferred, pending, queue_script, same_database
 from pipeline.settings import Settings
 
 
@@ -36,8 +42,30 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         return RabbitmqBroker(url=url, middleware=middleware)
-    from dramatiq.brokers.redis import RedisBroker
-
-    return RedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
+    return PipelinedRedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
                        heartbeat_timeout=settings.heartbeat_timeout_ms,
                        maintenance_chance=settings.maintenance_chance)
+
+
+class PipelinedRedisBroker(RedisBroker):
+    """Dramatiq's Redis broker, whose enqueue joins a round trip already under way (``round_trip.py``).
+
+    Outside ``round_trip()`` it is the stock broker. Inside, the message's dispatch script is queued
+    on the pending pipeline, after the page's books and status, instead of being sent on its own.
+    The arguments are the stock ``_dispatch``'s (dramatiq is pinned: they are its internals).
+    """
+
+    def round_trip(self, client):
+        """A context in which writes to ``client``'s Redis and this broker's enqueues go out together."""
+        if not same_database(self.client, client):
+            return nullcontext()
+        return deferred(client.pipeline(transaction=False))
+
+    def do_enqueue(self, queue_name, *args):
+        pipe = pending(self.client)
+        if pipe is None:
+            return self._dispatch("enqueue")(queue_name, *args)
+        return queue_script(
+            pipe, self.scripts["dispatch"], [self.namespace],
+            ["enqueue", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
+                  self.dead_message_ttl, self._should_do_maintenance("enqueue"), self._max_unpack_size(), *args])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dramatiq
@@ -45,4 +46,10 @@ class Chain:
             send_load=lambda items, batch: self.send(self.load, job.integration,
                                                      {**base, "items": items, "batch": batch}),
             send_load_alone=send_alone,
+            round_trip=self._round_trip(job),
         )
+
+    def _round_trip(self, job: Job):
+        # Only the Redis broker can join the books' round trip (broker.PipelinedRedisBroker).
+        joins = getattr(self.map.broker, "round_trip", None)
+        return (lambda: joins(job.books.redis)) if joins else nullcontext

@@ -27,6 +27,7 @@ import redis
 
 from pipeline.dead_letters import Failure
 from pipeline.messages import STATES
+from pipeline.round_trip import pending, queue_script
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
@@ -101,7 +102,10 @@ class RunStore:
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
-        self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
+        if pipe is pending(self.redis):  # a page's round trip (round_trip.py): no SCRIPT EXISTS of its own
+            queue_script(pipe, self._count_once, [key, f"{key}:booked"], [batch_id or "", *increments])
+        else:
+            self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
         """Queue on ``pipe``: extraction complete and, for a pull that moves it, the new cursor.

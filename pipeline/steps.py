@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
@@ -38,6 +39,8 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
+    #: A context in which the books written and the messages sent go out together, where the broker can.
+    round_trip: Callable[[], AbstractContextManager] = nullcontext
 
 
 def unkeyed(batch: str, index: int) -> str:
@@ -81,8 +84,9 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
             # Named after the extract message, stable when it is delivered again after a crash.
             batch = f"{job.message_id or job.run_id}:{number}"
             # Counted before sending, so the run can never look complete while a page is in flight.
-            books.extracted(job.run_id, len(records), batch)
-            outbox.send_map(records, batch)
+            with outbox.round_trip():  # the count and the message: one round trip, in this order
+                books.extracted(job.run_id, len(records), batch)
+                outbox.send_map(records, batch)
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
