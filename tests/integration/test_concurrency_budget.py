@@ -50,6 +50,10 @@ class Holder:
             self.holding.set()
             self.release.wait(60)
 
+    def stop(self) -> None:
+        self.release.set()
+        self.thread.join(30)
+
 
 def test_a_release_hands_its_slot_to_the_waiter_at_once_without_polling(budget_of, redis_client, namespace):
     # The waiter renews its place only every 60 s: only the release's hand-off can wake it in time.
@@ -63,7 +67,7 @@ def test_a_release_hands_its_slot_to_the_waiter_at_once_without_polling(budget_o
     first.release.set()
 
     assert second.holding.wait(10), "the waiter was not handed the released slot"
-    second.release.set()
+    second.stop()
 
 
 def test_waiters_get_slots_in_the_order_they_asked_and_never_more_than_the_limit(budget_of):
@@ -101,7 +105,7 @@ def test_a_waiter_that_stopped_renewing_is_skipped(budget_of, namespace, redis_c
     holder.release.set()
 
     assert living.holding.wait(10), "the slot went to the dead waiter"
-    living.release.set()
+    living.stop()
 
 
 @pytest.mark.parametrize("kind", ["redis", "local"])
@@ -118,7 +122,7 @@ def test_a_throttle_lowers_the_limit_below_the_refused_requests_position_and_it_
 
     assert (lowered, again) == (4, 4)
     for holder in holders:
-        holder.release.set()
+        holder.stop()
     assert wait_until(lambda: budget.current_limit() == 10), budget.current_limit()
 
 
@@ -133,7 +137,7 @@ def test_a_lowered_local_limit_holds_back_requests_until_it_recovers():
     assert not second.holding.is_set()
     first.release.set()
     assert second.holding.wait(10)
-    second.release.set()
+    second.stop()
 
 
 # Real workers, a NetSuite account allowing half the configured concurrency ------------------------

@@ -6,7 +6,7 @@ import dramatiq
 import pytest
 
 from pipeline.books import Books
-from pipeline.broker import PipelinedRedisBroker
+from pipeline.flow.broker import PipelinedRedisBroker
 from pipeline.settings import Settings
 from tests.conftest import REDIS_URL
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import current_millis
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.common import current_millis
-
-from pipeline.encoding import OrjsonEncoder
-from pipeline.round_trip import deferred, pending, queue_script, same_database
+from pipeline.books.round_trip import deferred, pending, queue_script, same_database
 from pipeline.settings import Settings
 
 
@@ -29,12 +27,10 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
                 max_backoff=settings.retry_max_backoff_ms),
         CurrentMessage(),
         # periodiq's option (periodic=) must be known before any actor is declared. Its own skip of
-        # late ticks is pushed far out: pipeline.ticks decides about late ticks and records why.
+        # late ticks is pushed far out: pipeline.schedule.ticks decides about late ticks and records why.
         PeriodiqMiddleware(skip_delay=86_400),
         *(extra_middleware or []),
     ]
-    # Set before the broker exists: every message it sends or receives goes through it.
-    dramatiq.set_encoder(OrjsonEncoder())
     url = settings.broker_url
     if settings.embedded:
         return StubBroker(middleware=middleware)
@@ -43,12 +39,12 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
 
         return RabbitmqBroker(url=url, middleware=middleware)
     return PipelinedRedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
-                       heartbeat_timeout=settings.heartbeat_timeout_ms,
-                       maintenance_chance=settings.maintenance_chance)
+                                heartbeat_timeout=settings.heartbeat_timeout_ms,
+                                maintenance_chance=settings.maintenance_chance)
 
 
 class PipelinedRedisBroker(RedisBroker):
-    """Dramatiq's Redis broker, whose enqueue joins a round trip already under way (``round_trip.py``).
+    """Dramatiq's Redis broker, whose enqueue joins a round trip already under way (``books/round_trip.py``).
 
     Outside ``round_trip()`` it is the stock broker. Inside, the message's dispatch script is queued
     on the pending pipeline, after the page's books and status, instead of being sent on its own.
