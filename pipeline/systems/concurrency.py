@@ -13,6 +13,10 @@ burst agree (the limit is their minimum, not lowered once per refusal, which wou
 and the limit recovers by one slot per ``RECOVER_S`` without a throttle, up to the configured
 ``CONCURRENCY``. A limit set at twice the account's real one thus costs one burst of 429s at the
 start and one 429 per probe, not a run.
+
+A held slot also counts what its request got in ``<namespace>:vendor:<budget>`` (a hash: outcome
+-> requests, the outcomes being ``2xx``, ``3xx``, ``4xx``, ``429``, ``5xx`` and ``unanswered``);
+the budgets are listed in the set ``<namespace>:budgets``; the console's ``/metrics`` reports both.
 """
 
 from __future__ import annotations
@@ -41,14 +45,30 @@ _clients: dict[str, redis.Redis] = {}
 _local_budgets: dict[str, LocalBudget] = {}
 
 
+def outcome_of(status: int | None) -> str:
+    """The counted outcome of a response status (None: no answer, a timeout or a dropped connection)."""
+    if status is None:
+        return "unanswered"
+    return "429" if status == 429 else f"{min(max(status // 100, 2), 5)}xx"
+
+
 class Slot:
-    """One held slot; ``throttled()`` tells the budget the vendor refused a request made with it.
+    """One held slot: ``answered``/``unanswered`` count its request's outcome; a 429 lowers the budget.
 
     ``position`` is how many requests were in flight when it was taken, itself included.
     """
 
     def __init__(self, budget: RedisBudget | LocalBudget, position: int) -> None:
         self.budget, self.position = budget, position
+
+    def answered(self, status: int | None) -> None:
+        """Count the request's outcome (while the slot is held: a 429 sees how many were in flight)."""
+        self.budget.count(outcome_of(status))
+        if status == 429:
+            self.throttled()
+
+    def unanswered(self) -> None:
+        self.answered(None)
 
     def throttled(self) -> int:
         """Lower the shared limit below this slot's position; returns the limit now in force."""
@@ -59,8 +79,8 @@ class RedisBudget:
     """A budget shared through Redis by every process that names it (see the module docstring)."""
 
     def __init__(self, client: redis.Redis, key: str, limit: int, *, max_wait_s: float = 300.0,
-                 recover_s: float = RECOVER_S, wake_s: float = WAKE_S) -> None:
-        self.client, self.key, self.limit = client, key, limit
+                 recover_s: float = RECOVER_S, wake_s: float = WAKE_S, counts_key: str | None = None) -> None:
+        self.client, self.key, self.limit, self.counts_key = client, key, limit, counts_key
         self.max_wait_s, self.recover_ms, self.wake_s = max_wait_s, int(recover_s * 1000), wake_s
         self._script = client.register_script(_SCRIPT)
         self._keys = [f"{key}:holders", f"{key}:queue", f"{key}:alive", f"{key}:state"]
@@ -73,6 +93,10 @@ class RedisBudget:
     def current_limit(self) -> int:
         """The limit in force now (lowered by throttles, recovering towards the configured one)."""
         return self._call("limit")
+
+    def count(self, outcome: str) -> None:
+        if self.counts_key is not None:
+            self.client.hincrby(self.counts_key, outcome, 1)
 
     def throttled(self, position: int) -> int:
         return self._call("throttled", str(position))
@@ -117,6 +141,9 @@ class LocalBudget:
     def current_limit(self) -> int:
         with self._condition:
             return self._limit()
+
+    def count(self, outcome: str) -> None:
+        pass  # the embedded mode has no Redis to count in
 
     def _limit(self) -> int:
         if self._lowered < self.limit:
@@ -173,6 +200,9 @@ def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max
     url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     if url not in _clients:
         _clients[url] = redis.Redis.from_url(url)
-    budget = RedisBudget(_clients[url], f"{namespace}:budget:{name}", limit, max_wait_s=max_wait_s,
-                         recover_s=recover_s)
+    client = _clients[url]
+    budget = RedisBudget(client, f"{namespace}:budget:{name}", limit, max_wait_s=max_wait_s, recover_s=recover_s,
+                         counts_key=f"{namespace}:vendor:{name}")
+    # The index of budgets, so that the console reads them without scanning the keyspace.
+    client.sadd(f"{namespace}:budgets", name)
     return budget.slot

@@ -99,11 +99,13 @@ class HttpClient:
             try:
                 response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             except (requests.Timeout, requests.ConnectionError) as error:
+                if slot is not None:  # a budget's slot counts what its request got (see systems.concurrency)
+                    slot.unanswered()
                 raise RetryableError(f"{self.system}: {method} {redact_url(prepared.url)} failed: "
                                      f"{type(error).__name__}.", system=self.system) from None
-            if response.status_code == 429 and slot is not None:
-                # Told while the slot is still held: the budget sees how many were in flight.
-                slot.throttled()
+            if slot is not None:
+                # Counted while the slot is still held: on a 429 the budget sees how many were in flight.
+                slot.answered(response.status_code)
         logger.debug("%s %s %s -> %s", self.system, method, redact_url(prepared.url), response.status_code)
         if response.status_code >= 400:
             raise error_for(self.system, response, self.parse_message(response))
