@@ -1,15 +1,18 @@
 """Vendor-limited throughput: customers into the NetSuite emulator at 100 ms a request, 10 at a time.
 
-    .venv/bin/python -m scripts.bench_vendor_limited [records]
+    .venv/bin/python -m scripts.bench_vendor_limited [records] [repeats]
 
 The account allows 10 requests in flight (the emulator answers 429 past that); at 100 ms each the
 ceiling is 10 / 0.1 s = 100 requests/s. Workers run 2 processes x 8 threads (16 > 10), so only our
-concurrency budget keeps them inside the limit. Reported: requests/s against the ceiling, and the
-429s we caused.
+concurrency budget keeps them inside the limit. Each repeat runs twice: with CONCURRENCY=10 (the
+right setting) and CONCURRENCY=20 (twice the account's limit: the budget must learn it from the
+429s). Reported: requests/s against the ceiling, slots kept busy, 429s, records lost, and how much
+longer the misconfigured run took.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import threading
 import time
@@ -44,11 +47,12 @@ class InFlight:
         return sum(window) / len(window)
 
 
-def main(count: int = 2_000) -> None:
+def one_run(count: int, concurrency: int) -> dict:
+    """One push of ``count`` customers with the budget set to ``concurrency``; what it took."""
     space = RedisPrefix()
     with NetSuiteEmulator(faults=Faults(latency_s=LATENCY_S, max_concurrent=LIMIT)) as emulator:
         env = pipeline_env(space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
-                           PIPELINE_BENCH_NS_CONCURRENCY=str(LIMIT), **emulator.env("bench_ns"))
+                           PIPELINE_BENCH_NS_CONCURRENCY=str(concurrency), **emulator.env("bench_ns"))
         workers = Workers(env, processes=2, threads=8)
         sampler = InFlight(emulator)
         try:
@@ -61,17 +65,38 @@ def main(count: int = 2_000) -> None:
             workers.stop()
             space.clean()
         requests = len(emulator.requests)
-        ceiling = LIMIT / LATENCY_S
-        print(f"\nVendor-limited: {count:,} customers into NetSuite ({LATENCY_S * 1000:.0f} ms a request, "
-              f"limit {LIMIT} in flight = {ceiling:.0f} requests/s)")
-        print(f"  records loaded            {int(run['loaded']):>10,} (failed {run['failed']})")
-        print(f"  requests                  {requests:>10,} ({requests / count:.2f} a record)")
-        print(f"  requests/s                {requests / took:>10,.1f} ({requests / took / ceiling:.1%} of the limit)")
-        print(f"  peak in flight            {emulator.peak_in_flight:>10}")
-        busy = sampler.mean_while_active()
-        print(f"  slots busy on average     {busy:>10.2f} ({busy / LIMIT:.1%} of {LIMIT}, from first to last request)")
-        print(f"  time a request took       {busy / (requests / took) * 1000:>10.1f} ms (mean, at the emulator)")
-        print(f"  429s caused by us         {emulator.counts['over_concurrency']:>10}")
+        return {"loaded": int(run["loaded"]), "failed": int(run["failed"]), "requests": requests, "took": took,
+                "rate": requests / took, "busy": sampler.mean_while_active(), "peak": emulator.peak_in_flight,
+                "throttled": emulator.counts["over_concurrency"]}
+
+
+def main(count: int = 2_000, repeats: int = 5) -> None:
+    ceiling = LIMIT / LATENCY_S
+    settings = {"right": LIMIT, "twice": 2 * LIMIT}
+    results: dict[str, list[dict]] = {name: [] for name in settings}
+    for _ in range(repeats):  # interleaved, so that the machine's load hits both settings alike
+        for name, concurrency in settings.items():
+            results[name].append(one_run(count, concurrency))
+    print(f"\nVendor-limited: {count:,} customers into NetSuite ({LATENCY_S * 1000:.0f} ms a request, "
+          f"account limit {LIMIT} in flight = {ceiling:.0f} requests/s), median of {repeats}")
+    medians = {}
+    for name, runs in results.items():
+        medians[name] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        m = medians[name]
+        rates = ", ".join(format(run["rate"], ".1f") for run in runs)
+        throttles = ", ".join(str(run["throttled"]) for run in runs)
+        print(f"  CONCURRENCY={settings[name]} ({name})")
+        print(f"    records loaded / failed   {sum(r['loaded'] for r in runs):>8,} / {sum(r['failed'] for r in runs)}"
+              f" (all runs; {count * repeats:,} sent)")
+        print(f"    requests/s                {m['rate']:>8,.1f} ({m['rate'] / ceiling:.1%} of the limit)"
+              f"   runs: {rates}")
+        print(f"    slots busy on average     {m['busy']:>8.2f} ({m['busy'] / LIMIT:.1%} of {LIMIT})")
+        print(f"    time a request took       {m['busy'] / m['rate'] * 1000:>8.1f} ms (mean, at the emulator)")
+        print(f"    peak in flight            {m['peak']:>8}")
+        print(f"    429s                      {m['throttled']:>8} ({m['throttled'] / m['requests']:.2%} of requests)"
+              f"   runs: {throttles}")
+    right, twice = medians["right"], medians["twice"]
+    print(f"  twice the limit vs the right setting: run took {twice['took'] / right['took']:.2f}x as long")
 
 
 if __name__ == "__main__":

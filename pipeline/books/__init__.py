@@ -18,6 +18,7 @@ from pipeline.books.breakers import Breakers
 from pipeline.books.dead_letters import DeadLetters, Failure
 from pipeline.books.ledger import Ledger, payload_hash
 from pipeline.books.messages import MessageStatuses
+from pipeline.books.round_trip import pending
 from pipeline.books.runs import RunStore, RunSummary
 from pipeline.redaction import redact
 from pipeline.settings import Settings
@@ -53,6 +54,10 @@ class Books:
 
     def extracted(self, run_id: str, count: int, batch: str) -> None:
         """A page was handed on: count it (once, however often the page is read again)."""
+        pipe = pending(self.redis)
+        if pipe is not None:  # sent with the page's message, in one round trip (round_trip.py)
+            self.runs.count(pipe, run_id, extracted=count, batch_id=extracted_as(batch))
+            return
         # One script call, atomic by itself: no MULTI/EXEC around it.
         with self.redis.pipeline(transaction=False) as pipe:
             self.runs.count(pipe, run_id, extracted=count, batch_id=extracted_as(batch))

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import redis
 
+from pipeline.books.round_trip import pending, queue_script
+
 #: Every state a message can be in.
 STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
 _SCRIPT = (Path(__file__).with_name("transition.lua")).read_text()
@@ -39,6 +41,12 @@ class MessageStatuses:
             if value is not None:
                 values += [name, value if isinstance(value, (str, int, float)) else json.dumps(value)]
         run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
+        pipe = pending(self.redis)
+        if pipe is not None:
+            # Sent with the message it describes (round_trip.py); the old state is not known yet, and
+            # the only deferred change is a new message's first.
+            queue_script(pipe, self._transition, [self.key(message_id), run_key], [state, self.ttl_s, *values])
+            return None
         old = self._transition(keys=[self.key(message_id), run_key], args=[state, self.ttl_s, *values])
         return old.decode() if isinstance(old, bytes) else old
 

@@ -30,6 +30,7 @@ import redis
 
 from pipeline.books.dead_letters import Failure
 from pipeline.books.messages import STATES
+from pipeline.books.round_trip import pending, queue_script
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
@@ -120,8 +121,11 @@ class RunStore:
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
         decision = json.dumps(sorted(set_apart)) if set_apart else ""
-        self._count_once(keys=[key, f"{key}:booked", f"{key}:decided"], args=[batch_id or "", decision, *increments],
-                         client=pipe)
+        keys, args = [key, f"{key}:booked", f"{key}:decided"], [batch_id or "", decision, *increments]
+        if pipe is pending(self.redis):  # a page's round trip (round_trip.py): no SCRIPT EXISTS of its own
+            queue_script(pipe, self._count_once, keys, args)
+        else:
+            self._count_once(keys=keys, args=args, client=pipe)
 
     def booking(self, run_id: str, batch_id: str) -> Booking:
         """Whether ``batch_id`` was already counted, and which keys its first booking set apart."""

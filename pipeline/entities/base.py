@@ -1,17 +1,18 @@
-"""The base schemas of canonical records, and the load-then-dump normalisation between workers."""
+"""The base schemas of canonical records, and their validation and normalisation into JSON-safe dicts."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, missing
 
+from pipeline.entities.normaliser import Normaliser
 from pipeline.errors import RecordError
 
 
-_per_thread = threading.local()
+#: Entity class -> its Normaliser (a race builds two equal ones, harmlessly).
+_normalisers: dict[type, Normaliser] = {}
 
 
 class Part(Schema):
@@ -70,21 +71,20 @@ class Entity(Part):
         Raises:
             RecordError: the record is invalid; ``problems`` holds marshmallow's messages by field.
         """
-        schema = cls._schema()
         try:
-            return schema.dump(schema.load(data))
+            return cls._normaliser()(data)
         except ValidationError as err:
             problems = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
             raise RecordError(cls._invalid_message(data, problems), problems=problems) from None
 
     @classmethod
-    def _schema(cls) -> Entity:
-        # Building a schema deep-copies every declared field (most of the cost of a record), so each
-        # thread keeps one instance per entity; loads never change a schema's state.
-        schemas = _per_thread.__dict__.setdefault("schemas", {})
-        if cls not in schemas:
-            schemas[cls] = cls()
-        return schemas[cls]
+    def _normaliser(cls) -> Normaliser:
+        # Built once per entity and shared by threads: it only reads its field objects. Building a
+        # schema deep-copies every declared field, far too costly per record.
+        normaliser = _normalisers.get(cls)
+        if normaliser is None:
+            normaliser = _normalisers[cls] = Normaliser(cls())
+        return normaliser
 
     @classmethod
     def _invalid_message(cls, data: object, problems: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ only the workers declare (``pipeline.flow.workers``).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dramatiq
@@ -66,4 +67,10 @@ class Chain:
                       int(delay * 1000) if delay else None,
                       batch=batch, booked_as=alone_batch(batch, item["key"]))
 
-        return Outbox(send_map=send_map, send_load=send_load, send_load_alone=send_alone)
+        return Outbox(send_map=send_map, send_load=send_load, send_load_alone=send_alone,
+                      round_trip=self._round_trip(job))
+
+    def _round_trip(self, job: Job):
+        # Only the Redis broker can join the books' round trip (flow.broker.PipelinedRedisBroker).
+        joins = getattr(self.broker, "round_trip", None)
+        return (lambda: joins(job.books.redis)) if joins else nullcontext

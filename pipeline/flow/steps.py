@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from pipeline import crash_points
@@ -45,6 +46,8 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone (after the error's Retry-After, if any).
     send_load_alone: Callable[[dict, Exception | None, str], None]
+    #: A context in which the books written and the messages sent go out together, where the broker can.
+    round_trip: Callable[[], AbstractContextManager] = nullcontext
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,13 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
             # Named after the extract message, stable when it is delivered again after a crash.
             batch = f"{job.message_id or job.run_id}:{number}"
             # Counted before sending, so the run can never look complete while a page is in flight.
-            books.extracted(job.run_id, len(records), batch)
-            job.reached("extract.after_count")
-            # Sent again when this message is delivered again: the map step books a batch once.
-            outbox.send_map(records, batch)
+            # The count and the message go out in one round trip, in this order, where the broker can
+            # (on Redis, a crash at after_count then leaves neither written).
+            with outbox.round_trip():
+                books.extracted(job.run_id, len(records), batch)
+                job.reached("extract.after_count")
+                # Sent again when this message is delivered again: the map step books a batch once.
+                outbox.send_map(records, batch)
             job.reached("extract.after_send")
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-import jmespath
 from jmespath.exceptions import JMESPathError
-from jmespath.visitor import TreeInterpreter
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from pipeline.entities import ENTITIES
 from pipeline.errors import RecordError
+from pipeline.mapping.compiler import compile_expression
 from pipeline.mapping.functions import MappingFunctions
 from pipeline.mapping.spec import FieldRule, MappingSpec
 from pipeline.systems.base import INVALID_RECORD, LoadItem
 
+#: A compiled rule: (the value it reads from, the path prefix for messages) -> the field's value.
+Rule = Callable[[object, str], object]
+#: Compiled rules of one object: (source, prefix) -> the mapped dict (absent values left out).
+Fields = Callable[[object, str], dict]
+
 
 class Mapper:
     """One mapping file, compiled once per process and applied to many records.
+
+    Every expression is compiled to Python closures (``compiler.py``) and the entity's validation
+    runs in one pass over its field objects (``entities/normaliser.py``); both give what jmespath's
+    interpreter and ``dump(load())`` give, messages included.
 
     >>> from pipeline.mapping import load_mapping
     >>> mapper = Mapper(load_mapping("mappings/demo_files_customer.yaml"))
@@ -30,14 +38,19 @@ class Mapper:
     def __init__(self, spec: MappingSpec) -> None:
         self.spec = spec
         self.entity = ENTITIES[spec.entity]
-        self.options = jmespath.Options(custom_functions=MappingFunctions(spec.value_maps))
-        # One interpreter for every search: ParsedResult.search builds a new one (and loses its
-        # method cache) on each call. jmespath is pinned, as this is its internal API.
-        self._interpreter = TreeInterpreter(self.options)
-        fields = self.entity().fields
-        # What the record's key is made of: (name, its rule or None for a constant, the entity's field).
-        self._key_parts = [(name, next((rule for rule in spec.fields if rule.name == name), None), fields[name])
-                           for name in self.entity.key_fields()]
+        functions = MappingFunctions(spec.value_maps)
+        self._fields = _compile_fields(spec.fields, functions)
+        self._target_fields = _compile_fields(spec.target_fields, functions)
+        self._has_native = bool(spec.target_fields)
+        self._constants = dict(spec.constants)
+        schema = self.entity()
+        # Entity fields whose values pass through unchecked (a Dict's values) may hold Decimals from
+        # to_decimal(): only those need the JSON-safe walk.
+        self._untyped = tuple(name for name, field in schema.fields.items() if _untyped(field))
+        rules = {rule.name: rule for rule in spec.fields}
+        # What the record's key is made of: (name, its compiled rule or None for a constant, the field).
+        self._key_parts = [(name, _compile_rule(rules[name], functions) if name in rules else None,
+                            schema.fields[name]) for name in self.entity.key_fields()]
 
     def source_key(self, record: dict) -> str | None:
         """The record's key, computed from the source alone (to name records that fail to map).
@@ -62,7 +75,7 @@ class Mapper:
         parts, complete = {}, True
         for name, rule, field in self._key_parts:
             try:
-                value = self._value(rule, record, "") if rule else self.spec.constants.get(name)
+                value = rule(record, "") if rule else self._constants.get(name)
             except (RecordError, JMESPathError, TypeError, ValueError):
                 complete = False
                 continue
@@ -80,8 +93,8 @@ class Mapper:
         """The mapped fields before entity validation (what ``connector preview`` shows first)."""
         if INVALID_RECORD in record:
             raise RecordError(str(record[INVALID_RECORD]))
-        mapped = dict(self.spec.constants)
-        mapped.update(self._fields(self.spec.fields, record, ""))
+        mapped = self._constants.copy()
+        mapped.update(self._fields(record, ""))
         return mapped
 
     def map(self, record: dict) -> LoadItem:
@@ -93,40 +106,88 @@ class Mapper:
         try:
             mapped = self.apply(record)
             # Computed before validation, so a broken target field is named like any other field.
-            native = _json_safe(self._fields(self.spec.target_fields, record, "target_fields."))
+            native = _json_safe(self._target_fields(record, "target_fields.")) if self._has_native else {}
         except RecordError as error:
             key = self.source_label(record)
             named = f" {key!r}" if key else ""
             raise RecordError(f"Invalid {self.entity.entity_name} record{named}: {error}", error.problems) from None
-        data = _json_safe(self.entity.normalise(mapped))
+        data = self.entity.normalise(mapped)
+        for name in self._untyped:
+            if name in data:
+                data[name] = _json_safe(data[name])
         return LoadItem(key=self.entity.key_of(data), data=data, native=native)
 
-    def _fields(self, rules: Sequence[FieldRule], record: object, prefix: str) -> dict:
+
+def _compile_fields(rules: Sequence[FieldRule], functions: MappingFunctions) -> Fields:
+    # Plain fields (most of them) run their compiled expression inline; nested ones go through their rule.
+    compiled = [(rule.name, _compile_expression(rule, functions), None if not rule.children
+                 else _compile_rule(rule, functions)) for rule in rules]
+
+    def fields_of(source: object, prefix: str) -> dict:
         out = {}
-        for rule in rules:
-            value = self._value(rule, record, prefix)
+        for name, find, nested in compiled:
+            if nested is not None:
+                value = nested(source, prefix)
+            else:
+                try:
+                    value = find(source)
+                except (JMESPathError, RecordError) as error:
+                    raise _located(error, f"{prefix}{name}") from None
             # Absent stays absent: a None would fail "Field may not be null." on optional fields.
             if value is not None:
-                out[rule.name] = value
+                out[name] = value
         return out
+    return fields_of
 
-    def _value(self, rule: FieldRule, record: object, prefix: str) -> object:
-        at = f"{prefix}{rule.name}"
+
+def _compile_expression(rule: FieldRule, functions: MappingFunctions):
+    if rule.expression is None:
+        return lambda source: source  # a nested object read from the record itself
+    return compile_expression(rule.expression.parsed, functions)
+
+
+def _located(error: Exception, at: str) -> RecordError:
+    """The error of one field's expression, named by the field's path."""
+    if isinstance(error, JMESPathError):
+        return RecordError(f"{at}: {' '.join(str(error).split())}", {at: [str(error)]})
+    return RecordError(f"{at}: {error}", {at: [str(error)]})
+
+
+def _compile_rule(rule: FieldRule, functions: MappingFunctions) -> Rule:
+    name, find = rule.name, _compile_expression(rule, functions)
+
+    def value(source: object, prefix: str) -> object:
         try:
-            found = self._interpreter.visit(rule.expression.parsed, record) if rule.expression else record
-        except JMESPathError as error:
-            raise RecordError(f"{at}: {' '.join(str(error).split())}", {at: [str(error)]}) from None
-        except RecordError as error:
-            raise RecordError(f"{at}: {error}", {at: [str(error)]}) from None
-        if not rule.children:
-            return found
-        if rule.many:
-            if found is None:
-                return None
-            if not isinstance(found, list):
-                raise RecordError(f"{at}: expected a list, got {type(found).__name__}.", {at: ["Not a list."]})
-            return [self._fields(rule.children, element, f"{at}.{index}.") for index, element in enumerate(found)]
-        return None if found is None else self._fields(rule.children, found, f"{at}.")
+            return find(source)
+        except (JMESPathError, RecordError) as error:
+            raise _located(error, f"{prefix}{name}") from None
+
+    if not rule.children:
+        return value
+    children = _compile_fields(rule.children, functions)
+    if not rule.many:
+        def nested(source: object, prefix: str) -> object:
+            found = value(source, prefix)
+            return None if found is None else children(found, f"{prefix}{name}.")
+        return nested
+
+    def each(source: object, prefix: str) -> object:
+        found = value(source, prefix)
+        if found is None:
+            return None
+        at = f"{prefix}{name}"
+        if not isinstance(found, list):
+            raise RecordError(f"{at}: expected a list, got {type(found).__name__}.", {at: ["Not a list."]})
+        return [children(element, f"{at}.{index}.") for index, element in enumerate(found)]
+    return each
+
+
+def _untyped(field: fields.Field) -> bool:
+    if isinstance(field, fields.List):
+        return _untyped(field.inner)
+    if isinstance(field, fields.Nested):
+        return any(_untyped(inner) for inner in field.schema.fields.values())
+    return isinstance(field, fields.Dict) or type(field) is fields.Raw
 
 
 def _json_safe(value: object) -> object:

@@ -7,9 +7,11 @@ plus a golden case in ``tests/unit/test_mapping_functions.py``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from jmespath import functions
 
@@ -65,11 +67,11 @@ class MappingFunctions(functions.Functions):
         if not value:
             return None
         try:
-            parsed = datetime.strptime(value.strip(), source_format)
+            parsed = _strptime(value.strip(), source_format)
         except ValueError:
             raise RecordError(f"to_datetime() cannot read {value!r} with format {source_format!r}.") from None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.replace(tzinfo=timezone.utc).isoformat()  # already UTC: no conversion to do
         return parsed.astimezone(timezone.utc).isoformat()
 
     @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
@@ -78,7 +80,7 @@ class MappingFunctions(functions.Functions):
         if not value:
             return None
         try:
-            return datetime.strptime(value.strip(), source_format).date().isoformat()
+            return _strptime(value.strip(), source_format).date().isoformat()
         except ValueError:
             raise RecordError(f"to_date() cannot read {value!r} with format {source_format!r}.") from None
 
@@ -121,6 +123,55 @@ class MappingFunctions(functions.Functions):
         if "_default" in table:
             return table["_default"]
         raise RecordError(f"Value {value!r} is not in value map {map_name!r} and the map has no _default.")
+
+
+#: The strptime directives a fast parser reads: fixed-width digits, in datetime()'s argument order.
+_DIGITS = {"Y": (4, 0), "m": (2, 1), "d": (2, 2), "H": (2, 3), "M": (2, 4), "S": (2, 5)}
+
+
+@lru_cache(maxsize=64)
+def _fast_format(source_format: str) -> tuple[re.Pattern, tuple[int, ...]] | None:
+    """A regex for the zero-padded form of a format made of %Y %m %d %H %M %S and literals, or None."""
+    pattern, order, rest = "", [], source_format
+    while rest:
+        if rest[0] == "%":
+            directive = _DIGITS.get(rest[1:2])
+            if directive is None or directive[1] in order:
+                return None
+            pattern += rf"(\d{{{directive[0]}}})"
+            order.append(directive[1])
+            rest = rest[2:]
+        elif rest[0].isspace():
+            pattern, rest = pattern + r"\s+", rest.lstrip()  # as strptime: a run of white space, one or more
+        elif rest[0].isalpha():
+            pattern, rest = pattern + f"(?i:{re.escape(rest[0])})", rest[1:]  # strptime ignores case
+        elif rest[0].isdigit():
+            return None
+        else:
+            pattern, rest = pattern + re.escape(rest[0]), rest[1:]
+    if not {0, 1, 2} <= set(order):
+        return None
+    return re.compile(pattern), tuple(order) if order != sorted(order) else None
+
+
+def _strptime(value: str, source_format: str) -> datetime:
+    # strptime spends most of its time in generic machinery; an exactly zero-padded value of a simple
+    # format is read directly (the same datetime), anything else still goes through strptime.
+    fast = _fast_format(source_format)
+    match = fast[0].fullmatch(value) if fast else None
+    if match is None:
+        return datetime.strptime(value, source_format)
+    order = fast[1]
+    if order is None:  # the fields come in datetime()'s own order
+        parts = map(int, match.groups())
+    else:
+        parts = [1900, 1, 1, 0, 0, 0]
+        for position, digits in zip(order, match.groups()):
+            parts[position] = int(digits)
+    try:
+        return datetime(*parts)
+    except ValueError:
+        return datetime.strptime(value, source_format)  # out of range: strptime's own error
 
 
 def _arities() -> dict[str, tuple[int, int | None]]:

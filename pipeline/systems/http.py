@@ -104,6 +104,7 @@ class HttpClient:
                 raise RetryableError(f"{self.system}: {method} {redact_url(prepared.url)} failed: "
                                      f"{type(error).__name__}.", system=self.system) from None
             if slot is not None:
+                # Counted while the slot is still held: on a 429 the budget sees how many were in flight.
                 slot.answered(response.status_code)
         logger.debug("%s %s %s -> %s", self.system, method, redact_url(prepared.url), response.status_code)
         if response.status_code >= 400:

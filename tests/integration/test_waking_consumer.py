@@ -1,0 +1,50 @@
+"""An idle consumer of our Redis broker is woken by the enqueue, not by its next poll."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from dramatiq import Message
+
+from pipeline.flow.broker import PipelinedRedisBroker
+from tests.conftest import REDIS_URL
+
+
+@pytest.fixture
+def broker(namespace):
+    found = PipelinedRedisBroker(url=REDIS_URL, namespace=f"{namespace}-dramatiq")
+    found.declare_queue("urgent")
+    yield found
+    found.close()
+
+
+def test_an_idle_consumer_takes_a_new_message_long_before_its_next_poll(broker):
+    # Backed off to its 120 s ceiling: a polling consumer would not look again for two minutes.
+    consumer = broker.consume("urgent", prefetch=1, timeout=120_000)
+    consumer.misses = 30
+    received = []
+
+    def consume() -> None:
+        for message in consumer:
+            if message is not None:
+                received.append(message)
+                consumer.ack(message)
+                return
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    thread.join(1.0)  # it is now blocked, idle
+    assert not received
+
+    broker.enqueue(Message(queue_name="urgent", actor_name="noop", args=(), kwargs={}, options={}))
+
+    thread.join(30)
+    assert [message.actor_name for message in received] == ["noop"]
+    consumer.close()
+
+
+def test_a_delayed_message_wakes_no_one_until_it_is_due(broker, redis_client):
+    broker.enqueue(Message(queue_name="urgent", actor_name="noop", args=(), kwargs={}, options={}), delay=60_000)
+    assert redis_client.llen(broker.wake_key("urgent")) == 0
+    assert redis_client.llen(broker.wake_key("urgent.DQ")) == 0
