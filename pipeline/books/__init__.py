@@ -8,6 +8,7 @@ transaction, which also reads the run's totals back to know whether the batch fi
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -31,6 +32,8 @@ class LoadOutcomes:
     #: Keys skipped because the same payload was loaded before.
     unchanged: Sequence[str] = ()
     failures: Sequence[Failure] = ()
+    #: (key, payload hash, event, detail) of each record whose load applied a lifecycle event.
+    applied: Sequence[tuple[str, str, str, str]] = ()
 
 
 class Books:
@@ -80,12 +83,15 @@ class Books:
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
         ledger_rows += [(key, "skipped", None, "unchanged") for key in outcomes.unchanged]
         ledger_rows += [(f.key, "failed", None, f.error) for f in outcomes.failures]
+        ledger_rows += [(key, event, digest, detail or None) for key, digest, event, detail in outcomes.applied]
+        events = Counter(event for _, _, event, _ in outcomes.applied)
         with self.redis.pipeline() as pipe:
             self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
-            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
+            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded]
+                                      + [key for key, *_ in outcomes.applied])
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
-                            failures=outcomes.failures, batch_id=batch)
+                            failures=outcomes.failures, events=events, batch_id=batch)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
 

@@ -22,6 +22,11 @@ from collections.abc import Iterable, Sequence
 import orjson
 import redis
 
+from pipeline.systems.lifecycle import EVENTS
+
+#: Outcomes that put a payload in the target: its hash is the one a later load compares with.
+APPLIED_STATUSES = frozenset({"done", *EVENTS})
+
 
 def payload_hash(payload: object) -> str:
     """A stable digest of a JSON-safe payload (keys sorted: however it was built, it hashes the same)."""
@@ -67,14 +72,16 @@ class Ledger:
                run_id: str, message_id: str | None) -> None:
         """Queue on ``pipe`` each record's outcome: ``(key, status, payload hash or None, error or None)``.
 
-        ``done`` with a hash updates the last successful load; every outcome ends the key's waiting.
+        ``done`` or a lifecycle event (``cancelled``, ``disabled``, ...) with a hash updates the last
+        successful load, so the same payload delivered again is skipped as unchanged, and the event
+        applied once; every outcome ends the key's waiting.
         """
         now = self.clock()
         last, loaded, finished = {}, {}, []
         for key, status, digest, error in outcomes:
             last[key] = json.dumps({"status": status, "run_id": run_id, "message_id": message_id, "at": now,
                                     "error": error})
-            if status == "done" and digest:
+            if status in APPLIED_STATUSES and digest:
                 loaded[key] = json.dumps({"hash": digest, "run_id": run_id, "message_id": message_id, "at": now})
             finished.append(key)
         if last:

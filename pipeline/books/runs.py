@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import redis
 
 from pipeline.books.dead_letters import Failure
 from pipeline.books.messages import STATES
+from pipeline.systems.lifecycle import EVENTS
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
+#: Records whose load applied a lifecycle event are counted under the event instead of ``loaded``.
+EVENT_COUNTERS = EVENTS
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,17 @@ class RunSummary:
     counts: dict[str, int]
     error: str = ""
     states: dict[str, int] | None = None
+    #: Lifecycle events applied (``cancelled``, ``disabled``, ...): only those that happened.
+    events: dict[str, int] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:
-        return self.counts["loaded"] + self.counts["skipped"] + self.counts["failed"]
+        return self.counts["loaded"] + self.counts["skipped"] + self.counts["failed"] + sum(self.events.values())
+
+    @property
+    def all_counts(self) -> dict[str, int]:
+        """The counters, then the events that happened: what a summary line shows."""
+        return {**self.counts, **self.events}
 
     @property
     def status(self) -> str:
@@ -88,7 +98,8 @@ class RunStore:
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
-              failures: Sequence[Failure] = (), batch_id: str | None = None) -> None:
+              failures: Sequence[Failure] = (), events: Mapping[str, int] | None = None,
+              batch_id: str | None = None) -> None:
         """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals.
 
         With a ``batch_id`` (the message's id), a redelivered batch is not counted twice.
@@ -99,6 +110,7 @@ class RunStore:
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
+        increments += [value for name, count in sorted((events or {}).items()) if count for value in (name, count)]
         self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
@@ -190,6 +202,7 @@ class RunStore:
             extract_done=data.get("extract_done") == "1",
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
             error=data.get("error", ""), states=states,
+            events={event: int(data[event]) for event in EVENT_COUNTERS if int(data.get(event, 0))},
         )
 
 

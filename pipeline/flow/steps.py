@@ -19,6 +19,7 @@ from pipeline.books.batches import alone_batch, unkeyed
 from pipeline.errors import FatalError, RecordError, is_retryable
 from pipeline.flow.integrations import Integration
 from pipeline.systems import LoadItem
+from pipeline.systems.lifecycle import Applied
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +133,12 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
                          f"{spec.entity} records of integration {spec.name!r}: a system's load must return "
                          "one outcome per record, in order.")
-    loaded, failures = [], []
+    loaded, failures, applied = [], [], []
     for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
+        elif isinstance(outcome, Applied):
+            applied.append((item["key"], digests[item["key"]], outcome.event, outcome.detail))
         elif is_retryable(outcome, spec.options.retry_on):
             if alone:
                 raise outcome
@@ -143,8 +146,8 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
     booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
-    job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures), job.message_id,
-                         booked_as, attempts)
+    job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures, applied),
+                         job.message_id, booked_as, attempts)
     for failure in failures:
         logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
 

@@ -12,7 +12,7 @@ import requests
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
-from pipeline.systems.magento2 import documents, extract, load
+from pipeline.systems.magento2 import documents, extract, lifecycle, load
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
 from pipeline.systems.magento2.bulk import BulkRunner
 from pipeline.systems.magento2.client import SYSTEM, Magento2Client
@@ -73,6 +73,10 @@ class Magento2System:
             RetryableError: a bulk could not be submitted (nothing is known to have happened):
                 the load is to be retried whole, which only repeats upserts.
         """
+        if entity == "product" and any(item.data.get("status") == "disabled" for item in items):
+            # A product being disabled is read first, to tell the event from a plain update:
+            # a bulk cannot, so those go one by one and the rest keep their bulk.
+            return self._load_disabling(items)
         if self._in_bulk(entity, items):
             outcomes = load.load_in_bulk(self.bulks, entity, items)
             if outcomes is not None:
@@ -80,6 +84,19 @@ class Magento2System:
         if entity == "inventory" and self.config.inventory_api == "msi":
             return load.load_source_items(self.client, items)
         return load_each(loader_for("Magento 2", entity, self._loaders()), items)
+
+    def _load_disabling(self, items: Sequence[LoadItem]) -> list:
+        disabling = [index for index, item in enumerate(items) if item.data.get("status") == "disabled"]
+        others = [index for index, item in enumerate(items) if item.data.get("status") != "disabled"]
+        outcomes: list = [None] * len(items)
+        if others:
+            for index, outcome in zip(others, self.load("product", [items[i] for i in others]), strict=True):
+                outcomes[index] = outcome
+        loader = partial(lifecycle.load_product, self.client, zero_stock=self.config.disabled_stock == "zero",
+                         inventory_api=self.config.inventory_api)
+        for index, outcome in zip(disabling, load_each(loader, [items[i] for i in disabling]), strict=True):
+            outcomes[index] = outcome
+        return outcomes
 
     def _in_bulk(self, entity: str, items: Sequence[LoadItem]) -> bool:
         threshold = self.config.bulk_threshold
