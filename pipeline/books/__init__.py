@@ -55,6 +55,12 @@ class Books:
             self.runs.count(pipe, run_id, extracted=count, batch_id=extracted_as(batch))
             pipe.execute()
 
+    def found_missing(self, run_id: str, count: int, batch: str) -> None:
+        """A full run found ``count`` records missing from the source (counted once per ``batch``)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            self.runs.count(pipe, run_id, missing=count, batch_id=batch)
+            pipe.execute()
+
     def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
         with self.redis.pipeline() as pipe:
             self.runs.finish_extraction(pipe, run_id, integration, cursor)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
 import redis
@@ -89,6 +89,13 @@ class Ledger:
             pipe.hdel(self._key(integration, "waiting"), *finished)
         if loaded:
             pipe.hset(self._key(integration, "loaded"), mapping=loaded)
+
+    def known_keys(self, integration: str, *, except_hash_prefix: str | None = None) -> Iterator[str]:
+        """Every key with a successful load, except those whose payload hash starts with the prefix."""
+        for key, raw in self.redis.hscan_iter(self._key(integration, "loaded"), count=1000):
+            if except_hash_prefix and json.loads(raw)["hash"].startswith(except_hash_prefix):
+                continue
+            yield key.decode() if isinstance(key, bytes) else key
 
     def note(self, pipe, integration: str, keys: Sequence[str], status: str, reason: str, run_id: str,
              message_id: str | None) -> None:

@@ -50,15 +50,22 @@ class RunSummary:
     states: dict[str, int] | None = None
     #: Lifecycle events applied (``cancelled``, ``disabled``, ...): only those that happened.
     events: dict[str, int] = field(default_factory=dict)
+    #: Records a full run no longer found in the source, each sent on to be deleted or disabled.
+    missing: int = 0
 
     @property
     def processed(self) -> int:
         return self.counts["loaded"] + self.counts["skipped"] + self.counts["failed"] + sum(self.events.values())
 
     @property
+    def expected(self) -> int:
+        """How many records the run must process to be complete: those extracted, and those missing."""
+        return self.counts["extracted"] + self.missing
+
+    @property
     def all_counts(self) -> dict[str, int]:
-        """The counters, then the events that happened: what a summary line shows."""
-        return {**self.counts, **self.events}
+        """The counters, then what happened only in some runs: what a summary line shows."""
+        return {**self.counts, **({"missing": self.missing} if self.missing else {}), **self.events}
 
     @property
     def status(self) -> str:
@@ -98,7 +105,7 @@ class RunStore:
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
-              failures: Sequence[Failure] = (), events: Mapping[str, int] | None = None,
+              failures: Sequence[Failure] = (), events: Mapping[str, int] | None = None, missing: int = 0,
               batch_id: str | None = None) -> None:
         """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals.
 
@@ -111,6 +118,8 @@ class RunStore:
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
         increments += [value for name, count in sorted((events or {}).items()) if count for value in (name, count)]
+        if missing:
+            increments += ["missing", missing]
         self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
@@ -137,12 +146,12 @@ class RunStore:
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
             raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
-        complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
+        complete = summary.extract_done and summary.processed >= summary.expected
         if summary.finished_at is None and (complete or force):
             # HSETNX: of two steps finishing the same run at once, the first stamp wins.
             with self.redis.pipeline() as pipe:
                 pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
-                for suffix in ("", ":failures", ":states", ":booked"):
+                for suffix in ("", ":failures", ":states", ":booked", ":seen"):
                     pipe.expire(self.key(run_id) + suffix, self.ttl_s)
                 pipe.execute()
             summary = self.get(run_id) or summary
@@ -181,6 +190,23 @@ class RunStore:
                 return summary
         return None
 
+    def see(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remember that the run extracted these keys (a full run that looks for missing records)."""
+        if keys:
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(f"{self.key(run_id)}:seen", *keys)
+                pipe.expire(f"{self.key(run_id)}:seen", self.ttl_s)
+                pipe.execute()
+
+    def unseen(self, run_id: str, keys: Sequence[str]) -> list[str]:
+        """The keys of ``keys`` the run did not extract."""
+        flags = self.redis.smismember(f"{self.key(run_id)}:seen", list(keys)) if keys else []
+        return [key for key, seen in zip(keys, flags, strict=True) if not seen]
+
+    def set_error(self, run_id: str, error: str) -> None:
+        """Mark the run failed with ``error``; unlike ``fail_run`` its messages in flight still finish it."""
+        self.redis.hset(self.key(run_id), "error", error)
+
     def get_cursor(self, integration: str) -> str | None:
         value = self.redis.get(f"{self.ns}:cursor:{integration}")
         return None if value is None else _text(value)
@@ -203,6 +229,7 @@ class RunStore:
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
             error=data.get("error", ""), states=states,
             events={event: int(data[event]) for event in EVENT_COUNTERS if int(data.get(event, 0))},
+            missing=int(data.get("missing", 0)),
         )
 
 

@@ -64,7 +64,7 @@ def follow(runs, run_id: str, poll_s: float = 0.1) -> RunSummary:
 
 
 def progress(summary: RunSummary, width: int = 30) -> str:
-    total, done = summary.counts["extracted"], summary.processed
+    total, done = summary.expected, summary.processed
     filled = int(width * done / total) if total else (width if summary.extract_done else 0)
     counts = " ".join(f"{name} {value}" for name, value in summary.all_counts.items())
     more = "" if summary.extract_done else "+"

@@ -18,7 +18,7 @@ from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.books.batches import alone_batch, unkeyed
 from pipeline.errors import FatalError, RecordError, is_retryable
 from pipeline.flow.integrations import Integration
-from pipeline.systems import LoadItem
+from pipeline.flow.missing import MissingCheck, load_outcomes
 from pipeline.systems.lifecycle import Applied
 
 logger = logging.getLogger(__name__)
@@ -63,12 +63,14 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
     cursor = since
+    missing = MissingCheck(job, mode)
     pages = job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
                                            page_size=batch_size)
     for number, page in enumerate(pages):
         records = page.records
         if wanted:
             records = [record for record in records if mapper.source_key(record) in wanted]
+        missing.saw(records)
         if records:
             # Named after the extract message, stable when it is delivered again after a crash.
             batch = f"{job.message_id or job.run_id}:{number}"
@@ -76,6 +78,7 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
             books.extracted(job.run_id, len(records), batch)
             outbox.send_map(records, batch)
         cursor = page.cursor or cursor
+    missing.finish(outbox.send_load, batch_size)
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
@@ -126,8 +129,7 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
-    batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
-    outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    outcomes = load_outcomes(job.integration.target, spec.entity, todo) if todo else []
     if len(outcomes) != len(todo):
         # A short list would drop records silently, and their run would never finish.
         raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "

@@ -38,3 +38,22 @@ class Applied:
 
 #: A record's load outcome: None (upserted), an event applied, or the error it failed with.
 Outcome = "Exception | Applied | None"
+
+
+#: ``on_missing`` of a mapping: what a full run does to a record the source no longer has.
+MISSING_ACTIONS = ("ignore", "delete", "disable")
+
+
+def missing_problem(system: str, system_class: type | None, entity: str, action: str) -> str | None:
+    """Why ``system`` cannot apply ``action`` to missing ``entity`` records, or None when it can.
+
+    A system that can declares ``missing_actions`` (entity -> actions) and ``apply_missing``.
+    """
+    if action == "ignore":
+        return None
+    able = getattr(system_class, "missing_actions", {}).get(entity, ())
+    if action in able:
+        return None
+    can = f"it can {' or '.join(able)} them" if able else "it cannot remove or disable them"
+    return (f"System {system!r} cannot {action} {entity} records missing from the source ({can}). "
+            f"Set on_missing to ignore{' or to ' + ' or '.join(able) if able else ''}.")

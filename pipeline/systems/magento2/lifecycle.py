@@ -60,3 +60,39 @@ def _zero_stock(client: Magento2Client, sku: str, inventory_api: str) -> str:
     client.post("/V1/inventory/source-items", {"sourceItems": [
         {"sku": sku, "source_code": code, "quantity": 0, "status": 0} for code in codes]})
     return "source" + ("s " if len(codes) > 1 else " ") + ", ".join(codes)
+
+
+#: What ``apply_missing`` can do to records a full run no longer finds in the source.
+MISSING_ACTIONS = {"product": ("delete", "disable"), "customer": ("delete",)}
+
+
+def remove_product(client: Magento2Client, sku: str, action: str, *, zero_stock: bool,
+                   inventory_api: str) -> Applied:
+    """Delete or disable a product gone from the source; one already gone is reported, not failed."""
+    path = f"/V1/products/{quote(sku, safe='')}"
+    if action == "delete":
+        try:
+            client.call("DELETE", path)
+        except NotFoundError:
+            return Applied("deleted", f"Product {sku!r} was no longer in the shop.")
+        return Applied("deleted", f"Product {sku!r} deleted from the shop: the source no longer has it.")
+    if _stored_product(client, sku) is None:
+        # PUT would create it: a product gone from both ends stays gone.
+        return Applied("disabled", f"Product {sku!r} was no longer in the shop: nothing to disable.")
+    client.put(path, {"product": {"sku": sku, "status": 2}})
+    detail = f"Product {sku!r} disabled in the shop: the source no longer has it"
+    if zero_stock:
+        detail += f"; its stock set to 0 on {_zero_stock(client, sku, inventory_api)}"
+    return Applied("disabled", detail + ".")
+
+
+def remove_customer(client: Magento2Client, email: str, website_id: int) -> Applied:
+    """Delete the customer with this email (in the connection's website), gone from the source."""
+    found = load.find_customer(client, email, website_id)
+    if found is None:
+        return Applied("deleted", f"Customer {email!r} was no longer in the shop.")
+    try:
+        client.call("DELETE", f"/V1/customers/{found['id']}")
+    except NotFoundError:
+        return Applied("deleted", f"Customer {email!r} was no longer in the shop.")
+    return Applied("deleted", f"Customer {email!r} deleted from the shop: the source no longer has them.")

@@ -34,6 +34,8 @@ class Magento2System:
     """
 
     name = SYSTEM
+    #: Entity -> what ``apply_missing`` can do to its records missing from a source.
+    missing_actions = lifecycle.MISSING_ACTIONS
 
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:
@@ -84,6 +86,16 @@ class Magento2System:
         if entity == "inventory" and self.config.inventory_api == "msi":
             return load.load_source_items(self.client, items)
         return load_each(loader_for("Magento 2", entity, self._loaders()), items)
+
+    def apply_missing(self, entity: str, keys: Sequence[str], action: str) -> list:
+        """Delete or disable records a full run no longer found in the source; one outcome per key."""
+        zero = self.config.disabled_stock == "zero"
+        if entity == "product":
+            remove = partial(lifecycle.remove_product, self.client, action=action, zero_stock=zero,
+                             inventory_api=self.config.inventory_api)
+        else:
+            remove = partial(lifecycle.remove_customer, self.client, website_id=self.config.website_id)
+        return load_each(lambda item: remove(item.key), [LoadItem(key, {}, {}) for key in keys])
 
     def _load_disabling(self, items: Sequence[LoadItem]) -> list:
         disabling = [index for index, item in enumerate(items) if item.data.get("status") == "disabled"]
