@@ -9,11 +9,37 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from pipeline.testing.magento1 import Magento1Emulator
+from pipeline.testing.netsuite import NetSuiteEmulator
+from tests.integration import test_magento1_integrations as m1
 from tests.integration.conftest import run_cli
+from tests.integration.test_magento1_integrations import CALDER, next_second, ns_records, seed_items
+from tests.integration.test_magento1_integrations import MUG as M1_MUG
+from tests.integration.test_magento1_integrations import TEE as M1_TEE
 from tests.integration.test_netsuite_magento2_integrations import (  # noqa: F401 (fixtures)
     MUG, TEE, clock, counts, env, erp, m2_address, run, sales_orders, seed_magento_order, seed_netsuite_items, shop)
 
 ORDERS = "magento2_to_netsuite_order"
+
+
+@pytest.fixture
+def m1_shop():
+    with Magento1Emulator() as emulator:
+        yield emulator
+    assert emulator.violations == []
+
+
+@pytest.fixture
+def m1_erp():
+    with NetSuiteEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def m1_env(pipeline_env, m1_shop, m1_erp):
+    return m1.connect(pipeline_env, m1_shop, m1_erp)
 
 
 def change(shop, order: dict, **fields) -> None:
@@ -99,3 +125,21 @@ def test_an_order_cancelled_before_it_reached_netsuite_creates_no_sales_order(en
 
     assert (summary.counts, summary.events) == (counts(1), {"cancelled": 1})
     assert erp.store.records["salesOrder"] == {}
+
+
+def test_a_magento1_order_cancelled_in_the_shop_cancels_its_sales_order_once(m1_env, workers, runs, m1_shop, m1_erp):
+    seed_items(m1_erp, "WS12-M-Orange", "MUG-LOGO")
+    order = m1_shop.add_order(customer_email="veronica.costello@example.com", items=[M1_TEE, M1_MUG],
+                              billing_address=CALDER, shipping_address=CALDER)
+    workers.start()
+    assert run(m1_env, runs, "magento1_to_netsuite_order").counts == counts(1, loaded=1)
+
+    next_second()
+    with m1_shop.lock:
+        order.update(status="canceled", state="canceled", updated_at=m1_shop.now())
+    cancelled = run(m1_env, runs, "magento1_to_netsuite_order")
+
+    assert (cancelled.counts, cancelled.events) == (counts(1), {"cancelled": 1})
+    assert ns_records(m1_erp, "salesOrder")[order["increment_id"]]["orderStatus"]["id"] == "C"
+    again = run(m1_env, runs, "magento1_to_netsuite_order", "--mode", "full")
+    assert (again.counts, again.events) == (counts(1, skipped=1), {})
