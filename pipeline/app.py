@@ -31,12 +31,14 @@ from pipeline.flow.broker import make_broker
 from pipeline.flow.chain import TIERS, Chain
 from pipeline.flow.encoding import OrjsonEncoder, message_class
 from pipeline.flow.integrations import Integration, discover, get_integration
+from pipeline.flow.missing import missing_item
 from pipeline.flow.steps import MODES, Job
 from pipeline.flow.workers import declare_step_actors
 from pipeline.redaction import secret_values
 from pipeline.schedule.pulls import declare_pulls
 from pipeline.schedule.ticks import TickDecision, Ticks
 from pipeline.settings import Settings
+from pipeline.systems import SYSTEMS
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +126,31 @@ class App:
         self.runs.start(run_id, found.name, mode)
         self.chains[tier].send("extract", found, {"run_id": run_id, "mode": mode,
                                                   "refs": list(refs) if refs else None, "force": force})
+        return run_id
+
+    def erase(self, integration: str, keys: Sequence[str], tier: str = "urgent") -> str:
+        """Erase records from the integration's target for good (an erasure request); returns the run id.
+
+        The records go straight to the load step as ``erase`` items (``pipeline.flow.missing``): each
+        gets its own ``deleted`` outcome, and an erasure already done is not sent again.
+
+        Raises:
+            ConfigError: the target cannot erase this integration's records.
+        """
+        found = self.integration(integration)
+        spec = found.spec
+        if "erase" not in getattr(SYSTEMS.get(spec.target.system), "missing_actions", {}).get(spec.entity, ()):
+            raise ConfigError(f"Integration {spec.name!r} cannot erase records: its target {spec.target.system!r} "
+                              f"has no permanent deletion of {spec.entity} records.")
+        run_id = new_run_id()
+        self.runs.start(run_id, spec.name, "erase")
+        with self.books.redis.pipeline() as pipe:
+            self.runs.count(pipe, run_id, extracted=len(keys))
+            self.runs.finish_extraction(pipe, run_id, spec.name, None)
+            pipe.execute()
+        batch, items = f"{run_id}:0", [missing_item(key, "erase") for key in keys]
+        self.chains[tier].send("load", found, {"run_id": run_id, "items": items, "batch": batch, "force": False},
+                               batch=batch)
         return run_id
 
     def retry_dead_letters(self, letters: Iterable[DeadLetter], tier: str = "urgent") -> dict[str, str]:

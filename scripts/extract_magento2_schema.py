@@ -57,6 +57,11 @@ OPERATIONS = [
     ("GET", "/V1/bulk/{bulkUuid}/detailed-status"),
     ("GET", "/V1/bulk/{bulkUuid}/status"),
     ("GET", "/V1/bulk/{bulkUuid}/operation-status/{status}"),
+    # Lifecycle events (pipeline.systems.magento2.lifecycle): records removed, tracks added later.
+    ("DELETE", "/V1/products/{sku}"),
+    ("DELETE", "/V1/customers/{customerId}"),
+    ("GET", "/V1/shipment/{id}"),
+    ("POST", "/V1/shipment/track"),
 ]
 #: Operations whose 200 answer schema is vendored too: the emulator's answers are tested against it.
 ANSWERS = {

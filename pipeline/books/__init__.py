@@ -8,6 +8,7 @@ transaction, which also reads the run's totals back to know whether the batch fi
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,8 @@ class LoadOutcomes:
     failures: Sequence[Failure] = ()
     #: Keys split out to be retried alone (a retryable error while their batch mates went on).
     split: Sequence[str] = ()
+    #: (key, payload hash, event, detail) of each record whose load applied a lifecycle event.
+    applied: Sequence[tuple[str, str, str, str]] = ()
 
 
 class Books:
@@ -61,6 +64,12 @@ class Books:
         # One script call, atomic by itself: no MULTI/EXEC around it.
         with self.redis.pipeline(transaction=False) as pipe:
             self.runs.count(pipe, run_id, extracted=count, batch_id=extracted_as(batch))
+            pipe.execute()
+
+    def found_missing(self, run_id: str, count: int, batch: str) -> None:
+        """A full run found ``count`` records missing from the source (counted once per ``batch``)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            self.runs.count(pipe, run_id, missing=count, batch_id=batch)
             pipe.execute()
 
     def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
@@ -96,12 +105,16 @@ class Books:
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
         ledger_rows += [(key, "skipped", None, "unchanged") for key in outcomes.unchanged]
         ledger_rows += [(f.key, "failed", None, f.error) for f in outcomes.failures]
+        ledger_rows += [(key, event, digest, detail or None) for key, digest, event, detail in outcomes.applied]
+        events = Counter(event for _, _, event, _ in outcomes.applied)
         with self.redis.pipeline() as pipe:
             self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
-            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
+            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded]
+                                      + [key for key, *_ in outcomes.applied])
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
-                            failures=outcomes.failures, batch_id=batch, set_apart=outcomes.split)
+                            failures=outcomes.failures, events=events, batch_id=batch,
+                            set_apart=outcomes.split)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
 

@@ -17,10 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import orjson
 import redis
+
+from pipeline.systems.lifecycle import EVENTS
+
+#: Outcomes that put a payload in the target: its hash is the one a later load compares with.
+APPLIED_STATUSES = frozenset({"done", *EVENTS})
 
 
 def payload_hash(payload: object) -> str:
@@ -94,14 +99,16 @@ class Ledger:
                run_id: str, message_id: str | None) -> None:
         """Queue on ``pipe`` each record's outcome: ``(key, status, payload hash or None, error or None)``.
 
-        ``done`` with a hash updates the last successful load; every outcome ends the key's waiting.
+        ``done`` or a lifecycle event (``cancelled``, ``disabled``, ...) with a hash updates the last
+        successful load, so the same payload delivered again is skipped as unchanged, and the event
+        applied once; every outcome ends the key's waiting.
         """
         now = self.clock()
         last, loaded, finished = {}, {}, []
         for key, status, digest, error in outcomes:
             last[key] = json.dumps({"status": status, "run_id": run_id, "message_id": message_id, "at": now,
                                     "error": error})
-            if status == "done" and digest:
+            if status in APPLIED_STATUSES and digest:
                 loaded[key] = json.dumps({"hash": digest, "run_id": run_id, "message_id": message_id, "at": now})
             finished.append(key)
         if last:
@@ -109,6 +116,13 @@ class Ledger:
             pipe.hdel(self._key(integration, "waiting"), *finished)
         if loaded:
             pipe.hset(self._key(integration, "loaded"), mapping=loaded)
+
+    def known_keys(self, integration: str, *, except_hash_prefix: str | None = None) -> Iterator[str]:
+        """Every key with a successful load, except those whose payload hash starts with the prefix."""
+        for key, raw in self.redis.hscan_iter(self._key(integration, "loaded"), count=1000):
+            if except_hash_prefix and json.loads(raw)["hash"].startswith(except_hash_prefix):
+                continue
+            yield key.decode() if isinstance(key, bytes) else key
 
     def clear_waiting(self, integration: str, keys: Sequence[str]) -> None:
         """These keys' load is booked already (a message delivered again): they wait for nothing."""

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import redis
@@ -31,6 +31,7 @@ import redis
 from pipeline.books.dead_letters import Failure
 from pipeline.books.messages import STATES
 from pipeline.books.round_trip import pending, queue_script
+from pipeline.systems.lifecycle import EVENTS
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
@@ -38,6 +39,8 @@ _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 UNFINISHED_TTL_FACTOR = 2
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
+#: Records whose load applied a lifecycle event are counted under the event instead of ``loaded``.
+EVENT_COUNTERS = EVENTS
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,24 @@ class RunSummary:
     counts: dict[str, int]
     error: str = ""
     states: dict[str, int] | None = None
+    #: Lifecycle events applied (``cancelled``, ``disabled``, ...): only those that happened.
+    events: dict[str, int] = field(default_factory=dict)
+    #: Records a full run no longer found in the source, each sent on to be deleted or disabled.
+    missing: int = 0
 
     @property
     def processed(self) -> int:
-        return self.counts["loaded"] + self.counts["skipped"] + self.counts["failed"]
+        return self.counts["loaded"] + self.counts["skipped"] + self.counts["failed"] + sum(self.events.values())
+
+    @property
+    def expected(self) -> int:
+        """How many records the run must process to be complete: those extracted, and those missing."""
+        return self.counts["extracted"] + self.missing
+
+    @property
+    def all_counts(self) -> dict[str, int]:
+        """The counters, then what happened only in some runs: what a summary line shows."""
+        return {**self.counts, **({"missing": self.missing} if self.missing else {}), **self.events}
 
     @property
     def status(self) -> str:
@@ -107,7 +124,8 @@ class RunStore:
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
-              failures: Sequence[Failure] = (), batch_id: str | None = None, set_apart: Sequence[str] = ()) -> None:
+              failures: Sequence[Failure] = (), events: Mapping[str, int] | None = None, missing: int = 0,
+              batch_id: str | None = None, set_apart: Sequence[str] = ()) -> None:
         """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals.
 
         With a ``batch_id`` (the message's id), a redelivered batch is not counted twice, and the
@@ -120,6 +138,9 @@ class RunStore:
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
+        increments += [value for name, count in sorted((events or {}).items()) if count for value in (name, count)]
+        if missing:
+            increments += ["missing", missing]
         decision = json.dumps(sorted(set_apart)) if set_apart else ""
         keys, args = [key, f"{key}:booked", f"{key}:decided"], [batch_id or "", decision, *increments]
         if pipe is pending(self.redis):  # a page's round trip (round_trip.py): no SCRIPT EXISTS of its own
@@ -159,12 +180,12 @@ class RunStore:
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
             raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
-        complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
+        complete = summary.extract_done and summary.processed >= summary.expected
         if summary.finished_at is None and (complete or force):
             # HSETNX: of two steps finishing the same run at once, the first stamp wins.
             with self.redis.pipeline() as pipe:
                 pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
-                for suffix in ("", ":failures", ":states", ":booked", ":decided"):
+                for suffix in ("", ":failures", ":states", ":booked", ":decided", ":seen"):
                     pipe.expire(self.key(run_id) + suffix, self.ttl_s)
                 pipe.execute()
             summary = self.get(run_id) or summary
@@ -230,6 +251,23 @@ class RunStore:
                 return summary
         return None
 
+    def see(self, run_id: str, keys: Sequence[str]) -> None:
+        """Remember that the run extracted these keys (a full run that looks for missing records)."""
+        if keys:
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(f"{self.key(run_id)}:seen", *keys)
+                pipe.expire(f"{self.key(run_id)}:seen", self.ttl_s)
+                pipe.execute()
+
+    def unseen(self, run_id: str, keys: Sequence[str]) -> list[str]:
+        """The keys of ``keys`` the run did not extract."""
+        flags = self.redis.smismember(f"{self.key(run_id)}:seen", list(keys)) if keys else []
+        return [key for key, seen in zip(keys, flags, strict=True) if not seen]
+
+    def set_error(self, run_id: str, error: str) -> None:
+        """Mark the run failed with ``error``; unlike ``fail_run`` its messages in flight still finish it."""
+        self.redis.hset(self.key(run_id), "error", error)
+
     def get_cursor(self, integration: str) -> str | None:
         value = self.redis.get(f"{self.ns}:cursor:{integration}")
         return None if value is None else _text(value)
@@ -251,6 +289,8 @@ class RunStore:
             extract_done=data.get("extract_done") == "1",
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
             error=data.get("error", ""), states=states,
+            events={event: int(data[event]) for event in EVENT_COUNTERS if int(data.get(event, 0))},
+            missing=int(data.get("missing", 0)),
         )
 
 

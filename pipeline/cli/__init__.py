@@ -7,7 +7,7 @@ import os
 
 import click
 
-from pipeline.cli import dead_letters, mappings, runs
+from pipeline.cli import dead_letters, lifecycle, mappings, runs
 from pipeline.errors import PipelineError
 from pipeline.logs import configure_logging
 from pipeline.redaction import secret_values
@@ -23,7 +23,7 @@ def main(verbose: int) -> None:
     configure_logging(level=level, json_output=False, secrets=secret_values(os.environ))
 
 
-for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):
+for command in (*mappings.COMMANDS, *runs.COMMANDS, *lifecycle.COMMANDS, dead_letters.dead_letters):
     main.add_command(command)
 
 

@@ -64,9 +64,9 @@ def follow(runs, run_id: str, poll_s: float = 0.1) -> RunSummary:
 
 
 def progress(summary: RunSummary, width: int = 30) -> str:
-    total, done = summary.counts["extracted"], summary.processed
+    total, done = summary.expected, summary.processed
     filled = int(width * done / total) if total else (width if summary.extract_done else 0)
-    counts = " ".join(f"{name} {value}" for name, value in summary.counts.items())
+    counts = " ".join(f"{name} {value}" for name, value in summary.all_counts.items())
     more = "" if summary.extract_done else "+"
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{more}  {counts}"
 
@@ -75,7 +75,7 @@ def print_summary(summary: RunSummary, failures) -> None:
     took = (summary.finished_at or time.time()) - summary.started_at
     state = f"finished in {took:.2f}s" if summary.finished_at else f"running for {took:.2f}s"
     click.echo(f"Run {summary.run_id} of {summary.integration} ({summary.mode}) {state}, status {summary.status}: "
-               + ", ".join(f"{name} {value}" for name, value in summary.counts.items()) + ".")
+               + ", ".join(f"{name} {value}" for name, value in summary.all_counts.items()) + ".")
     if summary.states:
         click.echo("  messages: " + ", ".join(f"{state} {count}" for state, count in summary.states.items()))
     if summary.error:
@@ -103,7 +103,7 @@ def list_runs(limit: int, integration: str | None) -> None:
     """List recent runs, newest first."""
     for summary in build_app().runs.recent(limit, integration):
         click.echo(f"{summary.run_id}  {when(summary.started_at)}  {summary.integration:36} {summary.mode:8} "
-                   f"{summary.status:9} " + " ".join(f"{k}={v}" for k, v in summary.counts.items()))
+                   f"{summary.status:9} " + " ".join(f"{k}={v}" for k, v in summary.all_counts.items()))
 
 
 @click.command()

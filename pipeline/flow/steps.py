@@ -23,9 +23,10 @@ from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.books.batches import alone_batch, mapped_as, unkeyed
 from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
 from pipeline.flow.integrations import Integration
+from pipeline.flow.missing import MissingCheck, load_outcomes
 from pipeline.flow.sendable import sendable
 from pipeline.redaction import redact
-from pipeline.systems import LoadItem
+from pipeline.systems.lifecycle import Applied
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,14 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
     cursor = since
+    missing = MissingCheck(job, mode)
     pages = job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
                                            page_size=batch_size)
     for number, page in enumerate(pages):
         records = page.records
         if wanted:
             records = [record for record in records if mapper.source_key(record) in wanted]
+        missing.saw(records)
         if records:
             records = sendable(records, f"page {number + 1} of {spec.source.system}", mapper.source_key)
             # Named after the extract message, stable when it is delivered again after a crash.
@@ -96,6 +99,7 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
                 outbox.send_map(records, batch)
             job.reached("extract.after_send")
         cursor = page.cursor or cursor
+    missing.finish(outbox.send_load, batch_size)
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     job.reached("extract.after_finish")
     if mode == "full":
@@ -186,8 +190,7 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
-    batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
-    outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    outcomes = load_outcomes(job.integration.target, spec.entity, todo) if todo else []
     if len(outcomes) != len(todo):
         # A short list would drop records silently, and their run would never finish.
         raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
@@ -195,16 +198,19 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
                          "one outcome per record, in order.")
     _page_outcome(job, connection, outcomes, breaker.failures)
     job.reached("load.after_write")
-    loaded, failures, split = [], [], []
+    loaded, failures, split, applied = [], [], [], []
     for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
+        elif isinstance(outcome, Applied):
+            applied.append((item["key"], digests[item["key"]], outcome.event, outcome.detail))
         elif is_retryable(outcome, spec.options.retry_on):
             split.append((item, outcome))
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
     job.books.loads_done(job.run_id, spec.name,
-                         LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split]),
+                         LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split],
+                                      applied),
                          job.message_id, booked_as, attempts)
     job.reached("load.after_books")
     for item, outcome in split:

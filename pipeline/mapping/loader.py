@@ -36,6 +36,7 @@ from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule.cron import cron_problem
 from pipeline.systems import GENERIC, SHOPS, SYSTEMS
 from pipeline.systems.carrying import carried, uncarried
+from pipeline.systems.lifecycle import MISSING_ACTIONS, missing_problem
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -70,6 +71,8 @@ class _OptionsSchema(Schema):
     batch_size = fields.Integer(validate=validate.Range(1, 10_000))
     max_retries = fields.Integer(validate=validate.Range(0, 100))
     retry_on = fields.List(fields.String())
+    on_missing = fields.String(validate=validate.OneOf(MISSING_ACTIONS))
+    missing_limit_pct = fields.Float(validate=validate.Range(0, 100))
 
 
 class _DocumentSchema(Schema):
@@ -190,16 +193,22 @@ class _Builder:
             wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC)
             if wrong_way:
                 self.problem("connector", wrong_way)
+        options = data.get("options", {})
+        if connector and target:
+            unable = missing_problem(target.system, SYSTEMS.get(target.system), connector.entity,
+                                     options.get("on_missing", "ignore"))
+            if unable:
+                self.problem("options.on_missing", unable)
         if self.problems or connector is None or source is None or target is None:
             return None
-        options = data.get("options", {})
         return MappingSpec(
             name=data.get("integration") or self.path.stem, path=self.path,
             connector=connector.name, entity=connector.entity, direction=connector.direction,
             source=source, target=target, fields=rules, constants=constants, value_maps=value_maps,
             target_fields=extras, schedule=schedule, description=data.get("description", ""),
             options=Options(options.get("batch_size"), options.get("max_retries"),
-                            tuple(options.get("retry_on", ()))),
+                            tuple(options.get("retry_on", ())), options.get("on_missing", "ignore"),
+                            options.get("missing_limit_pct", 10.0)),
         )
 
     def _system_ref(self, end: str, entity: str | None) -> SystemRef | None:

@@ -39,6 +39,11 @@ class Options:
     max_retries: int | None = None
     #: Extra exception class names (e.g. ``ConnectionResetError``) worth retrying for this integration.
     retry_on: tuple[str, ...] = ()
+    #: What a ``full`` run does to records it no longer finds in the source: ``ignore`` them, or
+    #: ``delete`` / ``disable`` them in the target (``pipeline.flow.missing``).
+    on_missing: str = "ignore"
+    #: A full run that finds more than this share (%) of the known records missing stops instead.
+    missing_limit_pct: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ class System(Protocol):
         ...
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
-        """Upsert each item by natural key; one outcome per item (None when it was loaded).
+        """Upsert each item by natural key; one outcome per item (None when it was loaded, an
+        ``Applied`` lifecycle event when more than an upsert was done, or the record's error).
 
         Must be idempotent: the same item loaded twice leaves the target as loading it once.
         Errors of one item are returned, not raised, so its batch mates go on.
@@ -83,8 +84,9 @@ def connection_env(connection: str, environ: Mapping[str, str], name: str, defau
     return environ.get(f"PIPELINE_{connection.upper()}_{name}", default)
 
 
-#: Loads one record; a PipelineError it raises is that record's outcome alone.
-LoadOne = Callable[[LoadItem], None]
+#: Loads one record; a PipelineError it raises is that record's outcome alone. It returns None,
+#: or the lifecycle event it applied (``pipeline.systems.lifecycle.Applied``).
+LoadOne = Callable[[LoadItem], object]
 
 
 def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> LoadOne:
@@ -100,16 +102,16 @@ def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> Load
 
 
 def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | None]:
-    """Load items one at a time, one outcome each: None, or the PipelineError it raised.
+    """Load items one at a time, one outcome each: what the loader returned, or the PipelineError it raised.
 
     Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
     """
-    outcomes: list[Exception | None] = []
+    outcomes: list = []
     for item in items:
         try:
-            load_one(item)
+            outcome = load_one(item)
         except PipelineError as error:
             outcomes.append(error)
         else:
-            outcomes.append(None)
+            outcomes.append(outcome)
     return outcomes

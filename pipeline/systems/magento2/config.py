@@ -40,6 +40,8 @@ CREDENTIALS = {
 }
 #: The stock APIs a connection can write to (Multi-Source Inventory, or the legacy single stock).
 INVENTORY_APIS = ("msi", "legacy")
+#: What disabling a product does to its stock (``pipeline.systems.magento2.lifecycle``).
+DISABLED_STOCK = ("keep", "zero")
 DEFAULT_LOOKBACK_S = 300
 DEFAULT_CONCURRENCY = 4
 DEFAULT_WEBSITE_ID = 1
@@ -69,6 +71,8 @@ class Magento2Config:
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     bulk_poll_s: float = DEFAULT_BULK_POLL_S
     bulk_timeout_s: float = DEFAULT_BULK_TIMEOUT_S
+    #: What disabling a product does to its stock: ``keep`` it, or set it to ``zero`` (out of stock).
+    disabled_stock: str = "keep"
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento2Config:
@@ -93,6 +97,7 @@ class Magento2Config:
             bulk_poll_s=reader.number("BULK_POLL_S", DEFAULT_BULK_POLL_S, 0.001, 600, float),
             bulk_timeout_s=reader.number("BULK_TIMEOUT_S", DEFAULT_BULK_TIMEOUT_S, 0.01, MAX_BULK_TIMEOUT_S,
                                          float),
+            disabled_stock=reader.choice("DISABLED_STOCK", DISABLED_STOCK),
         )
         reader.check("Magento 2")
         return config

@@ -20,7 +20,8 @@ from decimal import Decimal
 
 from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems.base import LoadItem
-from pipeline.systems.magento2 import payloads
+from pipeline.systems.lifecycle import Applied
+from pipeline.systems.magento2 import changes, payloads
 from pipeline.systems.magento2.client import SYSTEM, Magento2Client
 from pipeline.systems.magento2.search import SearchCriteria, pages
 
@@ -55,14 +56,21 @@ def marker(entity: str, key: str) -> str:
     return f"{MARKER} {entity} {key}"
 
 
-def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) -> None:
-    """Create the document unless the order already has one carrying our marker."""
+def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) -> Applied | None:
+    """Create the document unless the order already has one carrying our marker (then add new tracks)."""
     order = find_order(client, item.data["order_number"], f"{kind.entity} {item.key!r}")
     note = marker(kind.entity, item.key)
-    if has_marker(client, kind, order["entity_id"], note):
+    existing = find_marked(client, kind, order["entity_id"], note)
+    if changes.is_voided(item.data):
+        return changes.voided(kind.entity, item.key, order, existing)
+    if existing is not None and kind.entity == "shipment" and item.data.get("tracks"):
+        # Tracking numbers added in the source after the shipment was made (pipeline.systems.magento2.changes).
+        changes.add_new_tracks(client, existing, item.data["tracks"], item.key)
+        return None
+    if existing is not None:
         logger.info("Magento 2 order %r already has %s %r (marker comment found): not created again.",
                     order.get("increment_id"), kind.entity, item.key)
-        return
+        return None
     body = payloads.merge_native(_body(kind, item.data, order), item.native)
     if kind.entity == "credit_memo":
         reconcile_refund(body, item.data, order)
@@ -73,6 +81,7 @@ def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) ->
         invoice = _find_invoice(client, order, item.data["invoice_number"], item.key)
         path = f"/V1/invoice/{invoice['entity_id']}/refund"
     client.post(path, body)
+    return None
 
 
 def find_order(client: Magento2Client, increment_id: str, needed_by: str) -> dict:
@@ -85,14 +94,19 @@ def find_order(client: Magento2Client, increment_id: str, needed_by: str) -> dic
 
 
 def has_marker(client: Magento2Client, kind: DocumentKind, order_id: int, note: str) -> bool:
+    return find_marked(client, kind, order_id, note) is not None
+
+
+def find_marked(client: Magento2Client, kind: DocumentKind, order_id: int, note: str) -> dict | None:
+    """The order's document of this kind carrying the marker comment ``note``, or None."""
     criteria = SearchCriteria(page_size=50).where("order_id", order_id).order_by("entity_id")
     for documents in pages(client.get, kind.list_path, criteria):
         for document in documents:
             comments = client.get(kind.comments_path.format(id=document["entity_id"])).get("items") or []
             # Whole lines only: the marker of SH-1 is a prefix of SH-10's.
             if any(note in str(comment.get("comment") or "").splitlines() for comment in comments):
-                return True
-    return False
+                return document
+    return None
 
 
 def _find_invoice(client: Magento2Client, order: dict, increment_id: str, key: str) -> dict:

@@ -12,7 +12,7 @@ import requests
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
-from pipeline.systems.magento2 import documents, extract, load
+from pipeline.systems.magento2 import documents, extract, lifecycle, load
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
 from pipeline.systems.magento2.bulk import BulkRunner
 from pipeline.systems.magento2.carried import CARRIES
@@ -37,6 +37,8 @@ class Magento2System:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = SYSTEM
+    #: Entity -> what ``apply_missing`` can do to its records missing from a source.
+    missing_actions = lifecycle.MISSING_ACTIONS
 
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:
@@ -76,6 +78,10 @@ class Magento2System:
             RetryableError: a bulk could not be submitted (nothing is known to have happened):
                 the load is to be retried whole, which only repeats upserts.
         """
+        if entity == "product" and any(item.data.get("status") == "disabled" for item in items):
+            # A product being disabled is read first, to tell the event from a plain update:
+            # a bulk cannot, so those go one by one and the rest keep their bulk.
+            return self._load_disabling(items)
         if self._in_bulk(entity, items):
             outcomes = load.load_in_bulk(self.bulks, entity, items)
             if outcomes is not None:
@@ -83,6 +89,29 @@ class Magento2System:
         if entity == "inventory" and self.config.inventory_api == "msi":
             return load.load_source_items(self.client, items)
         return load_each(loader_for("Magento 2", entity, self._loaders()), items)
+
+    def apply_missing(self, entity: str, keys: Sequence[str], action: str) -> list:
+        """Delete or disable records a full run no longer found in the source; one outcome per key."""
+        zero = self.config.disabled_stock == "zero"
+        if entity == "product":
+            remove = partial(lifecycle.remove_product, self.client, action=action, zero_stock=zero,
+                             inventory_api=self.config.inventory_api)
+        else:
+            remove = partial(lifecycle.remove_customer, self.client, website_id=self.config.website_id)
+        return load_each(lambda item: remove(item.key), [LoadItem(key, {}, {}) for key in keys])
+
+    def _load_disabling(self, items: Sequence[LoadItem]) -> list:
+        disabling = [index for index, item in enumerate(items) if item.data.get("status") == "disabled"]
+        others = [index for index, item in enumerate(items) if item.data.get("status") != "disabled"]
+        outcomes: list = [None] * len(items)
+        if others:
+            for index, outcome in zip(others, self.load("product", [items[i] for i in others]), strict=True):
+                outcomes[index] = outcome
+        loader = partial(lifecycle.load_product, self.client, zero_stock=self.config.disabled_stock == "zero",
+                         inventory_api=self.config.inventory_api)
+        for index, outcome in zip(disabling, load_each(loader, [items[i] for i in disabling]), strict=True):
+            outcomes[index] = outcome
+        return outcomes
 
     def _in_bulk(self, entity: str, items: Sequence[LoadItem]) -> bool:
         threshold = self.config.bulk_threshold

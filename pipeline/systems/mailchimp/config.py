@@ -69,6 +69,8 @@ class MailchimpConfig:
     lookback_s: int = DEFAULT_LOOKBACK_S
     batch_poll_s: float = DEFAULT_BATCH_POLL_S
     batch_timeout_s: float = DEFAULT_BATCH_TIMEOUT_S
+    #: A customer gone from the shop: ``archive`` the member, or delete it ``permanent``-ly.
+    delete_mode: str = "archive"
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> MailchimpConfig:
@@ -89,6 +91,7 @@ class MailchimpConfig:
             lookback_s=reader.number("LOOKBACK_S", DEFAULT_LOOKBACK_S, 0, 7 * 86400, int),
             batch_poll_s=reader.number("BATCH_POLL_S", DEFAULT_BATCH_POLL_S, 0.001, 600, float),
             batch_timeout_s=reader.number("BATCH_TIMEOUT_S", DEFAULT_BATCH_TIMEOUT_S, 0.01, 86400, float),
+            delete_mode=reader.choice("DELETE", ("archive", "permanent")),
         )
         reader.check("Mailchimp")
         return config

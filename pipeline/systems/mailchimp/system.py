@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager
 from urllib.parse import quote
 
 from pipeline.errors import ConfigError, NotFoundError, PipelineError, RetryableError, UnknownNameError
-from pipeline.systems.base import LoadItem, Page
+from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
-from pipeline.systems.mailchimp import extract, operations, payloads
+from pipeline.systems.mailchimp import extract, lifecycle, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.carried import CARRIES
 from pipeline.systems.mailchimp.client import MailchimpClient
@@ -42,6 +42,8 @@ class MailchimpSystem:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = SYSTEM
+    #: Entity -> what ``apply_missing`` can do to its records gone from the source.
+    missing_actions = lifecycle.MISSING_ACTIONS
 
     def __init__(self, config: MailchimpConfig, *,
                  limiter: Callable[[], AbstractContextManager] | None = None) -> None:
@@ -97,6 +99,18 @@ class MailchimpSystem:
         for index, outcome in self.sender.run(chains, [item.key for item in items]).items():
             outcomes[index] = outcome
         return outcomes
+
+    def apply_missing(self, entity: str, keys: Sequence[str], action: str) -> list:
+        """Archive (or permanently delete) the members of customers gone from the shop; one outcome each."""
+        try:
+            list_id = self._ready("list_id")
+        except RetryableError:
+            raise
+        except PipelineError as error:
+            return [error] * len(keys)
+        permanent = action == "erase" or self.config.delete_mode == "permanent"
+        return load_each(lambda item: lifecycle.remove_member(self.client, list_id, item.key, permanent),
+                         [LoadItem(key, {}, {}) for key in keys])
 
     def _chain(self, entity: str, target: str, item: LoadItem) -> operations.Operation:
         if entity == "customer":

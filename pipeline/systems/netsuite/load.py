@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from pipeline.errors import FatalError, RecordError, UnknownNameError
 from pipeline.systems.base import LoadItem, load_each
+from pipeline.systems.netsuite import lifecycle
 from pipeline.systems.netsuite.client import MAX_LIMIT, NetSuiteClient
 from pipeline.systems.netsuite.config import LoadSettings
 from pipeline.systems.netsuite.payloads import (
@@ -38,7 +40,9 @@ class Loader:
         self._currencies: dict[str, str] | None = None
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
-        handlers: dict[str, Callable[[LoadItem], None]] = {"customer": self.customer, "order": self.order}
+        # An order goes through its lifecycle first: cancelled, closed, or edited as NetSuite allows.
+        handlers: dict[str, Callable[[LoadItem], object]] = {"customer": self.customer,
+                                                             "order": partial(lifecycle.load_order, self)}
         if entity not in handlers:
             # Every record would fail alike; each is reported, so the run shows why.
             return [UnknownNameError("NetSuite load entity", entity, LOADABLE)] * len(items)

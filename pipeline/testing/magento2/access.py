@@ -37,6 +37,8 @@ ACL: dict[str, str | None] = {
     "search_shipments": "Magento_Sales::shipment", "ship_order": "Magento_Sales::ship",
     "search_creditmemos": "Magento_Sales::sales_creditmemo", "refund_order": "Magento_Sales::creditmemo",
     "refund_invoice": "Magento_Sales::creditmemo", "document_comments": "Magento_Sales::sales",
+    "delete_product": "Magento_Catalog::products", "delete_customer": "Magento_Customer::delete",
+    "get_shipment": "Magento_Sales::shipment", "add_track": "Magento_Sales::ship",
 }
 #: Routes missing from ACL need an admin.
 DEFAULT_ACL = "Magento_Backend::admin"

@@ -37,6 +37,7 @@ from pipeline.testing.magento2.responses import (
     internal_error,
     not_found,
 )
+from pipeline.testing.magento2.lifecycle import LifecycleRoutes
 from pipeline.testing.magento2.records import COLUMNS
 from pipeline.testing.magento2.schema import RequestSchema
 from pipeline.testing.magento2.searching import check_fields, criteria_fields, parse, search
@@ -55,7 +56,7 @@ DUPLICATE_EMAIL = "A customer with the same email address already exists in an a
 DEFAULT_INTEGRATION = Integration(1, "ck" + "0" * 30, "cs" + "0" * 30, "at" + "0" * 30, "as" + "0" * 30)
 
 
-class Magento2Emulator(BulkRoutes, Emulator):
+class Magento2Emulator(LifecycleRoutes, BulkRoutes, Emulator):
     """Magento 2.4 admin REST (V1) for customers, orders, products, stock and sales documents.
 
     Products and MSI source items can also be saved through the asynchronous bulk API

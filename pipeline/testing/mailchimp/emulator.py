@@ -31,6 +31,7 @@ from urllib.parse import unquote
 from pipeline.testing.mailchimp import validation
 from pipeline.testing.mailchimp.batches import BatchQueue
 from pipeline.testing.mailchimp.ecommerce import Store
+from pipeline.testing.mailchimp.lifecycle import MemberRemovalRoutes
 from pipeline.testing.mailchimp.members import Audience, subscriber_hash
 from pipeline.testing.mailchimp.problems import (
     JSON_PARSE,
@@ -53,7 +54,7 @@ MAX_COUNT = 1000
 _ARCHIVES = "/_archives/"
 
 
-class MailchimpEmulator(Emulator):
+class MailchimpEmulator(MemberRemovalRoutes, Emulator):
     """Mailchimp for audience members, store products, customers and orders, and batch operations.
 
     Args:
@@ -178,7 +179,9 @@ class MailchimpEmulator(Emulator):
         for method, pattern, handler in self._routes:
             found = pattern.match(path)
             if found and method == request.method:
-                if request.method in ("POST", "PUT", "PATCH"):
+                # An action without a body (delete-permanent) has no schema and nothing to parse.
+                bodiless = not request.body and validation.operation_for(request.method, path) is None
+                if request.method in ("POST", "PUT", "PATCH") and not bodiless:
                     self._validate(request, path)
                 with self.lock:
                     return handler(request, **{k: unquote(v) for k, v in found.groupdict().items()})
@@ -254,6 +257,7 @@ class MailchimpEmulator(Emulator):
 
     @route("PUT", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)")
     def put_member(self, request: Request, list_id: str, member: str) -> Response:
+        self.refuse_forgotten(list_id, request.json())
         return Response(200, self._audience(list_id).upsert(member, request.json(), self.now()))
 
     @route("POST", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)/tags")

@@ -26,7 +26,9 @@ ADDRESS_BOOK_LINE = {"addressBookAddress": ADDRESS, "defaultBilling": "boolean",
                      "isResidential": "boolean", "label": "string", "internalId": "integer"}
 ORDER_LINE = {"item": "ref", "quantity": "number", "rate": "number", "amount": "number", "description": "string",
               "price": "ref", "taxCode": "ref", "isTaxable": "boolean", "line": "integer",
-              "orderLine": "integer", "location": "ref", "itemReceive": "boolean", "taxRate1": "number"}
+              "orderLine": "integer", "location": "ref", "itemReceive": "boolean", "taxRate1": "number",
+              # Closing a line (what is left of a partly fulfilled order): the sales order line's isClosed.
+              "isClosed": "boolean"}
 _TRANSACTION = {
     "entity": "ref", "externalId": "string", "tranId": "string", "tranDate": "date", "otherRefNum": "string",
     "memo": "string", "email": "string", "subsidiary": "ref", "location": "ref", "department": "ref",

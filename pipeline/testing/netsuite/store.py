@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from pipeline.testing.netsuite import orders
+
 #: Record types kept, by lower-case name (NetSuite matches record types case-insensitively).
 RECORD_TYPES = {name.lower(): name for name in
                 ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem",
@@ -142,6 +144,9 @@ class RecordStore:
         record_type = self.record_type(record_type)
         record_id, record = self.resolve(record_type, key)
         self._check(record_type, body)
+        refused = orders.refusal(record, body, replace) if record_type == "salesOrder" else None
+        if refused:
+            raise NsError(*refused)
         for name, value in body.items():
             if is_sublist(value) and is_sublist(record.get(name)) and name not in replace:
                 _merge_lines(record[name]["items"], copy.deepcopy(value["items"]))
@@ -150,6 +155,8 @@ class RecordStore:
                 if is_sublist(value):
                     _number_lines(record[name]["items"])
         record["lastModifiedDate"] = self.clock().strftime(ISO)
+        if record_type == "salesOrder":
+            orders.settle(record)
         if record_type in TRANSACTION_CODES:
             _compute_totals(record)
         return record_id
@@ -178,6 +185,8 @@ class RecordStore:
             lines = [{**line, "quantity": chosen[line["orderLine"]].get("quantity", line["quantity"])}
                      for line in lines if line["orderLine"] in chosen]
         fields = {key: value for key, value in body.items() if key != "item"}
+        if source_type == "salesOrder":
+            orders.record_document(source, target_type, lines)
         return self.add(target_type, {"entity": source.get("entity"), **fields, "item": {"items": lines},
                                       "createdFrom": {"id": source_id, "refName": source.get("tranId")}})
 
@@ -217,6 +226,8 @@ class RecordStore:
             if field in body and str((body[field] or {}).get("id")) not in self.records[target]:
                 raise invalid_value((body[field] or {}).get("id"), field, field)
         for index, line in enumerate((body.get("item") or {}).get("items") or []):
+            if "item" not in line and "line" in line:
+                continue  # a change to an existing line (closing it) keeps its item
             item_id = str((line.get("item") or {}).get("id"))
             if record_type in TRANSACTION_CODES and not any(item_id in self.records[kind]
                                                             for kind in LINE_ITEM_TYPES):

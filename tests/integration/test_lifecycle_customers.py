@@ -1,0 +1,48 @@
+"""Customers deleted in the shop are archived in Mailchimp; an erasure request deletes them for good.
+
+Through real `dramatiq pipeline.actors` workers, Magento 2 and Mailchimp emulators on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.systems.mailchimp import subscriber_hash
+from tests.integration.conftest import run_cli, wait_for_run
+from tests.integration.test_lifecycle_missing import opt_in
+from tests.integration.test_mailchimp_integrations import (  # noqa: F401 (fixtures)
+    CUSTOMERS, chimp, chimp_faults, clock, counts, env, member, run, shop)
+
+
+def test_a_customer_deleted_in_the_shop_is_archived_and_an_erasure_deletes_the_member_for_good(
+        env, workers, runs, shop, chimp):
+    opt_in(env, CUSTOMERS, "{on_missing: delete, missing_limit_pct: 50}")
+    for email, first in (("ada@example.com", "Ada"), ("grace@example.com", "Grace"), ("alan@example.com", "Alan")):
+        shop.add_customer(email=email, firstname=first, lastname="Test", group_id=1,
+                          extension_attributes={"is_subscribed": True})
+    workers.start(threads=4)
+    assert run(env, runs, CUSTOMERS).counts == counts(3, loaded=3)
+
+    grace = next(c for c in shop.tables.customers.values() if c["email"] == "grace@example.com")
+    del shop.tables.customers[grace["id"]]  # deleted in the shop: a pull of changes cannot see it
+    full = run(env, runs, CUSTOMERS, "--mode", "full")
+
+    assert (full.counts, full.missing, full.events) == (counts(2, skipped=2), 1, {"archived": 1})
+    assert member(chimp, "grace@example.com")["status"] == "archived"
+    entry = json.loads(run_cli(env, "entity", CUSTOMERS, "grace@example.com").stdout)
+    assert (entry["last"]["status"], entry["last"]["error"]) == (
+        "archived", f"Member 'grace@example.com' archived in audience {chimp.list_id!r}.")
+    again = run(env, runs, CUSTOMERS, "--mode", "full")
+    assert (again.missing, again.events) == (0, {})  # archived once
+
+    # Ada asks to be forgotten: her member is deleted permanently, once.
+    output = run_cli(env, "erase", CUSTOMERS, "ada@example.com").stdout
+    erased = runs.get(output.split()[1])
+    assert (erased.counts, erased.events, erased.mode) == (counts(1), {"deleted": 1}, "erase")
+    assert subscriber_hash("ada@example.com") not in chimp.audience().members
+    assert subscriber_hash("ada@example.com") in chimp.forgotten[chimp.list_id]
+    assert "extracted 1, loaded 0, skipped 0, failed 0, deleted 1." in output
+    repeated = wait_for_run(runs, run_cli(env, "erase", CUSTOMERS, "ada@example.com", "--no-wait").stdout.split()[1])
+    assert (repeated.counts, repeated.events) == (counts(1, skipped=1), {})
+    assert json.loads(run_cli(env, "entity", CUSTOMERS, "ada@example.com").stdout)["loaded"]["hash"] == "missing:erase"
+    assert member(chimp, "alan@example.com")["status"] == "pending"

@@ -1,0 +1,91 @@
+"""Documents that change in NetSuite after they reached Magento 2: tracking numbers added, invoices voided.
+
+Through real `dramatiq pipeline.actors` workers, NetSuite and Magento 2 emulators on loopback.
+"""
+
+from __future__ import annotations
+
+from tests.integration.test_netsuite_magento2_integrations import (  # noqa: F401 (fixtures)
+    MUG, TEE, clock, counts, env, erp, m2_address, run, sales_orders, seed_magento_order, seed_netsuite_items, shop)
+
+SHIPMENTS, INVOICES = "netsuite_to_magento2_shipment", "netsuite_to_magento2_invoice"
+
+
+def tracks_of(shop, shipment: dict) -> list[tuple[str, str, str]]:
+    return [(track["track_number"], track["carrier_code"], track["title"]) for track in shipment["tracks"]]
+
+
+def package(*numbers: str) -> dict:
+    return {"items": [{"packageTrackingNumber": number, "packageDescr": "DHL Paket"} for number in numbers]}
+
+
+def ordered(env, runs, erp, shop) -> tuple[dict, str]:
+    seed_netsuite_items(erp)
+    address = m2_address("billing", "Ada", "Lovelace", ["12 St James's Square"], "London", "SW1Y 4JH", "GB",
+                         "+44 20 7946 0000")
+    order = seed_magento_order(shop, "ada@example.com", "Ada", "Lovelace", [TEE, MUG], address,
+                               status="processing", state="processing")
+    assert run(env, runs, "magento2_to_netsuite_order").counts == counts(1, loaded=1)
+    return order, sales_orders(erp)[order["increment_id"]]["id"]
+
+
+def test_tracking_numbers_added_to_a_fulfilment_later_reach_its_magento_shipment_once_each(
+        env, workers, runs, erp, shop, clock):
+    workers.start(threads=4)
+    order, so_id = ordered(env, runs, erp, shop)
+    store = erp.store
+    # The tees leave before the carrier's label exists; the mug ships separately, later.
+    tees = store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": 1, "itemReceive": True, "quantity": 2}]}})
+    assert run(env, runs, SHIPMENTS).counts == counts(1, loaded=1)
+    [shipment] = shop.tables.shipments.values()
+    assert shipment["tracks"] == []
+
+    clock.advance()
+    store.update("itemFulfillment", tees, {"package": package("JJD0001", "JJD0002")})
+    assert run(env, runs, SHIPMENTS).counts == counts(1, loaded=1)
+    assert tracks_of(shop, shipment) == [("JJD0001", "custom", "DHL Paket"), ("JJD0002", "custom", "DHL Paket")]
+
+    # A third parcel: one more track, the first two not added again; loaded again by force, nothing added.
+    clock.advance()
+    store.update("itemFulfillment", tees, {"package": package("JJD0001", "JJD0002", "JJD0003")}, replace=["package"])
+    assert run(env, runs, SHIPMENTS).counts == counts(1, loaded=1)
+    assert [number for number, _, _ in tracks_of(shop, shipment)] == ["JJD0001", "JJD0002", "JJD0003"]
+    assert run(env, runs, SHIPMENTS, "--mode", "full", "--force").counts == counts(1, loaded=1)
+    assert len(shipment["tracks"]) == 3 and len(shop.tables.shipments) == 1
+
+    # The mug ships: a second partial shipment of the order, created once however often it is read.
+    clock.advance()
+    store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": 2, "itemReceive": True, "quantity": 1}]},
+        "package": package("JJD0004")})
+    assert run(env, runs, SHIPMENTS).counts == counts(1, loaded=1)
+    assert run(env, runs, SHIPMENTS, "--mode", "full", "--force").counts == counts(2, loaded=2)
+    assert len(shop.tables.shipments) == 2
+    assert [len(document["tracks"]) for document in shop.tables.shipments.values()] == [3, 1]
+
+
+def test_an_invoice_voided_in_netsuite_is_reported_when_the_shop_has_it_and_not_created_when_not(
+        env, workers, runs, erp, shop, clock):
+    workers.start()
+    order, so_id = ordered(env, runs, erp, shop)
+    store = erp.store
+    first = store.transform("salesOrder", so_id, "invoice", {
+        "item": {"items": [{"orderLine": 1, "quantity": 2}]}, "status": {"id": "Open", "refName": "Open"}})
+    assert run(env, runs, INVOICES).counts == counts(1, loaded=1)
+    [magento_invoice] = shop.tables.invoices.values()
+
+    clock.advance()
+    store.update("invoice", first, {"status": {"id": "Voided", "refName": "Voided"}})
+    second = store.transform("salesOrder", so_id, "invoice", {
+        "item": {"items": [{"orderLine": 2, "quantity": 1}]}, "status": {"id": "Voided", "refName": "Voided"}})
+    summary = run(env, runs, INVOICES)
+
+    assert (summary.counts, summary.events) == (counts(2, failed=1), {"cancelled": 1})
+    [failure] = runs.failures(summary.run_id)
+    assert (failure.key, failure.error) == (f"INV{first}", (
+        f"The invoice 'INV{first}' was voided in the source after it reached Magento 2 as invoice "
+        f"{magento_invoice['increment_id']!r} of order {order['increment_id']!r}. Magento's API cannot void an "
+        "offline invoice: refund it with a credit memo, or cancel the order, in Magento."))
+    assert len(shop.tables.invoices) == 1
+    assert f"INV{second}" not in str(shop.tables.comments)
