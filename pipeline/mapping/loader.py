@@ -35,6 +35,7 @@ from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule import cron_problem
 from pipeline.systems import SYSTEMS
+from pipeline.systems.declarative import declared_names, reference_problems, systems_dir
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -199,8 +200,13 @@ class _Builder:
         if not ref or "system" not in ref:
             return None
         if ref["system"] not in SYSTEMS:
-            self.problem(f"{end}.system", _unknown("system", ref["system"], SYSTEMS))
-            return None
+            # A REST system described in YAML, in the systems/ folder beside this file's folder.
+            declared = reference_problems(ref["system"], end, ref.get("entity", entity or ""), self.path.parent)
+            known = {**SYSTEMS, **dict.fromkeys(declared_names(systems_dir(self.path.parent)))}
+            for message in declared if declared is not None else [_unknown("system", ref["system"], known)]:
+                self.problem(f"{end}.system", message)
+            if declared != []:
+                return None
         return SystemRef(ref["system"], ref.get("connection", ref["system"]), ref.get("entity", entity or ""))
 
     def _rules(self, raw: Mapping, where: str, schema: type[Schema] | None,
