@@ -225,7 +225,7 @@ class _Builder:
             self.problem(at, "Declare 'list' (to extract), 'load' (to write), or both.")
         listing = self._listing(raw["list"], f"{at}.list") if "list" in raw else None
         updated_at = self._expression(raw.get("updated_at"), f"{at}.updated_at")
-        if listing and listing.incremental and updated_at is None:
+        if listing and listing.incremental and "updated_at" not in raw:
             self.problem(f"{at}.updated_at", "Required with list.incremental: the field the cursor follows.")
         return s.EntitySpec(name=name, id=self._expression(raw.get("id", "id"), f"{at}.id"), updated_at=updated_at,
                             listing=listing, loading=self._loading(raw["load"], f"{at}.load") if "load" in raw else None)

@@ -46,7 +46,11 @@ class DeclaredSystem:
         needed = variables(spec.base_url) | {v for text in spec.headers.values() for v in variables(text)}
         needed |= {v for text in [*spec.auth.values.values(), spec.auth.token_url] for v in variables(text)}
         values = {name: reader.required(name) for name in sorted(needed)}
-        concurrency = reader.integer("CONCURRENCY", spec.limits.concurrency, minimum=1)
+        limits = spec.limits
+        # The file's limits are defaults; a connection may need its own (another plan, a sandbox).
+        concurrency = reader.integer("CONCURRENCY", limits.concurrency, minimum=1)
+        reads = ReadRetries(retries=reader.integer("READ_RETRIES", limits.read_retries, minimum=0),
+                            backoff_s=reader.integer("READ_BACKOFF_MS", limits.read_backoff_ms, minimum=0) / 1000)
         reader.check(f"{spec.name} ({spec.path})")
         base_url = fill(spec.base_url, values)
         if urlsplit(base_url).scheme not in ("http", "https"):
@@ -59,11 +63,10 @@ class DeclaredSystem:
         if spec.auth.type == "oauth2_client_credentials":
             token_http = HttpClient(f"{spec.name}:token", fill(spec.auth.token_url, values),
                                     parse_message=lambda response: response.reason or "error", limiter=limiter)
-        limits = spec.limits
         client = DeclaredClient(spec.name, base_url, errors=spec.errors,
                                 signer=make_signer(spec.auth, auth_values, token_http), secrets=secrets,
                                 headers={name: fill(text, values) for name, text in spec.headers.items()},
-                                reads=ReadRetries(retries=limits.read_retries, backoff_s=limits.read_backoff_ms / 1000),
+                                reads=reads,
                                 limiter=limiter, session=session)
         return cls(spec, client)
 
