@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pipeline.errors import ConfigError, UnknownNameError
+from pipeline.redaction import SECRET_NAME
 from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.connection import ConnectionVars
@@ -20,6 +21,10 @@ from pipeline.systems.declarative.spec import SystemSpec
 from pipeline.systems.declarative.templates import fill, variables
 from pipeline.systems.http import HttpClient
 from pipeline.systems.read_retries import ReadRetries
+
+
+#: Auth values that are secrets (a client id or user name is not, and masking it would garble messages).
+SECRET_AUTH_VALUES = frozenset({"value", "password", "token", "client_secret", "consumer_secret", "token_secret"})
 
 
 class DeclaredSystem:
@@ -57,7 +62,9 @@ class DeclaredSystem:
             raise ConfigError(f"The base URL of {spec.name} connection {connection!r} must start with http:// or "
                               f"https:// (base_url in {spec.path}).")
         auth_values = {name: fill(text, values) for name, text in spec.auth.values.items()}
-        secrets = [*auth_values.values(), *(values[name] for name in values if name != "URL")]
+        # Masked in every message: the secret auth values, and variables whose names say secret.
+        secrets = [value for name, value in auth_values.items() if name in SECRET_AUTH_VALUES]
+        secrets += [value for name, value in values.items() if SECRET_NAME.search(name)]
         limiter = _limiter(spec, base_url, concurrency, environ)
         token_http = None
         if spec.auth.type == "oauth2_client_credentials":
