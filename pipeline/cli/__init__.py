@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from pipeline.cli import authoring, dead_letters, mappings, runs
+from pipeline.cli import authoring, dead_letters, mappings, recording, runs
 from pipeline.errors import PipelineError
 
 
@@ -19,7 +19,8 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters, *authoring.COMMANDS):
+for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters, *authoring.COMMANDS,
+                *recording.COMMANDS):
     main.add_command(command)
 
 
