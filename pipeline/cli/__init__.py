@@ -6,7 +6,8 @@ import logging
 
 import click
 
-from pipeline.cli import authoring, dead_letters, mappings, recording, runs
+from pipeline.cli import dead_letters, mappings, runs
+from pipeline.cli import authoring, project, recording  # the integration author's commands
 from pipeline.errors import PipelineError
 
 
@@ -19,8 +20,9 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters, *authoring.COMMANDS,
-                *recording.COMMANDS):
+for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):
+    main.add_command(command)
+for command in (*project.COMMANDS, *authoring.COMMANDS, *recording.COMMANDS):
     main.add_command(command)
 
 

@@ -14,6 +14,7 @@ from pipeline.redaction import SECRET_NAME, redact, secret_values
 from pipeline.settings import Settings
 from pipeline.systems.declarative import DeclaredSystem, declared_spec, systems_dir
 from pipeline.systems.declarative.templates import variables
+from pipeline.testing.golden import PENDING
 from pipeline.testing.recording import DEFAULT_PERSONAL_DATA, Scrubber, recording_session, save
 
 
@@ -25,9 +26,11 @@ STAND_IN = "recorded-secret"
 @click.argument("integration")
 @click.option("--records", "count", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many source records to record.")
+@click.option("--golden", is_flag=True, help="Also make the records the integration's golden sample "
+                                             "(tests/fixtures/<integration>/input.json, results pending review).")
 @click.option("--strip", multiple=True, help="A personal-data field to replace (repeatable), besides the "
                                              "system file's personal_data and the usual ones (email, names, ...).")
-def record(integration: str, count: int, strip: tuple[str, ...]) -> None:
+def record(integration: str, count: int, golden: bool, strip: tuple[str, ...]) -> None:
     """Record INTEGRATION's source: its first records (and, for a system described in YAML, its HTTP
     exchanges, replayable by tests) in tests/fixtures/recorded/<system>/."""
     settings = Settings.from_env()
@@ -59,10 +62,18 @@ def record(integration: str, count: int, strip: tuple[str, ...]) -> None:
         cassette = save(recorder, folder / f"{ref.entity}.http.json", secrets=secrets, scrubber=scrubber,
                         about=about, secret_params=secret_params)
         click.echo(f"wrote {cassette} ({len(recorder.exchanges)} exchanges)")
-    text = redact(json.dumps([scrubber.scrub(r) for r in records[:count]], indent=2, ensure_ascii=False), secrets)
-    (folder / f"{ref.entity}.json").write_text(text + "\n", encoding="utf-8")
-    click.echo(f"wrote {folder / (ref.entity + '.json')} ({min(len(records), count)} records; stripped: "
+    kept = json.loads(redact(json.dumps([scrubber.scrub(r) for r in records[:count]]), secrets))
+    text = json.dumps(kept, indent=2, ensure_ascii=False) + "\n"
+    (folder / f"{ref.entity}.json").write_text(text, encoding="utf-8")
+    click.echo(f"wrote {folder / (ref.entity + '.json')} ({len(kept)} records; stripped: "
                f"{', '.join(sorted(set(personal)))})")
+    if golden:
+        fixture = folder.parent.parent / integration
+        fixture.mkdir(parents=True, exist_ok=True)
+        (fixture / "input.json").write_text(text, encoding="utf-8")
+        pending = [{PENDING: "Review the results, then accept them with pytest --golden-accept."}] * len(kept)
+        (fixture / "expected.json").write_text(json.dumps(pending, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {fixture / 'input.json'} and pending {fixture / 'expected.json'}")
 
 
 def _variables(spec, connection: str, environ) -> dict[str, str]:
