@@ -83,7 +83,9 @@ def check_golden(case: GoldenCase, *, accept: bool = False) -> None:
     if pending:
         failed = [f"  record {n}: {result['error']}" for n, result in enumerate(actual) if "error" in result]
         if failed:
-            raise AssertionError(f"{case.mapping} cannot map its sample yet (fill these in):\n" + "\n".join(failed))
+            raise AssertionError(f"{case.mapping} cannot map {len(failed)} of {len(actual)} sample records yet:\n"
+                                 + "\n".join(failed) + "\nFill in what is missing; if these records are meant to "
+                                 "fail, accept the results with `pytest --golden-accept`.")
         raise AssertionError(f"{case.mapping} maps its sample; review the results and accept them as "
                              f"{expected_path} with `pytest --golden-accept`.")
     if actual != expected:

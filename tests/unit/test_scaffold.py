@@ -44,8 +44,10 @@ def test_without_a_sample_the_first_run_names_exactly_the_required_fields(projec
     with pytest.raises(AssertionError) as caught:
         check_golden(case(project, result.name))
     assert str(caught.value).endswith(
-        "cannot map its sample yet (fill these in):\n  record 0: Invalid customer record: email: Missing data for "
-        "required field.; first_name: Missing data for required field.; last_name: Missing data for required field.")
+        "cannot map 1 of 1 sample records yet:\n  record 0: Invalid customer record: email: Missing data for "
+        "required field.; first_name: Missing data for required field.; last_name: Missing data for required "
+        "field.\nFill in what is missing; if these records are meant to fail, accept the results with "
+        "`pytest --golden-accept`.")
 
 
 def test_the_mapping_lists_every_field_with_its_type_and_what_the_target_reads(project):
