@@ -8,7 +8,9 @@ import click
 
 from pipeline.connectors import CONNECTOR_TYPES
 from pipeline.scaffold import scaffold
+from pipeline.errors import SystemFileError
 from pipeline.settings import Settings
+from pipeline.systems.declarative import load_system_file, systems_dir
 
 
 @click.command()
@@ -36,4 +38,23 @@ def new(connector_type: str, source: str, target: str, name: str | None, source_
     click.echo(f"Next: fill in {mappings_dir / (result.name + '.yaml')}, then run pytest tests/test_golden_samples.py.")
 
 
-COMMANDS = (new,)
+@click.command("systems")
+def list_systems() -> None:
+    """Validate and list the REST systems described in systems/ (beside the mappings directory)."""
+    directory = systems_dir(Settings.from_env().mappings_dir)
+    bad = 0
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            spec = load_system_file(path)
+        except SystemFileError as error:
+            bad += 1
+            click.echo(str(error), err=True)
+            continue
+        abilities = ", ".join(f"{name} ({'+'.join(w for w, on in (('list', e.listing), ('load', e.loading)) if on)})"
+                              for name, e in spec.entities.items())
+        click.echo(f"ok  {path} ({spec.name}: {abilities})")
+    if bad:
+        raise SystemExit(f"{bad} system files in {directory} are invalid.")
+
+
+COMMANDS = (new, list_systems)

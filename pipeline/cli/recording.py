@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from itertools import islice
-from pathlib import Path
 
 import click
 

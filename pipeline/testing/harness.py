@@ -73,7 +73,8 @@ def cli(env: Mapping[str, str], *args: str, cwd: Path | None = None, timeout_s: 
     result = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=dict(env), cwd=cwd,
                             capture_output=True, text=True, timeout=timeout_s)
     if check and result.returncode != 0:
-        raise AssertionError(f"connector {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"connector {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stdout}\n{result.stderr}")
     return result
 
 

@@ -55,5 +55,6 @@ def connector_workers(tmp_path):
         workers.stop()
 
 
-__all__ = ["connector_workers", "golden_accept", "magento1_emulator", "magento2_emulator", "mailchimp_emulator", "netsuite_emulator",
+__all__ = ["connector_workers", "golden_accept", "magento1_emulator", "magento2_emulator", "mailchimp_emulator",
+           "netsuite_emulator",
            "pytest_addoption", "rest_emulator", "shopify_emulator"]

@@ -46,7 +46,8 @@ def shop(clock):
 def env(pipeline_env, shopify, shop):
     pipeline_env.update({k: v for k, v in shop.environ(SHOP, "oauth").items() if k.startswith("PIPELINE_MAGENTO2")})
     pipeline_env.update({k: v for k, v in shopify.environ(STORE).items() if k.startswith("PIPELINE_SHOPIFY")})
-    pipeline_env.update({f"PIPELINE_{STORE.upper()}_READ_RETRIES": "10", f"PIPELINE_{STORE.upper()}_READ_BACKOFF_MS": "10"})
+    pipeline_env.update({f"PIPELINE_{STORE.upper()}_READ_RETRIES": "10",
+                         f"PIPELINE_{STORE.upper()}_READ_BACKOFF_MS": "10"})
     return pipeline_env
 
 

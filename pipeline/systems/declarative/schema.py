@@ -228,7 +228,8 @@ class _Builder:
         if listing and listing.incremental and "updated_at" not in raw:
             self.problem(f"{at}.updated_at", "Required with list.incremental: the field the cursor follows.")
         return s.EntitySpec(name=name, id=self._expression(raw.get("id", "id"), f"{at}.id"), updated_at=updated_at,
-                            listing=listing, loading=self._loading(raw["load"], f"{at}.load") if "load" in raw else None)
+                            listing=listing,
+                            loading=self._loading(raw["load"], f"{at}.load") if "load" in raw else None)
 
     def _listing(self, raw: dict, at: str) -> s.Listing:
         pagination = raw.get("pagination", {"type": "none"})

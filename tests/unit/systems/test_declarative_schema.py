@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,19 @@ entities:
         load_mapping(mapping(tmp_path, "broken"))
     assert caught.value.problems["source.system"][0].startswith(
         f"Invalid system file {tmp_path / 'systems' / 'broken.yaml'} (10 problems):   auth.nmae: Unknown field.")
+
+
+def test_connector_systems_lists_the_valid_files_and_every_problem_of_the_others(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    (tmp_path / "systems").mkdir()
+    shutil.copy(ROOT / "systems" / "shopify.yaml", tmp_path / "systems")
+    (tmp_path / "systems" / "broken.yaml").write_text(BROKEN)
+    monkeypatch.setenv("PIPELINE_MAPPINGS_DIR", str(tmp_path / "mappings"))
+    result = CliRunner().invoke(main, ["systems"])
+    assert result.exit_code == 1
+    assert f"ok  {tmp_path / 'systems' / 'shopify.yaml'} (shopify: customer (list+load))" in result.output
+    assert "auth.nmae: Unknown field. Did you mean 'name'?" in result.output
+    assert f"1 system files in {tmp_path / 'systems'} are invalid." in result.output
