@@ -199,3 +199,40 @@ def test_an_upsert_puts_the_wrapped_body_at_the_keys_path(tmp_path, api):
     assert system.load("item", [LoadItem("sku/1", {"name": "A", "note": None}, {"color": "red"})]) == [None]
     assert api.written == {"sku/1": {"item": {"name": "A", "note": None, "color": "red"}}}
     assert api.requests[-1].raw_path == "/items/sku%2F1"
+
+
+def test_an_oauth2_token_is_fetched_again_shortly_before_it_expires():
+    from pipeline.systems.declarative.auth import EXPIRY_MARGIN_S, ClientCredentialsAuth
+
+    now, issued = [1000.0], []
+
+    def fetch() -> dict:
+        issued.append(f"t{len(issued)}")
+        return {"access_token": issued[-1], "expires_in": 600}
+
+    auth = ClientCredentialsAuth(fetch, clock=lambda: now[0])
+    assert auth.token() == "t0"
+    now[0] += 600 - EXPIRY_MARGIN_S - 1
+    assert auth.token() == "t0"
+    now[0] += 1
+    assert auth.token() == "t1" and issued == ["t0", "t1"]
+
+
+def test_a_cursor_can_be_a_plain_time_and_a_bad_one_names_itself():
+    from pipeline.errors import ConfigError
+    from pipeline.systems.declarative.cursor import Position
+
+    assert Position("2024-05-01 10:00:00").start.isoformat() == "2024-05-01T10:00:00+00:00"
+    with pytest.raises(ConfigError, match="Invalid cursor 'yesterday': expected the JSON cursor of a pull or a date"):
+        Position("yesterday")
+
+
+@pytest.mark.parametrize("module_name", ["pipeline.systems.declarative.templates", "pipeline.systems.declarative.load",
+                                         "pipeline.systems.declarative.limits", "pipeline.testing.recording",
+                                         "pipeline.testing.harness"])
+def test_the_docstring_examples_of_the_authors_kit_hold(module_name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module_name))
+    assert (result.failed, result.attempted > 0) == (0, True)
