@@ -8,8 +8,6 @@ needs) by ``_Builder``, and both sets of problems are reported together, as mapp
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping
 from pathlib import Path
 
 import jmespath
@@ -19,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from pipeline.errors import SystemFileError
 from pipeline.systems.declarative import spec as s
+from pipeline.systems.declarative.problems import flatten, suggest, suggest_keys, without_dict_levels
 from pipeline.systems.declarative.templates import RECORD_VALUES, VARIABLE, placeholders
 
 NAME = r"^[a-z][a-z0-9_]*$"
@@ -156,10 +155,10 @@ def load_system_file(path: str | Path) -> s.SystemSpec:
     try:
         data = _DocumentSchema().load(document)
     except ValidationError as error:
-        messages = _without_dict_levels(error.messages)
-        _flatten(messages, "", problems)
+        messages = without_dict_levels(error.messages)
+        flatten(messages, "", problems)
         data = error.valid_data if isinstance(error.valid_data, dict) else {}
-        _suggest_keys(messages, "", problems)
+        suggest_keys(messages, "", problems, _DocumentSchema)
     built = _Builder(path, data, problems).build()
     if problems or built is None:
         raise SystemFileError(str(path), problems)
@@ -302,7 +301,7 @@ class _Builder:
             if name not in allowed:
                 self.problem(at, f"Unknown placeholder {{{name}}}: use "
                                  f"{', '.join('{%s}' % a for a in sorted(allowed))} here; connection variables "
-                                 "belong in base_url, headers and auth." + _suggest(name, allowed, "{", "}"))
+                                 "belong in base_url, headers and auth." + suggest(name, allowed, "{", "}"))
 
     def _record_free(self, text: str, at: str) -> None:
         for name in sorted(placeholders(text)):
@@ -312,78 +311,3 @@ class _Builder:
 
 #: Optional auth keys beside the needed values.
 _AUTH_OPTIONS = {"api_key": {"name", "in_"}, "oauth2_client_credentials": {"token_url", "scope"}}
-
-
-def _flatten(messages: object, prefix: str, into: dict[str, list[str]]) -> None:
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            key = "in" if key == "in_" else key
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        into.setdefault(prefix or "(file)", []).extend(messages)
-    else:
-        into.setdefault(prefix or "(file)", []).append(str(messages))
-
-
-#: Fields that are dicts of user-named keys: marshmallow files their errors under "key" and "value".
-_DICTS = ("entities", "headers", "params")
-
-
-def _without_dict_levels(messages: object, parent: str = "") -> object:
-    """Marshmallow's ``{name: {"value": {...}}}`` for dict fields, as ``{name: {...}}``."""
-    if not isinstance(messages, dict):
-        return messages
-    out: dict = {}
-    for key, value in messages.items():
-        if parent in _DICTS and isinstance(value, dict):
-            merged: dict | list = {}
-            for level, inner in value.items():
-                if level == "value":
-                    inner = _without_dict_levels(inner, "")
-                    merged = {**merged, **inner} if isinstance(inner, dict) and isinstance(merged, dict) else inner
-                elif level == "key":
-                    merged = inner if not merged else merged
-            out[key] = merged
-        else:
-            out[key] = _without_dict_levels(value, str(key))
-    return out
-
-
-def _suggest_keys(messages: object, prefix: str, into: dict[str, list[str]]) -> None:
-    """Add "Did you mean" to each unknown key that is close to a key the schema knows."""
-    if not isinstance(messages, dict):
-        return
-    for key, value in messages.items():
-        at = f"{prefix}.{key}" if prefix else str(key)
-        if value == ["Unknown field."]:
-            known = _known_keys(prefix)
-            close = difflib.get_close_matches(str(key), known, n=1)
-            if close:
-                into[at] = [f"Unknown field. Did you mean {close[0]!r}?"]
-        elif isinstance(value, dict):
-            _suggest_keys(value, at, into)
-
-
-def _known_keys(prefix: str) -> list[str]:
-    schema: type[Schema] = _DocumentSchema
-    for part in prefix.split(".") if prefix else ():
-        field = schema().fields.get(part) or schema().load_fields.get(part)
-        if isinstance(field, fields.Dict) and isinstance(field.value_field, fields.Nested):
-            field = field.value_field
-        elif field is None and schema is _DocumentSchema:
-            return []
-        if isinstance(field, fields.Nested):
-            schema = field.nested if isinstance(field.nested, type) else type(field.schema)
-        elif isinstance(field, fields.Dict):
-            continue
-        elif field is None:
-            # An entity name (a key of `entities`) sits between two schemas.
-            continue
-        else:
-            return []
-    return [f.data_key or name for name, f in schema().fields.items()]
-
-
-def _suggest(name: str, known: Mapping | set, before: str = "", after: str = "") -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" Did you mean {before}{close[0]}{after}?" if close else ""
