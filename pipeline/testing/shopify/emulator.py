@@ -33,9 +33,11 @@ from pipeline.testing.server import Emulator, Faults, Request, Response, route
 API_VERSION = "2024-01"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-#: What a customer create or update may set.
-WRITABLE = frozenset({"email", "first_name", "last_name", "phone", "tags", "note", "verified_email", "tax_exempt",
-                      "addresses", "email_marketing_consent", "send_email_invite", "metafields", "currency", "id"})
+#: What a customer create or update may set, and the JSON types the Customer resource gives each.
+WRITABLE = {"email": (str, type(None)), "first_name": (str, type(None)), "last_name": (str, type(None)),
+            "phone": (str, type(None)), "tags": (str,), "note": (str, type(None)), "verified_email": (bool,),
+            "tax_exempt": (bool,), "addresses": (list,), "email_marketing_consent": (dict, type(None)),
+            "send_email_invite": (bool,), "metafields": (list,), "currency": (str,), "id": (int,)}
 #: Filters of the customer list; with page_info only ``limit`` and ``fields`` may be sent.
 LIST_FILTERS = ("ids", "since_id", "created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
 SHOP_ZONE = dt.timezone(dt.timedelta(hours=-5))
@@ -186,9 +188,13 @@ class ShopifyEmulator(Emulator):
         customer = body.get("customer") if isinstance(body, dict) else None
         if not isinstance(customer, dict):
             return {}, Response(400, {"errors": {"customer": "Required parameter missing or invalid"}})
-        unknown = sorted(set(customer) - WRITABLE)
+        unknown = sorted(set(customer) - set(WRITABLE))
         if unknown:
             self.violations.append(f"{request.method} {request.path}: unknown customer fields {unknown}.")
+        mistyped = sorted(k for k, v in customer.items() if k in WRITABLE and not isinstance(v, WRITABLE[k]))
+        if mistyped:
+            self.violations.append(f"{request.method} {request.path}: customer fields of the wrong type {mistyped}.")
+            return {}, Response(422, {"errors": {name: ["is invalid"] for name in mistyped}})
         return {k: v for k, v in customer.items() if k in WRITABLE}, None
 
     def _saved(self, body: dict, existing: dict | None, status: int) -> Response:

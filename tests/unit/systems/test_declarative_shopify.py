@@ -126,3 +126,19 @@ def test_the_leaky_bucket_is_never_overflowed_by_the_files_window():
         environ = {**shop.environ("shopify"), "PIPELINE_NAMESPACE": "test-window-" + shop.token[-8:]}
         records, _ = extract_all(DeclaredSystem.build(spec, "shopify", environ), page_size=1)
         assert len(records) == 6 and shop.counts["throttled"] == 0
+
+
+def test_the_emulator_refuses_and_records_a_body_shopify_would_not_take():
+    import requests
+
+    with ShopifyEmulator() as shop:
+        headers = {"X-Shopify-Access-Token": shop.token}
+        wrong = requests.post(f"{shop.base_url}/customers.json", json={"customer": {"email": "a@example.com",
+                                                                                    "tags": ["VIP"]}},
+                              headers=headers, timeout=5)
+        assert (wrong.status_code, wrong.json()) == (422, {"errors": {"tags": ["is invalid"]}})
+        missing = requests.post(f"{shop.base_url}/customers.json", json={"email": "a@example.com"}, headers=headers,
+                                timeout=5)
+        assert (missing.status_code, missing.json()) == (
+            400, {"errors": {"customer": "Required parameter missing or invalid"}})
+        assert shop.violations == ["POST /customers.json: customer fields of the wrong type ['tags']."]
