@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
 from pipeline.cli import dead_letters, mappings, runs
 from pipeline.cli import authoring, project, recording  # the integration author's commands
 from pipeline.errors import PipelineError
+from pipeline.logs import configure_logging
+from pipeline.redaction import secret_values
 
 
 @click.group()
@@ -16,8 +19,9 @@ from pipeline.errors import PipelineError
 def main(verbose: int) -> None:
     """Run and watch the integrations declared in mappings/."""
     # Failed records are summarised at the end of a run; logs add them only when asked for.
+    # Logs go to stderr, so a command's own output (stdout) is only what it prints.
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level=level, json_output=False, secrets=secret_values(os.environ))
 
 
 for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.connectors import CONNECTOR_TYPES
-from pipeline.scaffold import scaffold
+from pipeline.entities.connectors import CONNECTOR_TYPES
+from pipeline.mapping.scaffold import scaffold
 from pipeline.errors import SystemFileError
 from pipeline.settings import Settings
 from pipeline.systems.declarative import load_system_file, systems_dir

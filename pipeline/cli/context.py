@@ -1,22 +1,30 @@
-"""What the commands share: the actors module (it builds broker and books) and output helpers."""
+"""What the commands share: the application they work on, and output helpers."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
 
 import click
 
+from pipeline.app import App
 from pipeline.settings import EMBEDDED_BROKER_URL
 
 
-def actors(embedded: bool = False):
-    """Import the actors module (it builds the broker); ``embedded`` selects the in-process one first."""
+def build_app(embedded: bool = False) -> App:
+    """The application of this process's environment; ``embedded`` runs it on the in-process broker.
+
+    Only the embedded mode declares the workers' actors (its worker runs in this process); otherwise
+    commands send messages to the workers by name.
+    """
+    environ = dict(os.environ)
     if embedded:
-        os.environ["PIPELINE_BROKER_URL"] = EMBEDDED_BROKER_URL
-    return importlib.import_module("pipeline.actors")
+        environ["PIPELINE_BROKER_URL"] = EMBEDDED_BROKER_URL
+    app = App.from_env(environ)
+    if embedded:
+        app.declare_actors()
+    return app
 
 
 def when(timestamp: float | str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli.context import actors, echo_json, when
+from pipeline.cli.context import build_app, echo_json, when
 
 
 def _filters(function):
@@ -25,8 +25,8 @@ def dead_letters() -> None:
 @click.option("--limit", default=100, show_default=True)
 def list_letters(integration, run_id, error_type, limit) -> None:
     """List dead letters, newest first."""
-    letters = actors().books.dead_letters.list(integration=integration, run_id=run_id, error_type=error_type,
-                                               limit=limit)
+    letters = build_app().books.dead_letters.list(integration=integration, run_id=run_id,
+                                                  error_type=error_type, limit=limit)
     for letter in letters:
         failure = letter.failure
         click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] "
@@ -39,7 +39,7 @@ def list_letters(integration, run_id, error_type, limit) -> None:
 @click.argument("key")
 def show(integration: str, key: str) -> None:
     """Show one dead letter: its error, the record it carries and its history."""
-    letter = actors().books.dead_letters.get(integration, key)
+    letter = build_app().books.dead_letters.get(integration, key)
     if letter is None:
         raise click.ClickException(f"No dead letter for {key!r} of {integration!r}.")
     echo_json({"integration": letter.integration, "run_id": letter.run_id, "message_id": letter.message_id,
@@ -47,8 +47,8 @@ def show(integration: str, key: str) -> None:
                "failure": vars(letter.failure), "history": letter.history})
 
 
-def _selected(module, integration, key, run_id, error_type, every):
-    store = module.books.dead_letters
+def _selected(app, integration, key, run_id, error_type, every):
+    store = app.books.dead_letters
     if key:
         if not integration:
             raise click.UsageError("Name the integration of KEY with --integration.")
@@ -71,9 +71,9 @@ def _selection(function):
 @_selection
 def retry(key, integration, run_id, error_type, every) -> None:
     """Send dead letters again (one KEY with --integration, or all matching the filters)."""
-    module = actors()
-    letters = _selected(module, integration, key, run_id, error_type, every)
-    started = module.retry_dead_letters(letters)
+    app = build_app()
+    letters = _selected(app, integration, key, run_id, error_type, every)
+    started = app.retry_dead_letters(letters)
     for name, new_run in started.items():
         click.echo(f"Retrying {sum(1 for x in letters if x.integration == name)} of {name} in run {new_run}.")
     if not started:
@@ -84,8 +84,8 @@ def retry(key, integration, run_id, error_type, every) -> None:
 @_selection
 def discard(key, integration, run_id, error_type, every) -> None:
     """Forget dead letters (one KEY with --integration, or all matching the filters)."""
-    module = actors()
-    letters = _selected(module, integration, key, run_id, error_type, every)
+    app = build_app()
+    letters = _selected(app, integration, key, run_id, error_type, every)
     for letter in letters:
-        module.books.dead_letters.discard(letter.integration, letter.failure.key)
+        app.books.dead_letters.discard(letter.integration, letter.failure.key)
     click.echo(f"Discarded {len(letters)} dead letter(s).")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.scaffold import GOLDEN_TEST
+from pipeline.mapping.scaffold import GOLDEN_TEST
 
 README = """\
 # Connector project

@@ -8,13 +8,13 @@ from itertools import islice
 
 import click
 
-from pipeline.integrations import discover, get_integration
+from pipeline.flow.integrations import discover, get_integration
 from pipeline.redaction import SECRET_NAME, redact, secret_values
 from pipeline.settings import Settings
 from pipeline.systems.declarative import DeclaredSystem, declared_spec, systems_dir
 from pipeline.systems.declarative.templates import variables
-from pipeline.testing.golden import PENDING
-from pipeline.testing.recording import DEFAULT_PERSONAL_DATA, Scrubber, recording_session, save
+from pipeline.mapping.golden import PENDING
+from pipeline.systems.recording import DEFAULT_PERSONAL_DATA, Scrubber, recording_session, save
 
 
 #: What a secret variable is in a cassette (replaying needs a value, any value).

@@ -7,9 +7,9 @@ import time
 
 import click
 
-from pipeline.chain import TIERS
-from pipeline.cli.context import actors, echo_json, when
-from pipeline.runs import RunSummary
+from pipeline.books.runs import RunSummary
+from pipeline.cli.context import build_app, echo_json, when
+from pipeline.flow.chain import TIERS
 
 
 @click.command()
@@ -26,19 +26,19 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, fo
     """Run INTEGRATION: enqueue it for the workers, or run it here with --embedded."""
     if refs and mode != "refs":
         mode = "refs"
-    module = actors(embedded)
+    app = build_app(embedded)
     worker = None
     if embedded:
         from dramatiq import Worker
 
-        worker = Worker(module.broker, worker_threads=4, worker_timeout=50)
+        worker = Worker(app.broker, worker_threads=4, worker_timeout=50)
         worker.start()
     try:
-        run_id = module.start_run(integration, mode, refs, tier, force)
+        run_id = app.start_run(integration, mode, refs, tier, force)
         click.echo(f"Run {run_id} of {integration} ({mode}) started.")
         if wait or (wait is None and embedded):
-            summary = follow(module.runs, run_id)
-            print_summary(summary, module.runs.failures(run_id))
+            summary = follow(app.runs, run_id)
+            print_summary(summary, app.runs.failures(run_id))
             # Failed records are kept for an operator (connector status); only a failed run is an error here.
             if summary.error:
                 raise SystemExit(1)
@@ -89,7 +89,7 @@ def print_summary(summary: RunSummary, failures) -> None:
 @click.option("--follow", "live", is_flag=True, help="Watch the run until it finishes.")
 def status(run_id: str, live: bool) -> None:
     """Show a run's progress, message states and failed records."""
-    runs = actors().runs
+    runs = build_app().runs
     summary = follow(runs, run_id) if live else runs.get(run_id)
     if summary is None:
         raise click.ClickException(f"Unknown run {run_id!r}.")
@@ -101,7 +101,7 @@ def status(run_id: str, live: bool) -> None:
 @click.option("--integration", help="Only this integration's runs.")
 def list_runs(limit: int, integration: str | None) -> None:
     """List recent runs, newest first."""
-    for summary in actors().runs.recent(limit, integration):
+    for summary in build_app().runs.recent(limit, integration):
         click.echo(f"{summary.run_id}  {when(summary.started_at)}  {summary.integration:36} {summary.mode:8} "
                    f"{summary.status:9} " + " ".join(f"{k}={v}" for k, v in summary.counts.items()))
 
@@ -110,7 +110,7 @@ def list_runs(limit: int, integration: str | None) -> None:
 @click.argument("message_id")
 def message(message_id: str) -> None:
     """Show one message's status: state, attempts, timestamps, last error."""
-    found = actors().books.messages.get(message_id)
+    found = build_app().books.messages.get(message_id)
     if found is None:
         raise click.ClickException(f"No status for message {message_id!r} (unknown, or expired).")
     echo_json(found)
@@ -121,10 +121,10 @@ def message(message_id: str) -> None:
 @click.argument("key")
 def entity(integration: str, key: str) -> None:
     """What happened to one record, e.g. `connector entity magento2_to_netsuite_order 000000692`."""
-    module = actors()
-    name = module.get_integration(module.integrations, integration).name
-    found = module.books.ledger.entry(name, key)
-    letter = module.books.dead_letters.get(name, key)
+    app = build_app()
+    name = app.integration(integration).name
+    found = app.books.ledger.entry(name, key)
+    letter = app.books.dead_letters.get(name, key)
     if letter:
         found["dead_letter"] = {"stage": letter.failure.stage, "error": letter.failure.error,
                                 "run_id": letter.run_id, "attempts": letter.attempts, "history": letter.history}
@@ -139,18 +139,18 @@ def entity(integration: str, key: str) -> None:
 @click.option("--reset", is_flag=True, help="Forget the cursor: the next pull reads everything.")
 def cursor(integration: str, value: str | None, reset: bool) -> None:
     """Show, set or reset an integration's incremental cursor."""
-    module = actors()
-    name = module.get_integration(module.integrations, integration).name
+    app = build_app()
+    name = app.integration(integration).name
     if reset or value is not None:
-        module.runs.set_cursor(name, None if reset else value)
-    click.echo(f"{name}: {module.runs.get_cursor(name) or '(none: the next pull reads everything)'}")
+        app.runs.set_cursor(name, None if reset else value)
+    click.echo(f"{name}: {app.runs.get_cursor(name) or '(none: the next pull reads everything)'}")
 
 
 @click.command()
 def queues() -> None:
     """Messages waiting per queue (ready, and delayed: scheduled or waiting to be retried)."""
-    module = actors()
-    broker = module.broker
+    app = build_app()
+    broker = app.broker
     client = getattr(broker, "client", None)
     for queue in sorted(TIERS, key=TIERS.get):
         if client is not None:
@@ -169,15 +169,15 @@ def schedule() -> None:
     """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
     from datetime import datetime, timezone
 
-    from pipeline.ticks import next_ticks
+    from pipeline.schedule.ticks import next_ticks
 
-    module = actors()
-    for name, found in sorted(module.integrations.items()):
+    app = build_app()
+    for name, found in sorted(app.integrations.items()):
         spec = found.spec.schedule
         if not spec:
             continue
         upcoming = next_ticks(spec, datetime.now(timezone.utc), 1)[0]
-        last = module.ticks.decisions(name, 1)
+        last = app.ticks.decisions(name, 1)
         done = f"{last[0].tick_at} {last[0].action} {last[0].run_id or last[0].reason}" if last else "never"
         click.echo(f"{name:40} {spec:16} last: {done:60} next: {upcoming.isoformat()}")
 
@@ -188,8 +188,8 @@ def schedule() -> None:
 @click.option("--at", "tick_at", help="The tick's scheduled time (ISO 8601), as periodiq stamps it; default now.")
 def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
     """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
-    module = actors()
-    decision = module.tick(module.get_integration(module.integrations, integration).name, tick_at, force)
+    app = build_app()
+    decision = app.tick(app.integration(integration).name, tick_at, force)
     click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
 
 
@@ -203,7 +203,7 @@ def web(host: str, port: int) -> None:
     """Serve the operators' page: runs, their progress and failures, dead letters (read-only)."""
     from pipeline.web import serve
 
-    server = serve(actors().books, host, port)
+    server = serve(build_app().books, host, port)
     click.echo(f"Serving the operators' page on http://{host}:{server.server_port}/ (Ctrl-C to stop).")
     try:
         server.serve_forever()

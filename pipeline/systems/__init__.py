@@ -27,6 +27,10 @@ SYSTEMS: dict[str, type] = {
     "rest": RestSystem,
     "synthetic": SyntheticSystem,
 }
+#: The shops: the end of an integration its ConnectorType's direction is about (pull: into them).
+SHOPS = frozenset({"magento1", "magento2"})
+#: Systems that may stand at either end, as a shop or as the system it talks to.
+GENERIC = frozenset({"files", "memory", "rest", "synthetic"})
 
 
 def build_system(name: str, connection: str, environ: Mapping[str, str]) -> System:
@@ -40,4 +44,4 @@ def build_system(name: str, connection: str, environ: Mapping[str, str]) -> Syst
     return SYSTEMS[name].from_env(connection, environ)
 
 
-__all__ = ["SYSTEMS", "LoadItem", "Page", "System", "build_system"]
+__all__ = ["GENERIC", "SHOPS", "SYSTEMS", "LoadItem", "Page", "System", "build_system"]

@@ -135,8 +135,8 @@ def run_with_workers(env: Mapping[str, str], integration: str, *args: str, cwd: 
     """
     import redis
 
-    from pipeline.ledger import Ledger
-    from pipeline.runs import RunStore
+    from pipeline.books.ledger import Ledger
+    from pipeline.books.runs import RunStore
 
     output = cli(env, "run", integration, "--no-wait", *args, cwd=cwd).stdout
     run_id = output.split()[1]

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.testing.harness import Workers
-
 from pipeline.testing.magento1 import magento1_emulator
 from pipeline.testing.magento2 import magento2_emulator
 from pipeline.testing.mailchimp import mailchimp_emulator

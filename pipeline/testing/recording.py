@@ -1,130 +1,22 @@
-"""Recorded fixtures: a source's real responses saved once, replayed by tests without the network.
+"""Replaying recorded cassettes in tests: a source answers as it did when it was recorded, without the network.
 
-``Recorder`` is a requests transport that passes each exchange through and keeps it; ``save``
-writes the exchanges as a *cassette* (JSON) with secrets and personal data taken out:
-
-* the request's headers are not kept at all (``Authorization`` and API key headers live there),
-  and query parameters whose names look secret (``api_key``, ``token``, ``signature``...) are dropped;
-* every known secret value is masked wherever it appears (an API echoing a token);
-* the values of personal-data fields (``personal_data``: the system file's list plus the
-  command's ``--strip``), at any depth, become stable stand-ins: the same email gives the same
-  ``person3@example.com`` everywhere, so records that refer to each other still do;
-* the server's origin becomes ``http://recorded.invalid``, in URLs, headers and bodies.
-
-``Replayer`` is the transport tests mount instead of the network: it answers each request with the
-recorded response of the same method, path and query (secret parameters ignored), and refuses
-anything that was not recorded, naming it.
+``connector record`` (``pipeline.systems.recording``) writes the cassettes. ``Replayer`` is the
+transport tests mount instead of the network: it answers each request with the recorded response of
+the same method, path and query (secret parameters ignored), and refuses anything that was not
+recorded, naming it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.adapters import BaseAdapter
 
-from pipeline.redaction import MASK, SECRET_PARAM, redact
-
-#: Where recorded URLs point: a reserved name (RFC 6761) that never resolves.
-RECORDED_ORIGIN = "http://recorded.invalid"
-#: Response headers worth keeping: the ones clients page or retry by.
-KEPT_HEADERS = ("Content-Type", "Link", "Retry-After")
-#: Personal-data fields stripped whatever the system file says.
-DEFAULT_PERSONAL_DATA = ("email", "first_name", "last_name", "firstname", "lastname", "phone", "telephone",
-                         "street", "address1", "address2", "dob", "company",
-                         # Not personal, but secret: tokens a token endpoint hands out.
-                         "access_token", "refresh_token", "id_token")
-
-
-class Recorder(HTTPAdapter):
-    """Sends requests over the network and keeps every exchange."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.exchanges: list[tuple[requests.PreparedRequest, requests.Response]] = []
-
-    def send(self, request, *args, **kwargs):
-        response = super().send(request, *args, **kwargs)
-        self.exchanges.append((request, response))
-        return response
-
-
-def recording_session() -> tuple[requests.Session, Recorder]:
-    from pipeline.systems.http import make_session  # a session like every client's, plus the recorder
-
-    session, recorder = make_session(), Recorder()
-    session.mount("http://", recorder)
-    session.mount("https://", recorder)
-    return session, recorder
-
-
-def save(recorder: Recorder, path: Path, *, secrets: Iterable[str], scrubber: Scrubber, about: Mapping[str, object],
-         secret_params: Iterable[str] = ()) -> Path:
-    """Write the recorder's exchanges as a cassette at ``path``, secrets and personal data taken out.
-
-    ``secret_params``: query parameters to drop besides the secret-looking ones (an API key's own name).
-    """
-    secrets = sorted({value for value in secrets if value}, key=len, reverse=True)
-    dropped = tuple(secret_params)
-    interactions = []
-    for request, response in recorder.exchanges:
-        origin = _origin(request.url or "")
-        try:
-            body = scrubber.scrub(response.json())
-        except ValueError:
-            body = None
-        entry = {"method": request.method, "url": _without_secret_params(request.url or "", dropped),
-                 "status": response.status_code,
-                 "headers": {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
-                 "body": body}
-        text = redact(json.dumps(entry, ensure_ascii=False), secrets).replace(origin, RECORDED_ORIGIN)
-        interactions.append(json.loads(text))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    about_text = json.dumps(about)
-    # Only known values: the shapes redact() also masks would hide the stand-ins ("TOKEN": "recorded").
-    for secret in secrets:
-        about_text = about_text.replace(json.dumps(secret)[1:-1], MASK)
-    about = json.loads(about_text.replace(_origin(_first_url(recorder)), RECORDED_ORIGIN))
-    cassette = {**about, "ignored_params": list(dropped), "interactions": interactions}
-    path.write_text(json.dumps(cassette, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
-
-
-def _first_url(recorder: Recorder) -> str:
-    return recorder.exchanges[0][0].url or "" if recorder.exchanges else ""
-
-
-class Scrubber:
-    """Replaces personal-data values by stable stand-ins (the same value, the same stand-in)."""
-
-    def __init__(self, fields: Iterable[str]) -> None:
-        self.fields = {field.lower() for field in fields}
-        self.seen: dict[str, str] = {}
-
-    def scrub(self, value: object, field: str = "") -> object:
-        if isinstance(value, dict):
-            return {key: self.scrub(inner, key) for key, inner in value.items()}
-        if isinstance(value, list):
-            return [self.scrub(inner, field) for inner in value]
-        if isinstance(value, str) and value and field.lower() in self.fields:
-            return self._stand_in(value, field)
-        return value
-
-    def _stand_in(self, value: str, field: str) -> str:
-        if value not in self.seen:
-            n = len(self.seen) + 1
-            # Still valid where validated: an email stays an email, a date a date.
-            if "@" in value:
-                self.seen[value] = f"person{n}@example.com"
-            elif field.lower() == "dob":
-                self.seen[value] = "1970-01-01"
-            else:
-                self.seen[value] = f"{field.replace('_', ' ').capitalize()} {n}"
-        return self.seen[value]
-
+from pipeline.systems.http import make_session
+from pipeline.systems.recording import RECORDED_ORIGIN, request_key, without_secret_params
 
 class NotRecordedError(AssertionError):
     """A replayed test sent a request the cassette does not have (an assertion about the test, not the API)."""
@@ -148,13 +40,13 @@ class Replayer(BaseAdapter):
         self.replayed = 0
 
     def send(self, request, *args, **kwargs):
-        wanted = (request.method, _key(request.url or "", self.ignored))
+        wanted = (request.method, request_key(request.url or "", self.ignored))
         for interaction in self.interactions:
-            if (interaction["method"], _key(interaction["url"], self.ignored)) == wanted:
+            if (interaction["method"], request_key(interaction["url"], self.ignored)) == wanted:
                 self.replayed += 1
                 return _response(request, interaction)
         raise NotRecordedError(f"Not recorded: {request.method} "
-                                       f"{_without_secret_params(request.url or '', self.ignored)}"
+                                       f"{without_secret_params(request.url or '', self.ignored)}"
                                        " (record the source again with `connector record`).")
 
     def close(self) -> None:
@@ -163,8 +55,6 @@ class Replayer(BaseAdapter):
 
 def replay_session(cassette_path: Path) -> requests.Session:
     """A session whose requests to ``http://recorded.invalid`` are answered from the cassette."""
-    from pipeline.systems.http import make_session
-
     session = make_session()
     session.mount(RECORDED_ORIGIN, Replayer(json.loads(Path(cassette_path).read_text(encoding="utf-8"))))
     return session
@@ -178,29 +68,6 @@ def _response(request: requests.PreparedRequest, interaction: Mapping) -> reques
     response._content = b"" if body is None else json.dumps(body).encode()
     response.url, response.request, response.reason = request.url, request, "Recorded"
     return response
-
-
-def _key(url: str, ignored: tuple[str, ...] = ()) -> tuple[str, tuple]:
-    parts = urlsplit(url)
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if not SECRET_PARAM.search(k) and k not in ignored)
-    return parts.path, tuple(query)
-
-
-def _without_secret_params(url: str, dropped: tuple[str, ...] = ()) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not SECRET_PARAM.search(k) and k not in dropped]
-    return parts._replace(query=urlencode(query, safe="[]*:"), fragment="").geturl()
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-
-
-__all__ = ["DEFAULT_PERSONAL_DATA", "MASK", "RECORDED_ORIGIN", "Recorder", "Replayer", "Scrubber",
-           "NotRecordedError", "recording_session", "replay_session", "save"]
 
 
 def replay_declared(name: str, connection: str, cassette_path: Path, mappings_dir: Path):
@@ -219,3 +86,5 @@ def replay_declared(name: str, connection: str, cassette_path: Path, mappings_di
     # No retries: a request that was not recorded fails at once, naming itself.
     environ[prefix + "READ_RETRIES"] = "0"
     return DeclaredSystem.build(spec, connection, environ, session=replay_session(cassette_path))
+
+__all__ = ["NotRecordedError", "RECORDED_ORIGIN", "Replayer", "replay_declared", "replay_session"]

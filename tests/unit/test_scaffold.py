@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.errors import ConfigError, UnknownNameError
 from pipeline.mapping import load_mapping
-from pipeline.scaffold import scaffold
+from pipeline.mapping.scaffold import scaffold
 from pipeline.testing.golden import GoldenCase, check_golden
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def test_a_recorded_fixture_or_another_golden_sample_of_the_source_is_used(proje
     recorded.write_text(json.dumps([{"id": 1, "email": "a@example.com", "first_name": "A", "last_name": "B"}]))
     result = new(project, connector="customer_pull", source="shopify", target="magento2")
     assert result.sample_origin == f"recorded from shopify ({recorded})"
-    other = new(project, connector="customer_pull", source="shopify", target="mailchimp")
+    other = new(project, connector="customer_pull", source="shopify", target="magento1")
     assert other.sample_origin.startswith("recorded from shopify")
 
 
@@ -102,6 +102,8 @@ def test_mistakes_are_named_with_the_known_values(project):
         new(project, connector="customer_pull", source="shopfy", target="magento2")
     with pytest.raises(UnknownNameError, match="Unknown connector type 'customer_pul'.*Did you mean 'customer_pull'"):
         new(project, connector="customer_pul", source="shopify", target="magento2")
+    with pytest.raises(ConfigError, match="A pull brings records into the shop, so target.system must be a shop"):
+        new(project, connector="customer_pull", source="shopify", target="mailchimp")
     with pytest.raises(ConfigError, match="declares no 'list' for entity 'order'"):
         new(project, connector="order_push", source="shopify", target="magento2")
     new(project, connector="customer_pull", source="shopify", target="magento2")

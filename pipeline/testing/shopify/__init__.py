@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
+from pipeline.testing.fixtures import emulator_fixture
 from pipeline.testing.shopify.emulator import ShopifyEmulator
 
-
-@pytest.fixture
-def shopify_emulator() -> Iterator[ShopifyEmulator]:
-    """A fresh, empty Shopify emulator on a free loopback port, stopped after the test."""
-    with ShopifyEmulator() as emulator:
-        yield emulator
-
+shopify_emulator = emulator_fixture("shopify_emulator", ShopifyEmulator)
 
 __all__ = ["ShopifyEmulator", "shopify_emulator"]

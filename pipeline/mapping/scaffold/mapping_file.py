@@ -10,7 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from pipeline.entities import fields as ours
-from pipeline.scaffold.guesses import expression, guess
+from pipeline.mapping.scaffold.guesses import expression, guess
 
 #: A marshmallow field class -> how the mapping file describes its type.
 TYPES = [(ours.Email, "email address"), (ours.UtcDateTime, "date-time, ISO 8601 (to_datetime() converts others)"),

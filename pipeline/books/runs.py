@@ -5,7 +5,7 @@ Keys (all under the settings' namespace, ``ns``)::
     ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
-    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.messages``)
+    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
     ns:runs                    sorted set of run ids by start time (the recent-runs list)
     ns:cursor:<integration>    string: where the next incremental pull starts
 
@@ -25,15 +25,13 @@ from pathlib import Path
 
 import redis
 
-from pipeline.dead_letters import Failure
-from pipeline.messages import STATES
+from pipeline.books.dead_letters import Failure
+from pipeline.books.messages import STATES
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
-#: The combined status of a run takes the first of these that applies (the PHP library's precedence).
-PRECEDENCE = ("failed", "running", "waiting", "scheduled", "complete")
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """failed > running > waiting > scheduled > complete, over the run's records and messages."""
+        """The first of failed > running > waiting > scheduled > complete that applies (the PHP library's order)."""
         states = self.states or {}
         if self.error or self.counts["failed"] or states.get("failed"):
             return "failed"
@@ -125,7 +123,7 @@ class RunStore:
     def settle(self, run_id: str, raw: dict | list, force: bool = False) -> RunSummary:
         """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
-            raw = dict(zip(raw[::2], raw[1::2]))
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
         if summary.finished_at is None and (complete or force):

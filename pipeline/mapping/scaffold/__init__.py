@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.connectors import get_connector_type
+from pipeline.entities.connectors import CONNECTOR_TYPES
 from pipeline.entities import ENTITIES
 from pipeline.errors import ConfigError, UnknownNameError
-from pipeline.scaffold.mapping_file import field_lines
-from pipeline.scaffold.samples import find_sample
-from pipeline.systems import SYSTEMS
+from pipeline.mapping.scaffold.mapping_file import field_lines
+from pipeline.mapping.scaffold.samples import find_sample
+from pipeline.systems import GENERIC, SHOPS, SYSTEMS
 from pipeline.systems.declarative import declared_names, declared_spec, systems_dir
-from pipeline.testing.golden import PENDING
+from pipeline.mapping.golden import PENDING
 
 GOLDEN_TEST = '''\
 """Every mapping file maps its golden sample (tests/fixtures/<integration>/) as expected."""
@@ -52,10 +52,17 @@ def scaffold(*, connector: str, source: str, target: str, root: Path, mappings_d
         ConfigError: an unknown connector type or system (with a suggestion), an end that cannot do
             its direction, or files that exist already (without ``force``).
     """
-    connector_type = get_connector_type(connector)
+    connector_type = CONNECTOR_TYPES.get(connector)
+    if connector_type is None:
+        raise UnknownNameError("connector type", connector, CONNECTOR_TYPES)
     entity = connector_type.entity
     _check_system(source, "source", entity, mappings_dir)
     _check_system(target, "target", entity, mappings_dir)
+    # As the mapping loader will check it: a system described in YAML may stand at either end.
+    declared = {name for name in (source, target) if name not in SYSTEMS}
+    wrong_way = connector_type.shop_problem(source, target, shops=SHOPS, generic=GENERIC | declared)
+    if wrong_way:
+        raise ConfigError(wrong_way)
     name = name or f"{source}_to_{target}_{entity}"
     fixtures_dir = root / "tests" / "fixtures"
     mapping_path, fixture = mappings_dir / f"{name}.yaml", fixtures_dir / name

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.errors import RecordError, is_retryable
-from pipeline.integrations import Integration
+from pipeline.books.batches import alone_batch, unkeyed
+from pipeline.errors import FatalError, RecordError, is_retryable
+from pipeline.flow.integrations import Integration
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
@@ -38,16 +39,6 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
-
-
-def unkeyed(batch: str, index: int) -> str:
-    """The name of a record that has no natural key (it could not even be read): where it stood."""
-    return f"{batch}#{index}"
-
-
-def alone_batch(batch: str, key: str) -> str:
-    """The batch id of a record split out of ``batch`` to be retried alone."""
-    return f"{batch}/{key}"
 
 
 @dataclass(frozen=True)
@@ -136,8 +127,13 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     todo = [item for item in items if item["key"] not in unchanged]
     batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
     outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    if len(outcomes) != len(todo):
+        # A short list would drop records silently, and their run would never finish.
+        raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
+                         f"{spec.entity} records of integration {spec.name!r}: a system's load must return "
+                         "one outcome per record, in order.")
     loaded, failures = [], []
-    for item, outcome in zip(todo, outcomes):
+    for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
