@@ -1,16 +1,18 @@
 """Running an integration from a test, the way an operator would, and asserting on each record.
 
-Two ways, both through the real command line and the real actors:
+Three ways, each through the real actors:
 
-* ``run_embedded(env, integration)``: ``connector run --embedded`` in a child process (Dramatiq's
-  in-memory broker and a worker inside it, nothing to start; the run's records vanish with it, so
-  the outcome is read from its report);
-* ``Workers(env).start()`` plus ``run_with_workers(env, integration, redis)``: ``dramatiq
-  pipeline.actors`` worker processes on Redis, the run started with ``connector run --no-wait`` and
-  followed in Redis, where each record's outcome is kept (the entity ledger).
+* ``InProcess(env).run(integration)``: in the test's own process, an ``App`` on Dramatiq's in-memory
+  broker with a worker thread pool and its books in an in-process Redis (fakeredis), kept across
+  runs (cursors, the entity ledger); nothing to start;
+* ``run_embedded(env, integration)``: ``connector run --embedded`` in a child process, as an
+  operator runs it (the run's records vanish with the process, so its report is read);
+* ``connector_workers(env)`` (the pytest plugin) plus ``run_with_workers(env, integration)``:
+  ``dramatiq pipeline.actors`` worker processes on Redis, the run started with ``connector run
+  --no-wait`` and followed in Redis.
 
-A child process, not an import, because ``pipeline.actors`` binds its broker and integrations once
-per process, while each test points the connections at its own emulators.
+Each returns a ``RunResult``: counts, each failed record's stage and error, and, on request, the
+entity ledger's entry of named records.
 
 >>> result = RunResult("r1", "failed", {"extracted": 2, "loaded": 1, "skipped": 0, "failed": 1},
 ...                    {"bad@example.com": ("map", "email: Not a valid email address.")})
@@ -96,6 +98,50 @@ def parse_report(text: str) -> RunResult:
     return RunResult(summary["run_id"], summary["status"], counts, failures)
 
 
+class InProcess:
+    """The application of ``env`` in this process, on the in-memory broker, running integrations on demand.
+
+    Args:
+        env: the environment (connection variables, ``PIPELINE_MAPPINGS_DIR``, ...).
+        threads: worker threads while a run is processed.
+    """
+
+    def __init__(self, env: Mapping[str, str], threads: int = 2) -> None:
+        from pipeline.app import App
+        from pipeline.settings import Settings
+
+        self.app = App(Settings.from_env({**env, "PIPELINE_BROKER_URL": "stub://"}))
+        self.app.declare_actors()
+        self.threads = threads
+
+    def run(self, integration: str, mode: str = "changed", refs: tuple[str, ...] = (), *, force: bool = False,
+            keys: tuple[str, ...] = (), timeout_s: float = 120) -> RunResult:
+        """Run ``integration`` to its end and return what happened to it, and to ``keys`` in the ledger."""
+        from dramatiq import Worker
+
+        worker = Worker(self.app.broker, worker_threads=self.threads, worker_timeout=50)
+        worker.start()
+        try:
+            run_id = self.app.start_run(integration, mode, refs or None, None, force)
+            summary = _finished(self.app.runs, run_id, timeout_s)
+        finally:
+            worker.stop()
+        failures = {f.key: (f.stage, f.error) for f in self.app.runs.failures(run_id)}
+        entries = {key: self.app.books.ledger.entry(integration, key) for key in keys}
+        return RunResult(run_id, summary.status, dict(summary.counts), failures, entries)
+
+
+def _finished(runs, run_id: str, timeout_s: float):
+    deadline = time.monotonic() + timeout_s
+    summary = runs.get(run_id)
+    while summary is None or summary.finished_at is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Run {run_id} did not finish in {timeout_s}s: {summary}")
+        time.sleep(0.02)
+        summary = runs.get(run_id)
+    return summary
+
+
 class Workers:
     """``dramatiq pipeline.actors`` worker processes with ``env``, stopped (SIGTERM) by ``stop()``."""
 
@@ -144,13 +190,7 @@ def run_with_workers(env: Mapping[str, str], integration: str, *args: str, cwd: 
     namespace = env.get("PIPELINE_NAMESPACE") or "pipeline"
     try:
         runs = RunStore(client, namespace=namespace, ttl_s=3600)
-        deadline = time.monotonic() + timeout_s
-        summary = runs.get(run_id)
-        while summary is None or summary.finished_at is None:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"Run {run_id} did not finish in {timeout_s}s: {summary}")
-            time.sleep(0.05)
-            summary = runs.get(run_id)
+        summary = _finished(runs, run_id, timeout_s)
         failures = {f.key: (f.stage, f.error) for f in runs.failures(run_id)}
         ledger = Ledger(client, namespace=namespace)
         entries = {key: ledger.entry(integration, key) for key in keys}

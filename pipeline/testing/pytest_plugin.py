@@ -4,8 +4,8 @@
   ``magento1_emulator``, ``rest_emulator``, ``shopify_emulator``: each a running emulator on
   loopback, stopped when the test ends.
 * Runs: ``connector_workers`` (a factory of ``dramatiq pipeline.actors`` worker processes, stopped
-  after the test); ``pipeline.testing.harness`` runs an integration (``run_embedded``,
-  ``run_with_workers``) and asserts on each record's outcome (``RunResult``).
+  after the test); ``pipeline.testing.harness`` runs an integration (``InProcess``,
+  ``run_embedded``, ``run_with_workers``) and asserts on each record's outcome (``RunResult``).
 * Golden samples: ``pytest --golden-accept`` and the ``golden_accept`` fixture, for
   ``pipeline.testing.golden`` (every mapping file's sample, parametrized).
 
