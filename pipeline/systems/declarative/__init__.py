@@ -11,6 +11,7 @@ files, and ``{NAME}`` placeholders are the connection's ``PIPELINE_<CONNECTION>_
     entities:
       customer:
         id: id                                  # JMESPath to the record's own id
+        key: email                              # JMESPath to its natural key (runs by reference)
         updated_at: updated_at                  # JMESPath to its change time (the cursor)
         list:
           path: /customers.json
@@ -30,7 +31,8 @@ Auth types: ``api_key`` (``in: header|query``, ``name``, ``value``), ``basic`` (
 ``token_secret``; HMAC-SHA256). Pagination types: ``page_number`` (``page_param``, ``start``),
 ``offset`` (``offset_param``), ``cursor`` (``cursor`` JMESPath, ``cursor_param``), ``link_header``,
 ``next_url`` (``next`` JMESPath); each with an optional ``size_param`` and, for page and offset
-paging, ``total`` (JMESPath). Writes: ``upsert`` (one call), or ``create`` plus ``lookup`` and
+paging, ``total`` (JMESPath). Runs by reference: ``list.refs`` (``param`` = the keys joined by
+``separator``, with ``params``), else the listing filtered by ``key``. Writes: ``upsert`` (one call), or ``create`` plus ``lookup`` and
 ``update`` (``{id}`` in the path, ``id_field`` to put it in the body too).
 """
 

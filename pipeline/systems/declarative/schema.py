@@ -73,12 +73,20 @@ class _IncrementalSchema(_Strict):
     params = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+class _RefsSchema(_Strict):
+    param = fields.String(required=True)
+    separator = fields.String()
+    params = fields.Dict(keys=fields.String(), values=fields.String())
+    per_request = fields.Integer(validate=validate.Range(1, 1000))
+
+
 class _ListSchema(_Strict):
     path = fields.String(required=True)
     records = fields.String(required=True)
     params = fields.Dict(keys=fields.String(), values=fields.String())
     pagination = fields.Nested(_PaginationSchema)
     incremental = fields.Nested(_IncrementalSchema)
+    refs = fields.Nested(_RefsSchema)
 
 
 class _EndpointSchema(_Strict):
@@ -104,6 +112,7 @@ class _LoadSchema(_Strict):
 
 class _EntitySchema(_Strict):
     id = fields.String()
+    key = fields.String()
     updated_at = fields.String()
     list = fields.Nested(_ListSchema)
     load = fields.Nested(_LoadSchema)
@@ -227,6 +236,7 @@ class _Builder:
         if listing and listing.incremental and "updated_at" not in raw:
             self.problem(f"{at}.updated_at", "Required with list.incremental: the field the cursor follows.")
         return s.EntitySpec(name=name, id=self._expression(raw.get("id", "id"), f"{at}.id"), updated_at=updated_at,
+                            key=self._expression(raw.get("key"), f"{at}.key"),
                             listing=listing,
                             loading=self._loading(raw["load"], f"{at}.load") if "load" in raw else None)
 
@@ -254,8 +264,9 @@ class _Builder:
                              f"Unknown date format {incremental.format!r}: use iso, epoch or a strftime "
                              "pattern such as '%Y-%m-%d %H:%M:%S'.")
         self._record_free(raw["path"], f"{at}.path")
+        refs = s.Refs(**raw["refs"]) if "refs" in raw else None
         return s.Listing(path=raw["path"], records=self._expression(raw["records"], f"{at}.records"),
-                         params=raw.get("params", {}), pagination=paging, incremental=incremental)
+                         params=raw.get("params", {}), pagination=paging, incremental=incremental, refs=refs)
 
     def _loading(self, raw: dict, at: str) -> s.Loading:
         endpoints = {name: s.Endpoint(e["method"], e["path"], e.get("id_field", ""))

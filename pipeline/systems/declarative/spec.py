@@ -67,12 +67,24 @@ class Incremental:
 
 
 @dataclass(frozen=True)
+class Refs:
+    """The filter that asks for named records: ``param`` = their natural keys joined by ``separator``."""
+
+    param: str
+    separator: str = ","
+    params: dict[str, str] = field(default_factory=dict)
+    #: Keys per request: they travel in the URL.
+    per_request: int = 50
+
+
+@dataclass(frozen=True)
 class Listing:
     path: str
     records: ParsedResult
     params: dict[str, str] = field(default_factory=dict)
     pagination: Pagination = Pagination()
     incremental: Incremental | None = None
+    refs: Refs | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,8 @@ class EntitySpec:
     id: ParsedResult
     #: JMESPath to the record's change time (the incremental cursor).
     updated_at: ParsedResult | None = None
+    #: JMESPath to the record's natural key (what runs by reference name): records are filtered by it.
+    key: ParsedResult | None = None
     listing: Listing | None = None
     loading: Loading | None = None
 

@@ -79,9 +79,8 @@ class DeclaredSystem:
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
-        # refs: the list endpoint has no lookup by key here; the pipeline filters by natural key.
         spec = self._entity(entity, "list")
-        return extract.extract(self.client, spec, since=since, page_size=page_size)
+        return extract.extract(self.client, spec, since=since, refs=refs, page_size=page_size)
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         spec = self._entity(entity, "load")

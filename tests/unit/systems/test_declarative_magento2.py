@@ -133,3 +133,18 @@ def test_a_rejected_customer_fails_alone_with_magentos_message(shops):
     assert outcomes[1].status == 400
     assert str(outcomes[1]) == (f"magento2_rest answered HTTP 400 to POST {shop.base_url}/V1/customers: "
                                 "A customer with the same email address already exists in an associated website.")
+
+
+def test_a_run_by_reference_asks_for_the_named_emails_only_like_the_python_system(shops):
+    shop, _ = shops
+    seed(shop, 5)
+    wanted = ["c1@example.com", "c3@example.com"]
+    python_records = [r for p in python_system(shop).extract("customer", since=None, refs=wanted, page_size=10)
+                      for r in p.records]
+    declared_records = [r for p in declared_system(shop).extract("customer", since=None, refs=wanted, page_size=10)
+                        for r in p.records]
+    assert declared_records == python_records and [r["email"] for r in declared_records] == wanted
+    query = dict(shop.requests[-1].query)
+    assert (query["searchCriteria[filterGroups][0][filters][0][field]"],
+            query["searchCriteria[filterGroups][0][filters][0][value]"],
+            query["searchCriteria[filterGroups][0][filters][0][conditionType]"]) == ("email", ",".join(wanted), "in")

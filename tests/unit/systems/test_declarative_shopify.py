@@ -142,3 +142,10 @@ def test_the_emulator_refuses_and_records_a_body_shopify_would_not_take():
         assert (missing.status_code, missing.json()) == (
             400, {"errors": {"customer": "Required parameter missing or invalid"}})
         assert shop.violations == ["POST /customers.json: customer fields of the wrong type ['tags']."]
+
+
+def test_a_run_by_reference_filters_the_listing_by_the_files_key(shop):
+    seed(shop, 4)
+    records = [r for p in system(shop).extract("customer", since=None, refs=["c2@example.com"], page_size=2)
+               for r in p.records]
+    assert [r["email"] for r in records] == ["c2@example.com"]
