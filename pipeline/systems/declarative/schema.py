@@ -185,6 +185,9 @@ class _Builder:
 
     def build(self) -> s.SystemSpec | None:
         data = self.data
+        if data.get("name", self.path.stem) != self.path.stem:
+            # Mapping files find a system by its file's name: two names for one system would mislead.
+            self.problem("name", f"Must be the file's own name, {self.path.stem!r} (or left out).")
         self._variables(data.get("base_url", ""), "base_url")
         for name, value in data.get("headers", {}).items():
             self._variables(value, f"headers.{name}")

@@ -160,3 +160,11 @@ def test_connector_systems_lists_the_valid_files_and_every_problem_of_the_others
     assert f"ok  {tmp_path / 'systems' / 'shopify.yaml'} (shopify: customer (list+load))" in result.output
     assert "auth.nmae: Unknown field. Did you mean 'name'?" in result.output
     assert f"1 system files in {tmp_path / 'systems'} are invalid." in result.output
+
+
+def test_a_name_other_than_the_files_own_is_refused(tmp_path):
+    path = write(tmp_path, 'name: shop\nbase_url: "{URL}"\nauth: {type: none}\n'
+                           'entities: {customer: {list: {path: /c, records: items}}}\n', "myshop.yaml")
+    with pytest.raises(SystemFileError) as caught:
+        load_system_file(path)
+    assert caught.value.problems == {"name": ["Must be the file's own name, 'myshop' (or left out)."]}
