@@ -46,6 +46,8 @@ from pipeline.systems.declarative.schema import load_system_file
 from pipeline.systems.declarative.spec import SystemSpec
 from pipeline.systems.declarative.system import DeclaredSystem
 
+#: path -> (modification time, spec): mapping files and connections name a system many times over, and
+#: a worker reads each file once; a changed file is read again (the command line edits them).
 _cache: dict[Path, tuple[float, SystemSpec]] = {}
 
 
