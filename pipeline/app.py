@@ -108,7 +108,7 @@ class App:
         return get_integration(self.integrations, name)
 
     def job(self, integration: str, run_id: str, message_id: str | None, force: bool) -> Job:
-        return Job(self.integration(integration), self.books, run_id, message_id, force)
+        return Job(self.integration(integration), self.books, run_id, message_id, force, self.settings.test_crash_at)
 
     def start_run(self, integration: str, mode: str = "changed", refs: Sequence[str] | None = None,
                   tier: str | None = None, force: bool = False) -> str:

@@ -65,7 +65,7 @@ class ShopifyEmulator(Emulator):
     def environ(self, connection: str = "shopify") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of systems/shopify.yaml pointing here."""
         prefix = f"PIPELINE_{connection.upper()}_"
-        return {"PIPELINE_BROKER_URL": "stub://", prefix + "URL": self.url, prefix + "TOKEN": self.token}
+        return {prefix + "URL": self.url, prefix + "TOKEN": self.token}
 
     def now(self) -> str:
         return self.clock().astimezone(SHOP_ZONE).isoformat(timespec="seconds")
