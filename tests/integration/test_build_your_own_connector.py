@@ -75,7 +75,6 @@ def test_a_new_connector_is_built_from_scratch_as_a_user_would(tmp_path, namespa
         for field, expression in (("email", "lower(trim(email))"), ("first_name", "first_name"),
                                   ("last_name", "last_name")):
             text = re.sub(rf'^  {field}: "`null`"', f"  {field}: {expression}", text, flags=re.MULTILINE)
-        text = text.replace("  # external_id: TODO", "  external_id: to_string(id)")
         mapping.write_text(text)
         cli(env, "validate", cwd=project)
         cli(env, "record", NAME, "--records", "3", "--golden", cwd=project)
