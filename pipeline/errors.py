@@ -3,6 +3,7 @@
 * PipelineError
   + ConfigError            a setting, a mapping file or a name is wrong; fix it and restart
     - MappingError         every problem of one mapping file, each with its field path
+    - SystemFileError      every problem of one system file (a REST system described in YAML)
     - UnknownNameError     a name that is not registered (system, entity, connector, ...)
   + RemoteError            an external system failed a request
     - RetryableError       try again later (timeouts, connection errors, 429, 5xx)
@@ -40,6 +41,17 @@ class MappingError(ConfigError):
         lines = [f"  {where}: {message}" for where, messages in self.problems.items() for message in messages]
         count = sum(len(messages) for messages in self.problems.values())
         super().__init__(f"Invalid mapping file {path} ({count} problem{'s' * (count != 1)}):\n" + "\n".join(lines))
+
+
+class SystemFileError(ConfigError):
+    """Every problem found in one system file (``systems/*.yaml``), each with its dotted path."""
+
+    def __init__(self, path: str, problems: Mapping[str, list[str]]) -> None:
+        self.path = path
+        self.problems = dict(problems)
+        lines = [f"  {where}: {message}" for where, messages in self.problems.items() for message in messages]
+        count = sum(len(messages) for messages in self.problems.values())
+        super().__init__(f"Invalid system file {path} ({count} problem{'s' * (count != 1)}):\n" + "\n".join(lines))
 
 
 class UnknownNameError(ConfigError):

@@ -8,6 +8,7 @@ import os
 import click
 
 from pipeline.cli import dead_letters, lifecycle, mappings, runs
+from pipeline.cli import authoring, project, recording  # the integration author's commands
 from pipeline.errors import PipelineError
 from pipeline.logs import configure_logging
 from pipeline.redaction import secret_values
@@ -24,6 +25,8 @@ def main(verbose: int) -> None:
 
 
 for command in (*mappings.COMMANDS, *runs.COMMANDS, *lifecycle.COMMANDS, dead_letters.dead_letters):
+    main.add_command(command)
+for command in (*project.COMMANDS, *authoring.COMMANDS, *recording.COMMANDS):
     main.add_command(command)
 
 

@@ -35,6 +35,7 @@ from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule.cron import cron_problem
 from pipeline.systems import GENERIC, SHOPS, SYSTEMS
+from pipeline.systems.declarative import declared_names, reference_problems, systems_dir
 from pipeline.systems.carrying import carried, uncarried
 from pipeline.systems.lifecycle import MISSING_ACTIONS, missing_problem
 
@@ -190,7 +191,9 @@ class _Builder:
         if entity and target is not None:
             self._check_carried(target.system, entity, raw_fields, constants, data.get("ignore", []))
         if connector and source and target:
-            wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC)
+            # A system described in YAML may stand at either end: its file cannot tell a shop from an ERP.
+            declared = {ref.system for ref in (source, target) if ref.system not in SYSTEMS}
+            wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC | declared)
             if wrong_way:
                 self.problem("connector", wrong_way)
         options = data.get("options", {})
@@ -217,8 +220,13 @@ class _Builder:
         if not ref or "system" not in ref:
             return None
         if ref["system"] not in SYSTEMS:
-            self.problem(f"{end}.system", _unknown("system", ref["system"], SYSTEMS))
-            return None
+            # A REST system described in YAML, in the systems/ folder beside this file's folder.
+            declared = reference_problems(ref["system"], end, ref.get("entity", entity or ""), self.path.parent)
+            known = {**SYSTEMS, **dict.fromkeys(declared_names(systems_dir(self.path.parent)))}
+            for message in declared if declared is not None else [_unknown("system", ref["system"], known)]:
+                self.problem(f"{end}.system", message)
+            if declared != []:
+                return None
         return SystemRef(ref["system"], ref.get("connection", ref["system"]), ref.get("entity", entity or ""))
 
     def _rules(self, raw: Mapping, where: str, schema: type[Schema] | None,
@@ -312,7 +320,8 @@ class _Builder:
                        ignore: list[str]) -> None:
         # A mapped field the target's load never sends is data lost without a word: an error,
         # unless the file lists it under `ignore` (mapped for the record's own checks, say).
-        carries = carried(SYSTEMS[system], entity)
+        # A system described in YAML has no table: its load body decides (None: not checked here).
+        carries = carried(SYSTEMS.get(system), entity)
         mapped = {f"fields.{path}": path for path in _mapped_paths(raw_fields)}
         mapped.update({f"constants.{name}": name for name in constants})
         for name in ignore:

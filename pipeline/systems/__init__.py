@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, Page, System
+from pipeline.systems.declarative import build_declared
 from pipeline.systems.files import FilesSystem
 from pipeline.systems.magento1 import Magento1System
 from pipeline.systems.magento2 import Magento2System
@@ -34,11 +35,13 @@ GENERIC = frozenset({"files", "memory", "rest", "synthetic"})
 
 def build_system(name: str, connection: str, environ: Mapping[str, str]) -> System:
     """Build the system ``name`` for one connection from its environment variables."""
-    try:
-        system_class = SYSTEMS[name]
-    except KeyError:
-        raise UnknownNameError("system", name, SYSTEMS) from None
-    return system_class.from_env(connection, environ)
+    if name not in SYSTEMS:
+        # Not one of ours: a REST system described in YAML (systems/<name>.yaml), if there is one.
+        declared = build_declared(name, connection, environ)
+        if declared is None:
+            raise UnknownNameError("system", name, SYSTEMS)
+        return declared
+    return SYSTEMS[name].from_env(connection, environ)
 
 
 __all__ = ["GENERIC", "SHOPS", "SYSTEMS", "LoadItem", "Page", "System", "build_system"]

@@ -42,7 +42,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # RFC 9110 says whole seconds; Shopify sends "2.0", which is no HTTP date either.
+    if value.replace(".", "", 1).isdigit():
         seconds = float(value)
     else:
         try:

@@ -27,6 +27,8 @@ def pipeline_env(namespace, tmp_path) -> dict[str, str]:
     mappings.mkdir()
     for path in MAPPINGS.glob("*.yaml"):
         shutil.copy(path, mappings)
+    # REST systems described in YAML, found beside the mappings folder as in a project.
+    shutil.copytree(ROOT / "systems", tmp_path / "systems")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PIPELINE_")}
     env.update({
         "REDIS_URL": REDIS_URL,

@@ -1,0 +1,89 @@
+"""``connector record``: a source's real responses saved as fixtures, secrets and personal data taken out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from itertools import islice
+
+import click
+
+from pipeline.flow.integrations import discover, get_integration
+from pipeline.redaction import SECRET_NAME, redact, secret_values
+from pipeline.settings import Settings
+from pipeline.systems.declarative import DeclaredSystem, declared_spec, systems_dir
+from pipeline.systems.declarative.templates import variables
+from pipeline.mapping.golden import PENDING
+from pipeline.systems.recording import DEFAULT_PERSONAL_DATA, Scrubber, recording_session, save
+
+
+#: What a secret variable is in a cassette (replaying needs a value, any value).
+STAND_IN = "recorded-secret"
+
+
+@click.command()
+@click.argument("integration")
+@click.option("--records", "count", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many source records to record.")
+@click.option("--golden", is_flag=True, help="Also make the records the integration's golden sample "
+                                             "(tests/fixtures/<integration>/input.json, results pending review).")
+@click.option("--strip", multiple=True, help="A personal-data field to replace (repeatable), besides the "
+                                             "system file's personal_data and the usual ones (email, names, ...).")
+def record(integration: str, count: int, golden: bool, strip: tuple[str, ...]) -> None:
+    """Record INTEGRATION's source: its first records (and, for a system described in YAML, its HTTP
+    exchanges, replayable by tests) in tests/fixtures/recorded/<system>/."""
+    settings = Settings.from_env()
+    found = get_integration(discover(settings.mappings_dir, settings.environ), integration)
+    ref = found.spec.source
+    declared = declared_spec(ref.system, systems_dir(settings.mappings_dir))
+    personal = [*DEFAULT_PERSONAL_DATA, *(declared.personal_data if declared else ()), *strip]
+    scrubber = Scrubber(personal)
+    recorder = None
+    if declared is not None:
+        session, recorder = recording_session()
+        source = DeclaredSystem.build(declared, ref.connection, settings.environ, session=session)
+    else:
+        source = found.source
+    records: list[dict] = []
+    for page in islice(source.extract(ref.entity, since=None, refs=None, page_size=count), 1000):
+        records += page.records
+        if len(records) >= count:
+            break
+    folder = settings.mappings_dir.absolute().parent / "tests" / "fixtures" / "recorded" / ref.system
+    folder.mkdir(parents=True, exist_ok=True)
+    secrets = secret_values(settings.environ) | (source.client.secrets if recorder else set())
+    if recorder is not None:
+        about = {"system": ref.system, "entity": ref.entity, "integration": integration,
+                 "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                 "variables": _variables(declared, ref.connection, settings.environ)}
+        secret_params = [declared.auth.name] if declared.auth.type == "api_key" and declared.auth.location == "query" \
+            else []
+        cassette = save(recorder, folder / f"{ref.entity}.http.json", secrets=secrets, scrubber=scrubber,
+                        about=about, secret_params=secret_params)
+        click.echo(f"wrote {cassette} ({len(recorder.exchanges)} exchanges)")
+    kept = json.loads(redact(json.dumps([scrubber.scrub(r) for r in records[:count]]), secrets))
+    text = json.dumps(kept, indent=2, ensure_ascii=False) + "\n"
+    (folder / f"{ref.entity}.json").write_text(text, encoding="utf-8")
+    click.echo(f"wrote {folder / (ref.entity + '.json')} ({len(kept)} records; stripped: "
+               f"{', '.join(sorted(set(personal)))})")
+    if golden:
+        fixture = folder.parent.parent / integration
+        fixture.mkdir(parents=True, exist_ok=True)
+        (fixture / "input.json").write_text(text, encoding="utf-8")
+        pending = [{PENDING: "Review the results, then accept them with pytest --golden-accept."}] * len(kept)
+        (fixture / "expected.json").write_text(json.dumps(pending, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {fixture / 'input.json'} and pending {fixture / 'expected.json'}")
+
+
+def _variables(spec, connection: str, environ) -> dict[str, str]:
+    """The connection's variables the file needs: real values, except secret ones (stand-ins)."""
+    needed = variables(spec.base_url) | {v for text in spec.headers.values() for v in variables(text)}
+    needed |= {v for text in [*spec.auth.values.values(), spec.auth.token_url] for v in variables(text)}
+    prefix = f"PIPELINE_{connection.upper()}_"
+    secret_auth = {v for name, text in spec.auth.values.items() for v in variables(text)
+                   if name not in ("client_id", "username", "consumer_key")}
+    return {name: STAND_IN if SECRET_NAME.search(name) or name in secret_auth else environ.get(prefix + name, "")
+            for name in sorted(needed)}
+
+
+COMMANDS = (record,)
