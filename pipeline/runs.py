@@ -32,8 +32,9 @@ _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
-#: The combined status of a run takes the first of these that applies (the PHP library's precedence).
-PRECEDENCE = ("failed", "running", "waiting", "scheduled", "complete")
+#: The combined status of a run takes the first of these that applies (the PHP library's precedence,
+#: plus ``partial``: finished, but some records failed, which is not the same as a run that failed).
+PRECEDENCE = ("failed", "running", "waiting", "scheduled", "partial", "complete")
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,13 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """failed > running > waiting > scheduled > complete, over the run's records and messages."""
+        """failed > running > waiting > scheduled > partial > complete, over the run's records and messages.
+
+        ``failed``: the run itself failed (its extraction, or a message failed for good); ``partial``:
+        it finished and some records failed (they are kept as dead letters).
+        """
         states = self.states or {}
-        if self.error or self.counts["failed"] or states.get("failed"):
+        if self.error or states.get("failed"):
             return "failed"
         if states.get("running"):
             return "running"
@@ -64,7 +69,9 @@ class RunSummary:
             return "waiting"
         if states.get("scheduled"):
             return "scheduled"
-        return "complete" if self.finished_at is not None else "running"
+        if self.finished_at is None:
+            return "running"
+        return "partial" if self.counts["failed"] else "complete"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "status": self.status, "processed": self.processed}

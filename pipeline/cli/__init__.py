@@ -1,22 +1,30 @@
-"""The operator's command line: ``connector --help``."""
+"""The operator's command line: ``connector --help``.
+
+Exit codes (``pipeline.cli.exits``): 0 done, 1 finished with failures, 2 usage or configuration
+error. Errors an operator can fix print one line of advice; ``-v`` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
 
 import click
 
-from pipeline.cli import dead_letters, mappings, runs
-from pipeline.errors import PipelineError
+from pipeline import __version__
+from pipeline.cli import context, dead_letters, mappings, runs
+from pipeline.cli.exits import explain
 
 
 @click.group()
-@click.option("-v", "--verbose", count=True, help="Log more (-v: info, -vv: debug).")
+@click.version_option(__version__, "--version", prog_name="connector", message="%(prog)s %(version)s")
+@click.option("-v", "--verbose", count=True, help="Log more (-v: info and tracebacks, -vv: debug).")
 def main(verbose: int) -> None:
     """Run and watch the integrations declared in mappings/."""
-    # Failed records are summarised at the end of a run; logs add them only when asked for.
-    level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    context.VERBOSITY = verbose
+    # Commands print their own output; logs (and tracebacks) only when asked for.
+    logging.basicConfig(level=context.log_level(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):
@@ -26,5 +34,11 @@ for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters):
 def run_main() -> None:
     try:
         main(standalone_mode=True)
-    except PipelineError as error:
-        raise SystemExit(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - every error becomes advice or a traceback, then an exit code
+        advice = explain(error)
+        if advice is None:
+            raise
+        if context.VERBOSITY:
+            traceback.print_exception(error)
+        click.echo(f"Error: {advice}", err=True)
+        sys.exit(advice.code)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import ConfigError, RecordError
+from pipeline.cli.context import echo_json
+from pipeline.cli.exits import FAILED, Exit
+from pipeline.errors import ConfigError, MappingError, RecordError
 from pipeline.mapping import Mapper, load_mapping, load_mappings
 from pipeline.settings import Settings
 
@@ -17,18 +19,36 @@ def _mappings_dir() -> Path:
 
 
 @click.command("list")
-def list_integrations() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the integrations as a JSON list.")
+def list_integrations(as_json: bool) -> None:
     """List the integrations found in the mappings directory."""
-    for name, spec in sorted(load_mappings(_mappings_dir()).items()):
+    specs = sorted(load_mappings(_mappings_dir()).items())
+    if as_json:
+        echo_json([{"integration": name, "connector": spec.connector, "entity": spec.entity,
+                    "source": vars(spec.source), "target": vars(spec.target), "schedule": spec.schedule,
+                    "enabled": spec.enabled, "path": str(spec.path)} for name, spec in specs])
+        return
+    for name, spec in specs:
         ends = f"{spec.source.system}:{spec.source.connection} -> {spec.target.system}:{spec.target.connection}"
-        click.echo(f"{name:40} {spec.connector:20} {ends:50} {spec.schedule or '-'}")
+        schedule = (spec.schedule or "-") + ("" if spec.enabled else " (disabled)")
+        click.echo(f"{name:40} {spec.connector:20} {ends:50} {schedule}")
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
-    """Validate mapping files (all of the mappings directory by default); list every problem."""
-    files = list(paths) or sorted(_mappings_dir().glob("*.y*ml"))
+    """Validate mapping files (all of the mappings directory by default); list every problem.
+
+    Exits 1 when a file is invalid, 2 when there is no mapping file to validate.
+    """
+    if paths:
+        files = list(paths)
+    else:
+        try:
+            load_mappings(_mappings_dir())
+        except MappingError:
+            pass  # reported file by file below
+        files = sorted(_mappings_dir().glob("*.y*ml"))
     bad = 0
     for path in files:
         try:
@@ -39,7 +59,7 @@ def validate(paths: tuple[Path, ...]) -> None:
             continue
         click.echo(f"ok  {path} ({spec.name}: {spec.connector})")
     if bad:
-        raise SystemExit(f"{bad} of {len(files)} mapping files are invalid.")
+        raise Exit(f"{bad} of {len(files)} mapping files are invalid.", FAILED)
 
 
 @click.command()
