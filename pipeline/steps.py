@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.errors import RecordError, is_retryable
 from pipeline.integrations import Integration
-from pipeline.systems import LoadItem
+from pipeline.systems import LoadItem, fallback_key
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         try:
             item = mapper.map(record).as_message()
         except RecordError as error:
-            failures.append(Failure(key=mapper.source_key(record) or unkeyed(batch, index), stage="map",
+            key = (mapper.source_key(record) or fallback_key(job.integration.spec.source.system, record)
+                   or unkeyed(batch, index))
+            failures.append(Failure(key=key, stage="map",
                                     error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
             continue

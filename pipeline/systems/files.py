@@ -33,6 +33,9 @@ class FilesSystem:
     """A directory of CSV / JSON Lines files."""
 
     name = "files"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id", "Id", "ID")
 
     def __init__(self, directory: Path, output_format: str = "jsonl") -> None:
         self.directory = directory

@@ -39,6 +39,9 @@ class Magento1System:
     """
 
     name = SYSTEM
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("customer_id", "order_id", "product_id", "entity_id", "increment_id")
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:

@@ -38,6 +38,9 @@ class NetSuiteSystem:
     """
 
     name = "netsuite"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, settings: NetSuiteSettings, client: NetSuiteClient) -> None:
         self.settings = settings

@@ -128,11 +128,13 @@ class Magento2Emulator(BulkRoutes, Emulator):
         """Handle the next matching request, then close the connection without answering."""
         self._drop_next.append(re.compile(f"^{method} {path_pattern}$"))
 
-    def environ(self, connection: str = "shop", auth: str = "admin") -> dict[str, str]:
+    def environ(self, connection: str = "shop", auth: str = "admin", *, stub_broker: bool = True) -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a Magento2System talking to this emulator.
 
         ``auth`` is ``admin`` (user name and password), ``token`` (the integration's access
         token as a bearer token) or ``oauth`` (the integration's four OAuth values).
+        ``stub_broker`` adds ``PIPELINE_BROKER_URL=stub://`` (an in-process concurrency budget) for
+        tests that build the system themselves; leave it out for workers, which have their broker.
         """
         integration = self.integrations[0]
         user, password = next(iter(self.admin_users.items()))
@@ -143,8 +145,8 @@ class Magento2Emulator(BulkRoutes, Emulator):
                             "ACCESS_TOKEN": integration.access_token,
                             "ACCESS_TOKEN_SECRET": integration.access_token_secret}}[auth]
         prefix = f"PIPELINE_{connection.upper()}_"
-        return {"PIPELINE_BROKER_URL": "stub://", prefix + "URL": self.base_url,
-                **{prefix + name: value for name, value in values.items()}}
+        found = {prefix + "URL": self.base_url, **{prefix + name: value for name, value in values.items()}}
+        return {**found, "PIPELINE_BROKER_URL": "stub://"} if stub_broker else found
 
     # The vendor's envelopes -------------------------------------------------------------------
     def too_many_requests(self, request: Request) -> Response:

@@ -124,14 +124,17 @@ class MailchimpEmulator(Emulator):
         with self.lock:
             self.audience().rejected_emails.update(email.lower() for email in emails)
 
-    def environ(self, connection: str = "mailchimp") -> dict[str, str]:
-        """The ``PIPELINE_<CONNECTION>_*`` variables of a MailchimpSystem talking to this emulator."""
+    def environ(self, connection: str = "mailchimp", *, stub_broker: bool = True) -> dict[str, str]:
+        """The ``PIPELINE_<CONNECTION>_*`` variables of a MailchimpSystem talking to this emulator.
+
+        ``stub_broker`` adds ``PIPELINE_BROKER_URL=stub://`` (see ``Magento2Emulator.environ``).
+        """
         prefix = f"PIPELINE_{connection.upper()}_"
-        return {"PIPELINE_BROKER_URL": "stub://", prefix + "API_KEY": self.api_key,
-                prefix + "URL": self.base_url, prefix + "LIST_ID": self.list_id,
-                prefix + "STORE_ID": self.store_id,
-                # Emulated batches finish in milliseconds: look often.
-                prefix + "BATCH_POLL_S": "0.02"}
+        found = {prefix + "API_KEY": self.api_key, prefix + "URL": self.base_url, prefix + "LIST_ID": self.list_id,
+                 prefix + "STORE_ID": self.store_id,
+                 # Emulated batches finish in milliseconds: look often.
+                 prefix + "BATCH_POLL_S": "0.02"}
+        return {**found, "PIPELINE_BROKER_URL": "stub://"} if stub_broker else found
 
     # The vendor's envelopes -------------------------------------------------------------------
     def too_many_requests(self, request: Request) -> Response:
