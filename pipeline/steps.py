@@ -67,6 +67,7 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
 
     No per-record work here beyond what ``refs`` needs: extraction stays as fast as the source.
     """
+    job.integration.require_configured()
     spec, books, mapper = job.integration.spec, job.books, job.integration.mapper
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())

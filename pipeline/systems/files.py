@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 
-from pipeline.errors import RetryableError
+from pipeline.errors import ConfigError, RetryableError
 from pipeline.systems.base import INVALID_RECORD, LoadItem, Page, connection_env
 
 #: File endings the source reads.
@@ -45,6 +45,14 @@ class FilesSystem:
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> FilesSystem:
         directory = connection_env(connection, environ, "DIR") or os.path.join("var", connection)
         return cls(Path(directory), (connection_env(connection, environ, "FORMAT") or "jsonl").lower())
+
+    def check(self) -> str:
+        """The folder is there and usable; or it does not exist yet (a load creates it)."""
+        if not self.directory.exists():
+            return f"folder {self.directory} does not exist yet (a load creates it; a pull finds nothing)"
+        if not self.directory.is_dir() or not os.access(self.directory, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(f"{self.directory} is not a folder this process can read and write.")
+        return f"folder {self.directory} is readable and writable"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

@@ -59,6 +59,12 @@ class Magento1System:
         shop = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
         return cls(config, limiter=concurrency_budget(f"magento1:{shop}", config.concurrency, environ))
 
+    def check(self) -> str:
+        """Open and close an API session: the user, key and URL work (``connector check``)."""
+        self.client.sign_in()
+        self.client.end_session()
+        return f"signed in as API user {self.config.api_user!r}"
+
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
         if entity == "inventory":

@@ -55,6 +55,12 @@ class Magento2System:
         budget = concurrency_budget(f"magento2:{shop}", config.concurrency, environ)
         return cls(config, limiter=budget)
 
+    def check(self) -> str:
+        """Reach the shop with one cheap authenticated read (``connector check``)."""
+        self.client.get("/V1/customers/search", [("searchCriteria[pageSize]", "1"),
+                                                 ("searchCriteria[currentPage]", "1")])
+        return f"signed in ({self.config.auth}) and read one page of customers"
+
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
         size = self.config.page_size or page_size

@@ -62,6 +62,12 @@ class MailchimpSystem:
         budget = concurrency_budget(f"mailchimp:{config.data_center}:{account}", config.concurrency, environ)
         return cls(config, limiter=budget)
 
+    def check(self) -> str:
+        """Reach the account with one cheap authenticated read of its audience or store (``connector check``)."""
+        setting = "list_id" if self.config.list_id or not self.config.store_id else "store_id"
+        self._ready(setting)
+        return f"authenticated and found the {'audience' if setting == 'list_id' else 'e-commerce store'}"
+
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
         if entity not in EXTRACTS:

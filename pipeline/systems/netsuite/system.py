@@ -61,6 +61,11 @@ class NetSuiteSystem:
                           limiter=budget)
         return cls(settings, NetSuiteClient(http, reads=settings.reads))
 
+    def check(self) -> str:
+        """Reach the account with one cheap signed read (``connector check``)."""
+        self.client.list_page("customer", limit=1)
+        return f"signed in to account {self.settings.account} and listed one customer"
+
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
         """Pages of ``entity`` changed since the cursor ``since``, oldest first.
