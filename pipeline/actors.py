@@ -29,6 +29,7 @@ from pipeline.chain import TIERS, Chain
 from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, is_retryable
 from pipeline.integrations import Integration, discover, get_integration
 from pipeline.logs import configure_logging
+from pipeline.readiness import ReportUnconfigured
 from pipeline.redaction import secret_values
 from pipeline.settings import Settings
 from pipeline.status import RunAccounting, StatusTracking
@@ -63,6 +64,7 @@ runs = books.runs
 broker = make_broker(settings, [
     *([StatusTracking(books=books, secrets=secrets)] if settings.status_tracking else []),
     RunAccounting(books=books),
+    ReportUnconfigured(integrations=integrations),
 ])
 dramatiq.set_broker(broker)
 
@@ -85,8 +87,12 @@ def _run_step(integration: Integration, step) -> None:
 
 def _job(integration: str, run_id: str, force: bool) -> Job:
     message = CurrentMessage.get_current_message()
-    return Job(get_integration(integrations, integration), books, run_id,
-               message.message_id if message else None, force)
+    if integration not in integrations:
+        # The command line read a mapping file this worker has not: it started before the file existed.
+        raise ConfigError(f"Integration {integration!r} is unknown to this worker, which loaded "
+                          f"{settings.mappings_dir} before that file was added or renamed: reload the workers "
+                          "(send SIGHUP to the `dramatiq` main process, or restart them), then run it again.")
+    return Job(integrations[integration], books, run_id, message.message_id if message else None, force)
 
 
 def _declare_chain(tier: str) -> Chain:
@@ -188,7 +194,8 @@ ticks = Ticks(books.redis, runs, namespace=settings.namespace, stale_after_s=set
 def tick(integration: str, tick_at: str | None = None, force: bool = False) -> TickDecision:
     """A scheduler tick of ``integration``: start a pull, or record why not (see ``pipeline.ticks``)."""
     when = tick_at or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
-    decision = ticks.on_tick(integration, when, lambda name: start_run(name, "changed"), force)
+    problem = get_integration(integrations, integration).configuration_problem()
+    decision = ticks.on_tick(integration, when, lambda name: start_run(name, "changed"), force, problem)
     logger.info("Tick of %s at %s: %s %s", integration, when, decision.action, decision.run_id or decision.reason,
                 extra={"event": "tick", "integration": integration, "action": decision.action,
                        "run_id": decision.run_id})
@@ -213,7 +220,7 @@ class ScheduledPull(dramatiq.Actor):
 
 def _declare_schedules() -> None:
     for found in integrations.values():
-        if not found.spec.schedule:
+        if not found.spec.schedule or not found.spec.enabled:
             continue
 
         def pull(name: str = found.name) -> None:

@@ -13,7 +13,7 @@ import traceback
 import click
 
 from pipeline import __version__
-from pipeline.cli import check, context, dead_letters, emulate, mappings, runs
+from pipeline.cli import check, context, dead_letters, emulate, mappings, runs, schedules
 from pipeline.cli.exits import explain
 
 
@@ -27,7 +27,7 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=context.log_level(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (*mappings.COMMANDS, *runs.COMMANDS, dead_letters.dead_letters, emulate.emulate,
+for command in (*mappings.COMMANDS, *runs.COMMANDS, *schedules.COMMANDS, dead_letters.dead_letters, emulate.emulate,
                 check.check):
     main.add_command(command)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
 
 import click
 
@@ -209,45 +208,6 @@ def queues() -> None:
 COMMANDS = (run, status, list_runs, message, entity, cursor, queues)
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the schedules as a JSON list.")
-def schedule(as_json: bool) -> None:
-    """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
-    from pipeline.ticks import next_ticks
-
-    module = actors()
-    rows = []
-    for name, found in sorted(module.integrations.items()):
-        spec = found.spec.schedule
-        if not spec:
-            continue
-        upcoming = next_ticks(spec, datetime.now(timezone.utc), 1)[0]
-        last = module.ticks.decisions(name, 1)
-        rows.append({"integration": name, "schedule": spec, "next_tick": upcoming.isoformat(),
-                     "last_tick": vars(last[0]) if last else None})
-    if as_json:
-        echo_json(rows)
-        return
-    for row in rows:
-        last = row["last_tick"]
-        done = f"{last['tick_at']} {last['action']} {last['run_id'] or last['reason']}" if last else "never"
-        click.echo(f"{row['integration']:40} {row['schedule']:16} last: {done:60} next: {row['next_tick']}")
-
-
-@click.command("tick")
-@click.argument("integration")
-@click.option("--force", is_flag=True, help="Start a pull even while a run of it is in progress.")
-@click.option("--at", "tick_at", help="The tick's scheduled time (ISO 8601), as periodiq stamps it; default now.")
-def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
-    """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
-    module = actors()
-    # A tick by hand is its own tick (to the second), not a copy of the scheduler's tick of this minute.
-    tick_at = tick_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    decision = module.tick(module.get_integration(module.integrations, integration).name, tick_at, force)
-    click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
-
-
-COMMANDS = (*COMMANDS, schedule, tick_now)
 
 
 @click.command()
