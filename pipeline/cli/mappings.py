@@ -10,7 +10,9 @@ import click
 from pipeline.cli.context import echo_json
 from pipeline.cli.exits import FAILED, Exit
 from pipeline.errors import ConfigError, MappingError, RecordError
+from pipeline.cli.samples import SAMPLE_FORMATS, read_sample, read_source
 from pipeline.mapping import Mapper, load_mapping, load_mappings
+from pipeline.mapping.paths import absent_paths
 from pipeline.settings import Settings
 
 
@@ -63,14 +65,27 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @click.command()
-@click.argument("mapping", type=click.Path(exists=True, path_type=Path))
-@click.argument("sample", type=click.File("r"))
-def preview(mapping: Path, sample) -> None:
-    """Map SAMPLE (a JSON record or list of records; - for stdin) with MAPPING; nothing is loaded."""
-    mapper = Mapper(load_mapping(mapping))
-    records = json.load(sample)
-    failed = 0
-    for index, record in enumerate(records if isinstance(records, list) else [records]):
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("sample", required=False, type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--format", "sample_format", type=click.Choice(SAMPLE_FORMATS),
+              help="The sample's format (default: from its extension; stdin: JSON, else JSON Lines).")
+@click.option("--from-source", "from_source", type=click.IntRange(1, 10_000), metavar="N",
+              help="Read N records from the mapping's configured source instead (no cursor moves, nothing loads).")
+def preview(mapping: Path, sample: Path | None, sample_format: str | None, from_source: int | None) -> None:
+    """Map sample records with MAPPING and show each entity or its errors; nothing is loaded.
+
+    SAMPLE is a JSON record or list, JSON Lines, or CSV (- for stdin); or use --from-source N.
+    Warns (stderr) about every source field the mapping reads that no sample has. Exits 1 when a
+    record fails to map.
+    """
+    spec = load_mapping(mapping)
+    if (sample is None) == (from_source is None):
+        raise click.UsageError("Give a SAMPLE file, or --from-source N (not both).")
+    records = read_source(spec, from_source) if from_source else read_sample(sample, sample_format)
+    for warning in absent_paths(spec, records):
+        click.echo(f"Warning: {warning}", err=True)
+    mapper, failed = Mapper(spec), 0
+    for index, record in enumerate(records):
         try:
             item = mapper.map(record)
         except RecordError as error:
@@ -81,7 +96,7 @@ def preview(mapping: Path, sample) -> None:
         click.echo(json.dumps({"record": index, "key": item.key, "entity": item.data, "target_fields": item.native},
                               indent=2))
     if failed:
-        raise SystemExit(1)
+        raise SystemExit(FAILED)
 
 
 COMMANDS = (list_integrations, validate, preview)
