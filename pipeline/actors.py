@@ -26,6 +26,7 @@ from periodiq import cron
 from pipeline.books import Books
 from pipeline.broker import make_broker
 from pipeline.chain import TIERS, Chain
+from pipeline.embedded_state import EmbeddedState
 from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, is_retryable
 from pipeline.integrations import Integration, discover, get_integration
 from pipeline.logs import configure_logging
@@ -43,7 +44,10 @@ def make_books(settings: Settings, secrets: set[str]) -> Books:
     if settings.embedded:
         import fakeredis  # the embedded mode keeps its records in-process: no server to install
 
-        return Books(fakeredis.FakeRedis(), settings, secrets=secrets)
+        client = fakeredis.FakeRedis()
+        # What earlier embedded runs left (cursors, ledger): `changed` means what it means with Redis.
+        embedded_state.load(client)
+        return Books(client, settings, secrets=secrets)
     return Books(redis.Redis.from_url(settings.redis_url), settings, secrets=secrets)
 
 
@@ -54,6 +58,8 @@ except ConfigError as error:
     # Refuse to start, saying which file and field is wrong, instead of a traceback through dramatiq's CLI.
     raise SystemExit(f"Refusing to start: {error}") from None
 
+#: The embedded mode's state file (saved by the command line when its run ends); None with a real Redis.
+embedded_state = EmbeddedState(settings.embedded_state) if settings.embedded else None
 secrets = secret_values(settings.environ)
 configure_logging(level=getattr(logging, settings.log_level, logging.INFO), json_output=settings.log_json,
                   secrets=secrets)

@@ -52,6 +52,8 @@ class Settings:
     heartbeat_timeout_ms: int = 60_000
     #: Redis broker: one in how many million commands runs that maintenance (Dramatiq's default: 1,000).
     maintenance_chance: int = 1_000
+    #: Where the embedded mode keeps cursors, ledger, runs and dead letters between invocations.
+    embedded_state: Path = Path("var/embedded-state.json")
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -99,6 +101,7 @@ class Settings:
             tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
             maintenance_chance=integer("PIPELINE_MAINTENANCE_CHANCE", 1_000),
+            embedded_state=Path(env.get("PIPELINE_EMBEDDED_STATE") or "var/embedded-state.json"),
             environ=env,
         )
         if problems:

@@ -21,7 +21,8 @@ from pipeline.runs import RunSummary
 @click.option("--ref", "refs", multiple=True, help="A record's natural key (with --mode refs); repeatable.")
 @click.option("--tier", type=click.Choice(list(TIERS)), help="Queue to run on.")
 @click.option("--force", is_flag=True, help="Load records even when unchanged since their last load.")
-@click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed.")
+@click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed "
+              "(state kept in PIPELINE_EMBEDDED_STATE, default var/embedded-state.json).")
 @click.option("--wait/--no-wait", default=None, help="Follow the run until it finishes (default with --embedded).")
 def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, force: bool, embedded: bool,
         wait: bool | None) -> None:
@@ -45,6 +46,7 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, fo
     finally:
         if worker is not None:
             worker.stop()
+            module.embedded_state.save(module.books.redis)
 
 
 def exit_code(summary: RunSummary) -> int:

@@ -106,10 +106,26 @@ def test_an_embedded_run_exits_0_when_complete_and_1_with_failed_records(pipelin
     partial = run_cli(pipeline_env, "run", "demo_files_customer", "--embedded", "--mode", "full", check=False)
 
     assert complete.returncode == 0 and "status complete: extracted 3, loaded 3" in complete.stdout
-    assert partial.returncode == 1 and "status partial: extracted 6, loaded 4, skipped 0, failed 2." in partial.stdout
+    # The ledger of the first run is kept (PIPELINE_EMBEDDED_STATE): its three records are unchanged.
+    assert partial.returncode == 1 and "status partial: extracted 6, loaded 1, skipped 3, failed 2." in partial.stdout
     # Only the command's own output: no log lines of the worker module.
     assert complete.stderr == partial.stderr == ""
     assert "[INFO]" not in complete.stdout + partial.stdout
+
+
+def test_embedded_runs_keep_cursors_and_ledger_between_invocations(pipeline_env, tmp_path):
+    _inbox(pipeline_env)
+    first = run_cli(pipeline_env, "run", "demo_files_customer", "--embedded", check=False)
+    again = run_cli(pipeline_env, "run", "demo_files_customer", "--embedded", check=False)
+    state = json.loads((tmp_path / "embedded-state.json").read_text())
+    elsewhere = {**pipeline_env, "PIPELINE_EMBEDDED_STATE": str(tmp_path / "other.json")}
+    afresh = run_cli(elsewhere, "run", "demo_files_customer", "--embedded", check=False)
+
+    assert "status partial: extracted 6, loaded 4, skipped 0, failed 2." in first.stdout
+    # The cursor moved past the file: a `changed` run finds nothing new, as it would with Redis.
+    assert "status complete: extracted 0, loaded 0, skipped 0, failed 0." in again.stdout
+    assert f"{pipeline_env['PIPELINE_NAMESPACE']}:cursor:demo_files_customer" in state["keys"]
+    assert "status partial: extracted 6, loaded 4, skipped 0, failed 2." in afresh.stdout
 
 
 def test_scripts_read_runs_statuses_and_dead_letters_as_json_with_iso_times(pipeline_env, workers, runs):
