@@ -13,7 +13,7 @@ import traceback
 import click
 
 from pipeline import __version__
-from pipeline.cli import check, context, dead_letters, emulate, mappings, runs, schedules
+from pipeline.cli import check, context, dead_letters, emulate, mappings, project, runs, schedules
 from pipeline.cli.exits import explain
 
 
@@ -28,7 +28,7 @@ def main(verbose: int) -> None:
 
 
 for command in (*mappings.COMMANDS, *runs.COMMANDS, *schedules.COMMANDS, dead_letters.dead_letters, emulate.emulate,
-                check.check):
+                check.check, project.init):
     main.add_command(command)
 
 
