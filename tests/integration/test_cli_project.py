@@ -24,7 +24,8 @@ def test_init_makes_a_project_that_validates_previews_and_runs(pipeline_env, tmp
     project = tmp_path / "my-integrations"
     made = run_cli(pipeline_env, "init", str(project))
     files = sorted(path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file())
-    env = {key: value for key, value in pipeline_env.items() if key != "PIPELINE_MAPPINGS_DIR"}
+    env = {key: value for key, value in pipeline_env.items()
+           if key not in ("PIPELINE_MAPPINGS_DIR", "PIPELINE_EMBEDDED_STATE")}
     env.update(_dotenv(project / ".env.example"))
 
     def connector(*args: str) -> subprocess.CompletedProcess:
