@@ -62,7 +62,7 @@ def env_file_text(path: Path, environ: dict[str, str], systems: dict[str, str]) 
 
 def _sourceable(path: Path) -> str:
     # `.` searches PATH for a bare name: a relative file needs its ./
-    return shlex.quote(str(path) if path.is_absolute() or str(path).startswith(".") else f"./{path}")
+    return shlex.quote(str(path) if path.is_absolute() else f"./{path}")
 
 
 @click.command()
