@@ -193,18 +193,25 @@ def cursor(integration: str, value: str | None, reset: bool) -> None:
 
 
 @click.command()
-def queues() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the queues as a JSON list.")
+def queues(as_json: bool) -> None:
     """Messages waiting per queue (ready, and delayed: scheduled or waiting to be retried)."""
     module = actors()
     broker = module.broker
     client = getattr(broker, "client", None)
+    rows = []
     for queue in sorted(TIERS, key=TIERS.get):
         if client is not None:
             prefix = f"{broker.namespace}:{queue}"
             ready, delayed = client.llen(prefix), client.llen(f"{prefix}.DQ")
         else:
             ready, delayed = broker.queues[queue].qsize(), broker.queues[f"{queue}.DQ"].qsize()
-        click.echo(f"{queue:12} ready {ready:8}  delayed {delayed:8}")
+        rows.append({"queue": queue, "ready": ready, "delayed": delayed})
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['queue']:12} ready {row['ready']:8}  delayed {row['delayed']:8}")
 
 
 COMMANDS = (run, status, list_runs, message, entity, cursor, queues)

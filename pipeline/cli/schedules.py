@@ -25,7 +25,7 @@ def schedule(as_json: bool) -> None:
         last = module.ticks.decisions(name, 1)
         state = "disabled" if not found.spec.enabled else "paused" if module.ticks.paused(name) else "on"
         rows.append({"integration": name, "schedule": spec, "state": state, "next_tick": upcoming.isoformat(),
-                     "last_tick": vars(last[0]) if last else None})
+                     "last_tick": {**vars(last[0]), "tick_at": _iso(last[0].tick_at)} if last else None})
     if as_json:
         echo_json(rows)
         return
@@ -34,6 +34,14 @@ def schedule(as_json: bool) -> None:
         done = f"{last['tick_at']} {last['action']} {last['run_id'] or last['reason']}" if last else "never"
         upcoming = row["next_tick"] if row["state"] == "on" else f"({row['state']})"
         click.echo(f"{row['integration']:40} {row['schedule']:16} last: {done:60} next: {upcoming}")
+
+
+def _iso(moment: str) -> str:
+    """periodiq stamps ticks as ``2026-12-05 08:50:00+00:00``; shown with ISO 8601's ``T`` like every time."""
+    try:
+        return datetime.fromisoformat(moment).isoformat()
+    except ValueError:
+        return moment
 
 
 @click.command("tick")

@@ -169,6 +169,22 @@ def test_status_warns_when_no_worker_consumes_the_queue(pipeline_env, runs):
                              "pipeline.actors\n")
 
 
+def test_status_follow_warns_instead_of_waiting_in_silence_without_workers(pipeline_env, runs):
+    _inbox(pipeline_env)
+    run_id = start_run(pipeline_env, "demo_files_customer")
+    follow = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "status", run_id, "--follow"], env=pipeline_env,
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        warning = follow.stderr.readline()  # the first line it writes (not a terminal: no progress bar)
+    finally:
+        follow.kill()
+        follow.communicate()
+    queued = json.loads(run_cli(pipeline_env, "queues", "--json").stdout)
+
+    assert warning.startswith(f"Warning: no live worker consumes the queues of run {run_id}")
+    assert {"queue": "normal", "ready": 1, "delayed": 0} in queued
+
+
 def test_a_second_tick_by_hand_is_its_own_tick(pipeline_env, runs):
     _inbox(pipeline_env)
     first = run_cli(pipeline_env, "tick", "demo_files_customer").stdout.split()
