@@ -69,7 +69,7 @@ runs = books.runs
 
 broker = make_broker(settings, [
     *([StatusTracking(books=books, secrets=secrets)] if settings.status_tracking else []),
-    RunAccounting(books=books),
+    RunAccounting(books=books, integrations=integrations),
     ReportUnconfigured(integrations=integrations),
 ])
 dramatiq.set_broker(broker)

@@ -16,12 +16,14 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Mapping
 
 import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
 from pipeline.redaction import redact
-from pipeline.steps import alone_batch, unkeyed
+from pipeline.integrations import Integration
+from pipeline.steps import alone_batch, record_name, unkeyed
 
 logger = logging.getLogger("pipeline.status")
 
@@ -114,8 +116,10 @@ class RunAccounting(dramatiq.Middleware):
     Without it, a run whose message ran out of retries would never finish.
     """
 
-    def __init__(self, *, books: Books) -> None:
+    def __init__(self, *, books: Books, integrations: Mapping[str, Integration] | None = None) -> None:
         self.books = books
+        #: To name the records of a failed map message as the map step would (``steps.record_name``).
+        self.integrations = integrations or {}
 
     def after_nack(self, broker, message):
         kwargs = message.kwargs or {}
@@ -138,7 +142,8 @@ class RunAccounting(dramatiq.Middleware):
             failures = []
         elif step == "map":
             batch = kwargs.get("batch") or message.message_id
-            failures = [Failure(key=unkeyed(batch, index),
+            found = self.integrations.get(integration)
+            failures = [Failure(key=record_name(found, record, batch, index) if found else unkeyed(batch, index),
                                 stage="map", error=error, error_type=error_type, record=record)
                         for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":

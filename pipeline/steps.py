@@ -45,6 +45,16 @@ def unkeyed(batch: str, index: int) -> str:
     return f"{batch}#{index}"
 
 
+def record_name(integration: Integration, record: object, batch: str, index: int) -> str:
+    """The key a failed source record is kept under: its natural key, else its source id, else where it stood.
+
+    The source id (``netsuite:103``) keeps a record that always fails under one name from run to
+    run, so it has one dead letter instead of one per run.
+    """
+    return (integration.mapper.source_key(record) or fallback_key(integration.spec.source.system, record)
+            or unkeyed(batch, index))
+
+
 def alone_batch(batch: str, key: str) -> str:
     """The batch id of a record split out of ``batch`` to be retried alone."""
     return f"{batch}/{key}"
@@ -102,9 +112,7 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         try:
             item = mapper.map(record).as_message()
         except RecordError as error:
-            key = (mapper.source_key(record) or fallback_key(job.integration.spec.source.system, record)
-                   or unkeyed(batch, index))
-            failures.append(Failure(key=key, stage="map",
+            failures.append(Failure(key=record_name(job.integration, record, batch, index), stage="map",
                                     error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
             continue

@@ -34,8 +34,10 @@ def list_letters(integration, run_id, error_type, limit, as_json) -> None:
         return
     for letter in letters:
         failure = letter.failure
-        click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] "
-                   f"{failure.error_type}: {failure.error}")
+        # A message's error already starts with its type ("ConfigError: ..."); a record's does not.
+        error = failure.error if failure.error.startswith(f"{failure.error_type}: ") else \
+            f"{failure.error_type}: {failure.error}"
+        click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] {error}")
     click.echo(f"{len(letters)} dead letter(s).")
 
 
