@@ -16,7 +16,7 @@ from html import escape
 from urllib.parse import parse_qs
 
 from pipeline.books import Books
-from pipeline.runs import RunSummary
+from pipeline.books.runs import RunSummary
 
 STYLE = """body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}

@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 
-from pipeline.messages import MessageStatuses
+from pipeline.books.messages import MessageStatuses
 from scripts.bench.common import RedisPrefix
 
 

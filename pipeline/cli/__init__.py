@@ -7,28 +7,55 @@ error. Errors an operator can fix print one line of advice; ``-v`` adds the trac
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
+from importlib.metadata import entry_points
 
 import click
 
 from pipeline import __version__
-from pipeline.cli import check, context, dead_letters, emulate, mappings, project, runs, schedules
+from pipeline.cli import check, context, dead_letters, mappings, project, runs, schedules
 from pipeline.cli.exits import explain
+from pipeline.logs import configure_logging
+from pipeline.redaction import secret_values
 
 
-@click.group()
+class Commands(click.Group):
+    """Our commands, plus those of layers above the command line's own, loaded only when used.
+
+    ``connector emulate`` lives with the emulators (``pipeline.testing``) and joins through the
+    ``pipeline_connectors.commands`` entry point: the command line never imports it by name, and
+    other commands do not pay for importing the emulators.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(entry.name for entry in _plugins())})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        found = super().get_command(ctx, name)
+        if found is None:
+            entry = next((entry for entry in _plugins() if entry.name == name), None)
+            found = entry.load() if entry is not None else None
+        return found
+
+
+def _plugins():
+    return entry_points(group="pipeline_connectors.commands")
+
+
+@click.group(cls=Commands)
 @click.version_option(__version__, "--version", prog_name="connector", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="Log more (-v: info and tracebacks, -vv: debug).")
 def main(verbose: int) -> None:
     """Run and watch the integrations declared in mappings/."""
     context.VERBOSITY = verbose
-    # Commands print their own output; logs (and tracebacks) only when asked for.
-    logging.basicConfig(level=context.log_level(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Commands print their own output (stdout); logs and tracebacks go to stderr, only when asked for.
+    configure_logging(level=context.log_level(), json_output=False, secrets=secret_values(os.environ))
 
 
-for command in (*mappings.COMMANDS, *runs.COMMANDS, *schedules.COMMANDS, dead_letters.dead_letters, emulate.emulate,
-                check.check, project.init):
+for command in (*mappings.COMMANDS, *runs.COMMANDS, *schedules.COMMANDS, dead_letters.dead_letters, check.check,
+                project.init):
     main.add_command(command)
 
 

@@ -15,7 +15,7 @@ import click
 from pipeline.cli.context import echo_json
 from pipeline.cli.exits import FAILED, OK, USAGE
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.integrations import Integration, discover, get_integration
+from pipeline.flow.integrations import Integration, discover, get_integration
 from pipeline.redaction import redact, secret_values
 from pipeline.settings import EMBEDDED_BROKER_URL, Settings
 

@@ -1,8 +1,7 @@
-"""What the commands share: the actors module (it builds broker and books) and output helpers."""
+"""What the commands share: the application they work on, and output helpers."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -10,8 +9,9 @@ from datetime import datetime, timezone
 
 import click
 
-from pipeline.cli.exits import USAGE, Exit
-from pipeline.settings import EMBEDDED_BROKER_URL
+from pipeline.app import App
+from pipeline.books.embedded_state import EmbeddedState
+from pipeline.settings import EMBEDDED_BROKER_URL, Settings
 
 #: How many -v the command got (set by the group before any command runs).
 VERBOSITY = 0
@@ -22,20 +22,19 @@ def log_level() -> int:
     return [logging.CRITICAL, logging.INFO, logging.DEBUG][min(VERBOSITY, 2)]
 
 
-def actors(embedded: bool = False):
-    """Import the actors module (it builds the broker); ``embedded`` selects the in-process one first."""
-    if embedded:
-        os.environ["PIPELINE_BROKER_URL"] = EMBEDDED_BROKER_URL
-    try:
-        module = importlib.import_module("pipeline.actors")
-    except SystemExit as refused:
-        # The module refuses to start on bad settings or mapping files, naming them: a configuration error.
-        if isinstance(refused.code, str):
-            raise Exit(refused.code.removeprefix("Refusing to start: "), USAGE) from None
-        raise
-    # The worker module configures logging for workers; a command prints only its own output.
-    logging.getLogger().setLevel(log_level())
-    return module
+def build_app(embedded: bool = False) -> App:
+    """The application of this process's environment; ``embedded`` runs it on the in-process broker.
+
+    Only the embedded mode declares the workers' actors (its worker runs in this process); otherwise
+    commands send messages to the workers by name.
+    """
+    if not embedded:
+        return App.from_env(dict(os.environ))
+    settings = Settings.from_env({**os.environ, "PIPELINE_BROKER_URL": EMBEDDED_BROKER_URL})
+    # Cursors and ledger of earlier embedded runs: `changed` means what it means with Redis.
+    app = App(settings, embedded_state=EmbeddedState(settings.embedded_state))
+    app.declare_actors()
+    return app
 
 
 def when(timestamp: float | str | None) -> str:

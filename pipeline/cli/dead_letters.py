@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli.context import actors, echo_json, when
+from pipeline.cli.context import build_app, echo_json, when
 from pipeline.cli.exits import USAGE, Exit
 
 
@@ -27,8 +27,8 @@ def dead_letters() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the dead letters as a JSON list.")
 def list_letters(integration, run_id, error_type, limit, as_json) -> None:
     """List dead letters, newest first."""
-    letters = actors().books.dead_letters.list(integration=integration, run_id=run_id, error_type=error_type,
-                                               limit=limit)
+    letters = build_app().books.dead_letters.list(integration=integration, run_id=run_id,
+                                                  error_type=error_type, limit=limit)
     if as_json:
         echo_json([_letter_dict(letter, history=False) for letter in letters])
         return
@@ -46,7 +46,7 @@ def list_letters(integration, run_id, error_type, limit, as_json) -> None:
 @click.argument("key")
 def show(integration: str, key: str) -> None:
     """Show one dead letter: its error, the record it carries and its history."""
-    letter = actors().books.dead_letters.get(integration, key)
+    letter = build_app().books.dead_letters.get(integration, key)
     if letter is None:
         raise Exit(f"No dead letter for {key!r} of {integration!r}.", USAGE)
     echo_json(_letter_dict(letter))
@@ -59,8 +59,8 @@ def _letter_dict(letter, history: bool = True) -> dict:
     return {**found, "history": letter.history} if history else found
 
 
-def _selected(module, integration, key, run_id, error_type, every):
-    store = module.books.dead_letters
+def _selected(app, integration, key, run_id, error_type, every):
+    store = app.books.dead_letters
     if key:
         if not integration:
             raise click.UsageError("Name the integration of KEY with --integration.")
@@ -83,9 +83,9 @@ def _selection(function):
 @_selection
 def retry(key, integration, run_id, error_type, every) -> None:
     """Send dead letters again (one KEY with --integration, or all matching the filters)."""
-    module = actors()
-    letters = _selected(module, integration, key, run_id, error_type, every)
-    started = module.retry_dead_letters(letters)
+    app = build_app()
+    letters = _selected(app, integration, key, run_id, error_type, every)
+    started = app.retry_dead_letters(letters)
     for name, new_run in started.items():
         click.echo(f"Retrying {sum(1 for x in letters if x.integration == name)} of {name} in run {new_run}.")
     if not started:
@@ -96,8 +96,8 @@ def retry(key, integration, run_id, error_type, every) -> None:
 @_selection
 def discard(key, integration, run_id, error_type, every) -> None:
     """Forget dead letters (one KEY with --integration, or all matching the filters)."""
-    module = actors()
-    letters = _selected(module, integration, key, run_id, error_type, every)
+    app = build_app()
+    letters = _selected(app, integration, key, run_id, error_type, every)
     for letter in letters:
-        module.books.dead_letters.discard(letter.integration, letter.failure.key)
+        app.books.dead_letters.discard(letter.integration, letter.failure.key)
     click.echo(f"Discarded {len(letters)} dead letter(s).")

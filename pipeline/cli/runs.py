@@ -7,11 +7,11 @@ import time
 
 import click
 
-from pipeline.chain import TIERS
-from pipeline.cli.context import actors, echo_json, when
+from pipeline.books.runs import RunSummary
+from pipeline.cli.context import build_app, echo_json, when
 from pipeline.cli.exits import FAILED, OK, USAGE, Exit
 from pipeline.cli.liveness import live_workers
-from pipeline.runs import RunSummary
+from pipeline.flow.chain import TIERS
 
 
 @click.command()
@@ -29,24 +29,24 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, fo
     """Run INTEGRATION: enqueue it for the workers, or run it here with --embedded."""
     if refs and mode != "refs":
         mode = "refs"
-    module = actors(embedded)
+    app = build_app(embedded)
     worker = None
     if embedded:
         from dramatiq import Worker
 
-        worker = Worker(module.broker, worker_threads=4, worker_timeout=50)
+        worker = Worker(app.broker, worker_threads=4, worker_timeout=50)
         worker.start()
     try:
-        run_id = module.start_run(integration, mode, refs, tier, force)
+        run_id = app.start_run(integration, mode, refs, tier, force)
         click.echo(f"Run {run_id} of {integration} ({mode}) started.")
         if wait or (wait is None and embedded):
-            summary = follow(module.runs, run_id, None if embedded else module.broker)
-            print_summary(summary, module.runs.failures(run_id))
+            summary = follow(app.runs, run_id, None if embedded else app.broker)
+            print_summary(summary, app.runs.failures(run_id))
             sys.exit(exit_code(summary))
     finally:
         if worker is not None:
             worker.stop()
-            module.embedded_state.save(module.books.redis)
+            app.embedded_state.save(app.books.redis)
 
 
 def exit_code(summary: RunSummary) -> int:
@@ -119,13 +119,13 @@ def status(run_id: str, live: bool, as_json: bool) -> None:
 
     Exits 1 when the run finished failed or with failed records (status failed or partial).
     """
-    module = actors()
-    runs = module.runs
-    summary = follow(runs, run_id, module.broker) if live else runs.get(run_id)
+    app = build_app()
+    runs = app.runs
+    summary = follow(runs, run_id, app.broker) if live else runs.get(run_id)
     if summary is None:
         raise Exit(f"Unknown run {run_id!r}: see `connector runs` for the recent ones.", USAGE)
     if not live and not as_json:
-        warn_without_workers(module.broker, summary)
+        warn_without_workers(app.broker, summary)
     if as_json:
         echo_json({**run_dict(summary), "failures": [vars(f) for f in runs.failures(run_id)]})
     else:
@@ -143,7 +143,7 @@ def run_dict(summary: RunSummary) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as a JSON list.")
 def list_runs(limit: int, integration: str | None, as_json: bool) -> None:
     """List recent runs, newest first."""
-    found = actors().runs.recent(limit, integration)
+    found = build_app().runs.recent(limit, integration)
     if as_json:
         echo_json([run_dict(summary) for summary in found])
         return
@@ -156,7 +156,7 @@ def list_runs(limit: int, integration: str | None, as_json: bool) -> None:
 @click.argument("message_id")
 def message(message_id: str) -> None:
     """Show one message's status: state, attempts, timestamps, last error."""
-    found = actors().books.messages.get(message_id)
+    found = build_app().books.messages.get(message_id)
     if found is None:
         raise Exit(f"No status for message {message_id!r} (unknown, or expired).", USAGE)
     echo_json(found)
@@ -167,10 +167,10 @@ def message(message_id: str) -> None:
 @click.argument("key")
 def entity(integration: str, key: str) -> None:
     """What happened to one record, e.g. `connector entity magento2_to_netsuite_order 000000692`."""
-    module = actors()
-    name = module.get_integration(module.integrations, integration).name
-    found = module.books.ledger.entry(name, key)
-    letter = module.books.dead_letters.get(name, key)
+    app = build_app()
+    name = app.integration(integration).name
+    found = app.books.ledger.entry(name, key)
+    letter = app.books.dead_letters.get(name, key)
     if letter:
         found["dead_letter"] = {"stage": letter.failure.stage, "error": letter.failure.error,
                                 "run_id": letter.run_id, "attempts": letter.attempts, "history": letter.history}
@@ -185,19 +185,19 @@ def entity(integration: str, key: str) -> None:
 @click.option("--reset", is_flag=True, help="Forget the cursor: the next pull reads everything.")
 def cursor(integration: str, value: str | None, reset: bool) -> None:
     """Show, set or reset an integration's incremental cursor."""
-    module = actors()
-    name = module.get_integration(module.integrations, integration).name
+    app = build_app()
+    name = app.integration(integration).name
     if reset or value is not None:
-        module.runs.set_cursor(name, None if reset else value)
-    click.echo(f"{name}: {module.runs.get_cursor(name) or '(none: the next pull reads everything)'}")
+        app.runs.set_cursor(name, None if reset else value)
+    click.echo(f"{name}: {app.runs.get_cursor(name) or '(none: the next pull reads everything)'}")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the queues as a JSON list.")
 def queues(as_json: bool) -> None:
     """Messages waiting per queue (ready, and delayed: scheduled or waiting to be retried)."""
-    module = actors()
-    broker = module.broker
+    app = build_app()
+    broker = app.broker
     client = getattr(broker, "client", None)
     rows = []
     for queue in sorted(TIERS, key=TIERS.get):
@@ -226,7 +226,7 @@ def web(host: str, port: int) -> None:
     """Serve the operators' page: runs, their progress and failures, dead letters (read-only)."""
     from pipeline.web import serve
 
-    server = serve(actors().books, host, port)
+    server = serve(build_app().books, host, port)
     click.echo(f"Serving the operators' page on http://{host}:{server.server_port}/ (Ctrl-C to stop).")
     try:
         server.serve_forever()

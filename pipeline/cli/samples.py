@@ -10,7 +10,7 @@ from itertools import islice
 from pathlib import Path
 
 from pipeline.cli.exits import USAGE, Exit
-from pipeline.integrations import Integration
+from pipeline.flow.integrations import Integration
 from pipeline.mapping import MappingSpec
 from pipeline.settings import EMBEDDED_BROKER_URL, Settings
 

@@ -6,24 +6,24 @@ from datetime import datetime, timezone
 
 import click
 
-from pipeline.cli.context import actors, echo_json
+from pipeline.cli.context import build_app, echo_json
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the schedules as a JSON list.")
 def schedule(as_json: bool) -> None:
     """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
-    from pipeline.ticks import next_ticks
+    from pipeline.schedule.ticks import next_ticks
 
-    module = actors()
+    app = build_app()
     rows = []
-    for name, found in sorted(module.integrations.items()):
+    for name, found in sorted(app.integrations.items()):
         spec = found.spec.schedule
         if not spec:
             continue
         upcoming = next_ticks(spec, datetime.now(timezone.utc), 1)[0]
-        last = module.ticks.decisions(name, 1)
-        state = "disabled" if not found.spec.enabled else "paused" if module.ticks.paused(name) else "on"
+        last = app.ticks.decisions(name, 1)
+        state = "disabled" if not found.spec.enabled else "paused" if app.ticks.paused(name) else "on"
         rows.append({"integration": name, "schedule": spec, "state": state, "next_tick": upcoming.isoformat(),
                      "last_tick": {**vars(last[0]), "tick_at": _iso(last[0].tick_at)} if last else None})
     if as_json:
@@ -50,10 +50,10 @@ def _iso(moment: str) -> str:
 @click.option("--at", "tick_at", help="The tick's scheduled time (ISO 8601), as periodiq stamps it; default now.")
 def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
     """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
-    module = actors()
+    app = build_app()
     # A tick by hand is its own tick (to the second), not a copy of the scheduler's tick of this minute.
     tick_at = tick_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    decision = module.tick(module.get_integration(module.integrations, integration).name, tick_at, force)
+    decision = app.tick(app.integration(integration).name, tick_at, force)
     click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
 
 
@@ -61,9 +61,9 @@ def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
 @click.argument("integration")
 def pause(integration: str) -> None:
     """Switch INTEGRATION's schedule off: its ticks are recorded as paused (runs by hand still work)."""
-    module = actors()
-    name = module.get_integration(module.integrations, integration).name
-    module.ticks.pause(name)
+    app = build_app()
+    name = app.integration(integration).name
+    app.ticks.pause(name)
     click.echo(f"{name}: paused. `connector resume {name}` switches its schedule on again.")
 
 
@@ -71,9 +71,9 @@ def pause(integration: str) -> None:
 @click.argument("integration")
 def resume(integration: str) -> None:
     """Switch INTEGRATION's schedule on again after `connector pause`."""
-    module = actors()
-    found = module.get_integration(module.integrations, integration)
-    module.ticks.resume(found.name)
+    app = build_app()
+    found = app.integration(integration)
+    app.ticks.resume(found.name)
     note = "" if found.spec.enabled else f" (but {found.spec.path} says enabled: false, so it has no schedule)"
     click.echo(f"{found.name}: resumed{note}.")
 

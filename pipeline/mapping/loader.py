@@ -28,13 +28,13 @@ import yaml
 from jmespath.exceptions import JMESPathError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from pipeline.connectors import CONNECTOR_TYPES
 from pipeline.entities import ENTITIES
+from pipeline.entities.connectors import CONNECTOR_TYPES
 from pipeline.errors import ConfigError, MappingError
 from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
-from pipeline.schedule import cron_problem
-from pipeline.systems import SYSTEMS
+from pipeline.schedule.cron import cron_problem
+from pipeline.systems import GENERIC, SHOPS, SYSTEMS
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -197,6 +197,10 @@ class _Builder:
         # the schema rejected) already has its own problem and must not also read as "not mapped".
         if entity and "fields_" in data:
             self._check_required(ENTITIES[entity], set(raw_fields) | set(constants), "fields")
+        if connector and source and target:
+            wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC)
+            if wrong_way:
+                self.problem("connector", wrong_way)
         if self.problems or connector is None or source is None or target is None:
             return None
         options = data.get("options", {})

@@ -26,6 +26,10 @@ SYSTEMS: dict[str, type] = {
     "rest": RestSystem,
     "synthetic": SyntheticSystem,
 }
+#: The shops: the end of an integration its ConnectorType's direction is about (pull: into them).
+SHOPS = frozenset({"magento1", "magento2"})
+#: Systems that may stand at either end, as a shop or as the system it talks to.
+GENERIC = frozenset({"files", "memory", "rest", "synthetic"})
 
 
 def build_system(name: str, connection: str, environ: Mapping[str, str]) -> System:
@@ -35,8 +39,6 @@ def build_system(name: str, connection: str, environ: Mapping[str, str]) -> Syst
     except KeyError:
         raise UnknownNameError("system", name, SYSTEMS) from None
     return system_class.from_env(connection, environ)
-
-
 
 
 def fallback_key(system: str, record: object) -> str | None:
@@ -52,4 +54,4 @@ def fallback_key(system: str, record: object) -> str | None:
     return None if value is None else f"{system}:{value}"
 
 
-__all__ = ["SYSTEMS", "LoadItem", "Page", "System", "build_system", "fallback_key"]
+__all__ = ["GENERIC", "SHOPS", "SYSTEMS", "LoadItem", "Page", "System", "build_system", "fallback_key"]

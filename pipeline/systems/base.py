@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, UnknownNameError
 
 #: A source record that could not even be read (e.g. a broken JSON line) carries this key with
 #: the reason; the map step fails it with that reason, so it is kept and reported like any other.
@@ -83,7 +83,23 @@ def connection_env(connection: str, environ: Mapping[str, str], name: str, defau
     return environ.get(f"PIPELINE_{connection.upper()}_{name}", default)
 
 
-def load_each(load_one: Callable[[LoadItem], None], items: Sequence[LoadItem]) -> list[Exception | None]:
+#: Loads one record; a PipelineError it raises is that record's outcome alone.
+LoadOne = Callable[[LoadItem], None]
+
+
+def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> LoadOne:
+    """The function of ``loaders`` that loads one ``entity`` record into ``system``.
+
+    Raises:
+        UnknownNameError: ``system`` cannot load ``entity`` (naming the ones it can).
+    """
+    try:
+        return loaders[entity]
+    except KeyError:
+        raise UnknownNameError(f"{system} entity to load", entity, loaders) from None
+
+
+def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | None]:
     """Load items one at a time, one outcome each: None, or the PipelineError it raised.
 
     Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.

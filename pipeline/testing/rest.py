@@ -7,8 +7,7 @@ import time
 from collections import defaultdict
 from urllib.parse import unquote
 
-import pytest
-
+from pipeline.testing.fixtures import emulator_fixture
 from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 
@@ -70,8 +69,6 @@ class RestEmulator(Emulator):
         return Response(201 if created else 200, {"key": key})
 
 
-@pytest.fixture
-def rest_emulator():
-    """A started RestEmulator (token ``test-token``), stopped after the test."""
-    with RestEmulator() as emulator:
-        yield emulator
+rest_emulator = emulator_fixture(
+    "rest_emulator", RestEmulator,
+    "A started RestEmulator (token ``test-token``), stopped after the test.")

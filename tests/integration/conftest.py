@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.runs import RunStore, RunSummary
+from pipeline.books.runs import RunStore, RunSummary
 from tests.conftest import MAPPINGS, REDIS_URL, ROOT
 
 

@@ -106,8 +106,8 @@ def test_two_scheduler_processes_sending_the_same_tick_start_one_run(pipeline_en
 
 def test_two_periodiq_schedulers_enqueue_each_tick_once(pipeline_env, redis_client, namespace):
     # What periodiq's Scheduler.send_actors does at a tick, from two scheduler processes at once.
-    send = ("from pipeline.actors import broker; "
-            "broker.get_actor('pull_demo_files_customer').send_with_options(scheduled_at='2026-11-30T10:15:00+00:00')")
+    send = ("from pipeline.actors import app; "
+            "app.broker.get_actor('pull_demo_files_customer').send_with_options(scheduled_at='2026-11-30T10:15:00+00:00')")
     schedulers = [subprocess.Popen([sys.executable, "-c", send], env=pipeline_env, cwd=ROOT) for _ in range(2)]
     assert [process.wait(timeout=120) for process in schedulers] == [0, 0]
 

@@ -91,8 +91,8 @@ def test_pause_and_resume_switch_a_schedule_off_and_on(pipeline_env, runs):
 def test_enabled_false_keeps_the_integration_but_gives_it_no_schedule(pipeline_env):
     path = Path(pipeline_env["PIPELINE_MAPPINGS_DIR"]) / "demo_files_customer.yaml"
     path.write_text(path.read_text() + "enabled: false\n")
-    declared = ("from pipeline.actors import broker; "
-                "print(' '.join(sorted(n for n in broker.get_declared_actors() if n.startswith('pull_'))))")
+    declared = ("from pipeline.actors import app; "
+                "print(' '.join(sorted(n for n in app.broker.get_declared_actors() if n.startswith('pull_'))))")
 
     listed = run_cli(pipeline_env, "list").stdout
     shown = json.loads(run_cli(pipeline_env, "schedule", "--json").stdout)

@@ -6,31 +6,32 @@ its batch mates.
 
 from __future__ import annotations
 
-import importlib
-import os
 import time
 
+import dramatiq
 import pytest
 from dramatiq import Worker
+from dramatiq.encoder import JSONEncoder
 
+from pipeline.app import App
 from pipeline.errors import FatalError, RetryableError
+from pipeline.settings import Settings
 from pipeline.systems.memory import memory_store, reset_memory_stores
 from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
 def actors():
-    # pipeline.actors binds to its broker at import: configure the environment first.
-    os.environ.update({
+    app = App(Settings.from_env({
         "PIPELINE_BROKER_URL": "stub://",
         "PIPELINE_MAPPINGS_DIR": str(FIXTURES / "unit_mappings"),
         "PIPELINE_RETRY_MIN_BACKOFF_MS": "20",
         "PIPELINE_RETRY_MAX_BACKOFF_MS": "200",
-    })
-    module = importlib.import_module("pipeline.actors")
-    worker = Worker(module.broker, worker_threads=2, worker_timeout=20)
+    }))
+    app.declare_actors()
+    worker = Worker(app.broker, worker_threads=2, worker_timeout=20)
     worker.start()
-    yield module
+    yield app
     worker.stop()
 
 
@@ -193,3 +194,35 @@ def test_records_changed_during_a_pull_are_picked_up_by_the_next_one(actors, sto
     assert first.counts["loaded"] == 25 and "late@example.com" not in loaded_by_first
     assert second.counts == {"extracted": 1, "loaded": 1, "skipped": 0, "failed": 0}
     assert target.loaded["customer"]["late@example.com"]["first_name"] == "Late"
+
+
+def test_dead_letters_keep_their_true_attempts_and_error_with_status_tracking_off(stores):
+    _, target = stores
+    target.faults[("customer", "c9@example.com")] = [RetryableError("HTTP 502")] * 10
+    untracked = App(Settings.from_env({
+        "PIPELINE_BROKER_URL": "stub://",
+        "PIPELINE_MAPPINGS_DIR": str(FIXTURES / "unit_mappings"),
+        "PIPELINE_RETRY_MIN_BACKOFF_MS": "20",
+        "PIPELINE_RETRY_MAX_BACKOFF_MS": "200",
+        "PIPELINE_STATUS_TRACKING": "off",
+    }))
+    untracked.declare_actors()
+    worker = Worker(untracked.broker, worker_threads=2, worker_timeout=20)
+    worker.start()
+    try:
+        summary = run(untracked)
+    finally:
+        worker.stop()
+
+    assert summary.counts == {"extracted": 25, "loaded": 24, "skipped": 0, "failed": 1}
+    letter = untracked.books.dead_letters.get("memory_customer", "c9@example.com")
+    # Split out of its batch, then 1 + max_retries (3) attempts of its own message.
+    assert (letter.attempts, letter.failure.error_type, letter.failure.error) == (
+        4, "RetryableError", "RetryableError: HTTP 502")
+    assert untracked.books.messages.get(letter.message_id) is None  # no statuses were kept
+
+
+def test_building_an_app_leaves_dramatiqs_process_wide_encoder_alone(actors, stores):
+    run(actors)  # the chain's messages are encoded with the app's own encoder
+
+    assert type(dramatiq.get_encoder()) is JSONEncoder

@@ -12,7 +12,7 @@ import yaml
 
 import pipeline.mapping.apply
 import pipeline.mapping.functions
-import pipeline.schedule
+import pipeline.schedule.cron
 from pipeline.errors import RecordError
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.mapping.functions import ARITIES, MappingFunctions
@@ -123,7 +123,7 @@ def test_the_arity_table_matches_the_signatures():
     assert ARITIES["not_null"] == (1, None)
 
 
-@pytest.mark.parametrize("module", [pipeline.mapping.apply, pipeline.mapping.functions, pipeline.schedule])
+@pytest.mark.parametrize("module", [pipeline.mapping.apply, pipeline.mapping.functions, pipeline.schedule.cron])
 def test_the_docstring_examples_of_the_mapping_layer_hold(module, monkeypatch):
     monkeypatch.chdir(ROOT)
 

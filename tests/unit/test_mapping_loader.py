@@ -474,3 +474,14 @@ def test_a_key_written_twice_is_an_error_not_a_silent_override(tmp_path):
 
     assert raised.value.problems == {"(yaml)": [
         f'duplicate key \'email\' (first on line 5) in "{path}", line 7, column 3']}
+
+
+def test_a_connector_written_the_wrong_way_round_is_refused_with_the_fix(tmp_path):
+    path = write(tmp_path, customer(source={"system": "magento2"}, target={"system": "netsuite"}))
+
+    assert problems_of(path)["connector"] == [
+        "A pull brings records into the shop, so target.system must be a shop (magento1, magento2) or a generic "
+        "system (files, memory, rest, synthetic), not 'netsuite'. Did you mean 'customer_push'?"]
+    pushed = load_mapping(write(tmp_path, customer(connector="customer_push", source={"system": "magento2"},
+                                                   target={"system": "netsuite"})))
+    assert (pushed.direction, pushed.source.system) == ("push", "magento2")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from periodiq import cron
 
-from pipeline.schedule import ALIASES, cron_problem
+from pipeline.schedule.cron import ALIASES, cron_problem
 
 VALID = [
     "* * * * *",

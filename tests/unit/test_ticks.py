@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.runs import RunStore
-from pipeline.ticks import Ticks, next_ticks
+from pipeline.books.runs import RunStore
+from pipeline.schedule.ticks import Ticks, next_ticks
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from urllib.parse import urlsplit
 
 from pipeline.errors import UnknownNameError
-from pipeline.systems.base import LoadItem, Page, load_each
+from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento1 import documents, load
 from pipeline.systems.magento1.client import Magento1Client
@@ -77,22 +78,18 @@ class Magento1System:
         return self.extractor.changes(listing, since=since, page_size=page_size)
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
-        one = self._loader(entity)
-        return load_each(one, items)
+        return load_each(loader_for("Magento 1", entity, self._loaders()), items)
 
     def close(self) -> None:
         """End the API session (Magento would expire it after its timeout anyway)."""
         self.client.end_session()
 
-    def _loader(self, entity: str) -> Callable[[LoadItem], None]:
-        if entity == "customer":
-            return lambda item: load.load_customer(self.client, item, self.config.website_id)
-        if entity == "product":
-            return lambda item: load.load_product(self.client, item)
-        if entity == "inventory":
-            return lambda item: load.load_stock_item(self.client, item)
-        if entity in documents.KINDS:
-            kind = documents.KINDS[entity]
-            return lambda item: documents.load_document(self.client, kind, item)
-        raise UnknownNameError("Magento 1 entity to load", entity, LOADS)
+    def _loaders(self) -> dict[str, LoadOne]:
+        client = self.client
+        # Sales documents (invoice, shipment, credit memo) share one loader, told the kind.
+        documented = {entity: partial(documents.load_document, client, kind)
+                      for entity, kind in documents.KINDS.items()}
+        return {"customer": lambda item: load.load_customer(client, item, self.config.website_id),
+                "product": partial(load.load_product, client),
+                "inventory": partial(load.load_stock_item, client), **documented}
 

@@ -20,11 +20,10 @@ goes through. A plain time (``2024-05-01 10:00:00`` or ISO 8601) is accepted as 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pipeline.errors import ConfigError
+from pipeline.systems.cursors import dump_cursor, parse_cursor
 from pipeline.systems.magento_time import magento_time, shift
 
 #: Pairs a cursor keeps at most; past it a few boundary rows may be read twice (loads are idempotent).
@@ -51,23 +50,15 @@ class Cursor:
         Raises:
             ConfigError: neither (e.g. an operator's ``connector cursor --set`` typo).
         """
-        if not since:
-            return None
-        try:
-            data = json.loads(since)
-        except ValueError:
-            data = None
-        try:
-            if isinstance(data, dict):
-                seen = {str(key): magento_time(str(stamp)) for key, stamp in (data.get("seen") or {}).items()}
-                return cls(magento_time(str(data["end"])), seen)
-            return cls(magento_time(since))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise ConfigError(f"Invalid Magento 1 cursor {since!r}: expected the JSON cursor of a pull or a "
-                              "UTC time such as '2024-05-01 10:00:00'.") from None
+        def from_json(data: dict) -> Cursor:
+            seen = {str(key): magento_time(str(stamp)) for key, stamp in (data.get("seen") or {}).items()}
+            return cls(magento_time(str(data["end"])), seen)
+
+        return parse_cursor(since, system="Magento 1", example="a UTC time such as '2024-05-01 10:00:00'",
+                            from_json=from_json, from_time=lambda text: cls(magento_time(text)))
 
     def dump(self) -> str:
-        return json.dumps({"end": self.end, "seen": self.seen}, sort_keys=True, separators=(",", ":"))
+        return dump_cursor({"end": self.end, "seen": self.seen}, sort_keys=True)
 
 
 def resize(size: int, rows: int, *, target: int, configured: int) -> int:

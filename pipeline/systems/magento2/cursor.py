@@ -16,10 +16,9 @@ A plain timestamp (ISO 8601 or Magento's ``YYYY-MM-DD HH:MM:SS``) is accepted as
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from pipeline.errors import ConfigError
+from pipeline.systems.cursors import dump_cursor, parse_cursor
 from pipeline.systems.magento_time import magento_time, shift
 
 #: Most seen pairs a cursor keeps; past it, older pairs in the window are assumed delivered.
@@ -45,21 +44,14 @@ class Cursor:
         Raises:
             ConfigError: ``since`` is neither (e.g. an operator's ``connector cursor --set`` typo).
         """
-        if not since:
-            return None
-        try:
-            data = json.loads(since)
-        except ValueError:
-            data = None
-        try:
-            if isinstance(data, dict):
-                return cls(updated_at=magento_time(str(data["updated_at"])), id=int(data.get("id") or 0),
-                           seen=frozenset((str(u), int(i)) for u, i in data.get("seen") or ()),
-                           complete_from=data.get("complete_from"))
-            return cls(updated_at=magento_time(since), id=0)
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"Invalid Magento 2 cursor {since!r}: expected the JSON cursor of a pull or a "
-                              "date and time such as '2024-05-01 10:00:00'.") from None
+        def from_json(data: dict) -> Cursor:
+            return cls(updated_at=magento_time(str(data["updated_at"])), id=int(data.get("id") or 0),
+                       seen=frozenset((str(u), int(i)) for u, i in data.get("seen") or ()),
+                       complete_from=data.get("complete_from"))
+
+        return parse_cursor(since, system="Magento 2",
+                            example="a date and time such as '2024-05-01 10:00:00'", from_json=from_json,
+                            from_time=lambda text: cls(updated_at=magento_time(text), id=0))
 
     def covers(self, pair: Pair) -> bool:
         """Whether the pull that wrote this cursor delivered this version of a record."""
@@ -110,4 +102,4 @@ class Window:
         data: dict = {"updated_at": updated_at, "id": last_id, "seen": [list(pair) for pair in seen]}
         if complete_from and complete_from > floor:
             data["complete_from"] = complete_from
-        return json.dumps(data, separators=(",", ":"))
+        return dump_cursor(data)

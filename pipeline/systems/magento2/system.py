@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
 
 from pipeline.errors import UnknownNameError
-from pipeline.systems.base import LoadItem, Page, load_each
+from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento2 import documents, extract, load
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
@@ -87,8 +88,7 @@ class Magento2System:
                 return outcomes
         if entity == "inventory" and self.config.inventory_api == "msi":
             return load.load_source_items(self.client, items)
-        one = self._loader(entity)
-        return load_each(one, items)
+        return load_each(loader_for("Magento 2", entity, self._loaders()), items)
 
     def _in_bulk(self, entity: str, items: Sequence[LoadItem]) -> bool:
         threshold = self.config.bulk_threshold
@@ -96,17 +96,15 @@ class Magento2System:
         bulky = entity == "product" or (entity == "inventory" and self.config.inventory_api == "msi")
         return bulky and 0 < threshold < len(items)
 
-    def _loader(self, entity: str) -> Callable[[LoadItem], None]:
-        if entity == "customer":
-            return lambda item: load.load_customer(self.client, self.regions, item, self.config.website_id)
-        if entity == "product":
-            return lambda item: load.load_product(self.client, item)
-        if entity == "inventory":
-            return lambda item: load.load_stock_item(self.client, item)
-        if entity in documents.KINDS:
-            kind = documents.KINDS[entity]
-            return lambda item: documents.load_document(self.client, kind, item)
-        raise UnknownNameError("Magento 2 entity to load", entity, LOADS)
+    def _loaders(self) -> dict[str, LoadOne]:
+        client = self.client
+        # Sales documents (invoice, shipment, credit memo) share one loader, told the kind.
+        documented = {entity: partial(documents.load_document, client, kind)
+                      for entity, kind in documents.KINDS.items()}
+        regions, website_id = self.regions, self.config.website_id
+        return {"customer": lambda item: load.load_customer(client, regions, item, website_id),
+                "product": partial(load.load_product, client),
+                "inventory": partial(load.load_stock_item, client), **documented}
 
 
 

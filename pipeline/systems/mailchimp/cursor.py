@@ -13,10 +13,9 @@ A plain ISO 8601 timestamp is accepted as a starting point (``connector cursor -
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
-from pipeline.errors import ConfigError
+from pipeline.systems.cursors import dump_cursor, parse_cursor
 
 #: Most pairs a cursor keeps: forgetting older ones can only deliver a record again, never lose one.
 MAX_SEEN = 5000
@@ -55,20 +54,14 @@ class Cursor:
         Raises:
             ConfigError: ``since`` is neither.
         """
-        if not since:
-            return None
-        try:
-            data = json.loads(since)
-        except ValueError:
-            data = None
-        try:
-            if isinstance(data, dict):
-                return cls(mailchimp_time(str(data["last_changed"])),
-                           frozenset((str(when), str(key)) for when, key in data.get("seen") or ()))
-            return cls(mailchimp_time(since))
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"Invalid Mailchimp cursor {since!r}: expected the JSON cursor of a pull or an "
-                              "ISO 8601 time such as '2024-05-01T10:00:00+00:00'.") from None
+        def from_json(data: dict) -> Cursor:
+            return cls(mailchimp_time(str(data["last_changed"])),
+                       frozenset((str(when), str(key)) for when, key in data.get("seen") or ()))
+
+        return parse_cursor(since, system="Mailchimp",
+                            example="an ISO 8601 time such as '2024-05-01T10:00:00+00:00'",
+                            from_json=from_json,
+                            from_time=lambda text: cls(mailchimp_time(text)))
 
 
 class Window:
@@ -103,4 +96,4 @@ class Window:
         self.read = {pair for pair in self.read if pair[0] >= floor}
         seen = sorted(self.read | {pair for pair in earlier if pair[0] >= floor})[-MAX_SEEN:]
         data = {"last_changed": self.newest, "seen": [list(pair) for pair in seen]}
-        return json.dumps(data, separators=(",", ":"))
+        return dump_cursor(data)

@@ -15,8 +15,12 @@ from collections.abc import Callable, Sequence
 from pipeline.errors import FatalError, UnknownNameError
 from pipeline.systems.base import LoadItem, load_each
 from pipeline.systems.netsuite.client import MAX_LIMIT, NetSuiteClient
-from pipeline.systems.netsuite.payloads import (customer_payload, external_id, order_customer_payload,
-                                                order_payload)
+from pipeline.systems.netsuite.payloads import (
+    customer_payload,
+    external_id,
+    order_customer_payload,
+    order_payload,
+)
 from pipeline.systems.netsuite.suiteql import sql_string
 
 #: Entities this system loads.

@@ -29,9 +29,16 @@ from pipeline.testing.magento2 import access, records, sales
 from pipeline.testing.magento2.bulk import BulkQueue, BulkRoutes
 from pipeline.testing.magento2.oauth import Integration, OAuthVerifier
 from pipeline.testing.magento2.responses import (
-    NO_ROUTE, NO_SUCH_FIELD, MagentoError, bad_request, internal_error, not_found)
+    NO_ROUTE,
+    NO_SUCH_FIELD,
+    MagentoError,
+    bad_request,
+    internal_error,
+    not_found,
+)
 from pipeline.testing.magento2.schema import RequestSchema
 from pipeline.testing.magento2.searching import parse, search
+
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.
 from pipeline.testing.server import Emulator, Faults, Request, Response, _Drop, route
 

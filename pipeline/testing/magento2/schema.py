@@ -19,7 +19,13 @@ from pathlib import Path
 from jsonschema import Draft4Validator, ValidationError, validators
 
 from pipeline.testing.magento2.responses import (
-    INVALID_VALUE, REQUIRED_FIELD, UNSUPPORTED_FIELD, WRONG_TYPE, MagentoError, bad_request)
+    INVALID_VALUE,
+    REQUIRED_FIELD,
+    UNSUPPORTED_FIELD,
+    WRONG_TYPE,
+    MagentoError,
+    bad_request,
+)
 from pipeline.testing.server import Request
 
 SUBSET = Path(__file__).resolve().parent.parent / "specs" / "magento2-admin-2.4.9.subset.json"

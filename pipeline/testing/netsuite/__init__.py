@@ -14,19 +14,13 @@ subset), ``oauth`` (standard-library signature checks).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
+from pipeline.testing.fixtures import emulator_fixture
 from pipeline.testing.netsuite.emulator import NetSuiteEmulator, ns_error
 from pipeline.testing.netsuite.store import NsError, RecordStore
 
-
-@pytest.fixture
-def netsuite_emulator() -> Iterator[NetSuiteEmulator]:
-    """A running NetSuiteEmulator with default credentials, stopped after the test."""
-    with NetSuiteEmulator() as emulator:
-        yield emulator
+netsuite_emulator = emulator_fixture(
+    "netsuite_emulator", NetSuiteEmulator,
+    "A running NetSuiteEmulator with default credentials, stopped after the test.")
 
 
 __all__ = ["NetSuiteEmulator", "NsError", "RecordStore", "netsuite_emulator", "ns_error"]

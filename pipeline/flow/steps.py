@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.errors import RecordError, is_retryable
-from pipeline.integrations import Integration
-from pipeline.systems import LoadItem, fallback_key
+from pipeline.books.batches import alone_batch, record_name
+from pipeline.errors import FatalError, RecordError, is_retryable
+from pipeline.flow.integrations import Integration
+from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
 
@@ -38,26 +39,6 @@ class Outbox:
     send_load: Callable[[list[dict], str], None]
     #: Re-send one record's load on its own, to be retried alone.
     send_load_alone: Callable[[dict, Exception, str], None]
-
-
-def unkeyed(batch: str, index: int) -> str:
-    """The name of a record that has no natural key (it could not even be read): where it stood."""
-    return f"{batch}#{index}"
-
-
-def record_name(integration: Integration, record: object, batch: str, index: int) -> str:
-    """The key a failed source record is kept under: its natural key, else its source id, else where it stood.
-
-    The source id (``netsuite:103``) keeps a record that always fails under one name from run to
-    run, so it has one dead letter instead of one per run.
-    """
-    return (integration.mapper.source_key(record) or fallback_key(integration.spec.source.system, record)
-            or unkeyed(batch, index))
-
-
-def alone_batch(batch: str, key: str) -> str:
-    """The batch id of a record split out of ``batch`` to be retried alone."""
-    return f"{batch}/{key}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +93,8 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         try:
             item = mapper.map(record).as_message()
         except RecordError as error:
-            failures.append(Failure(key=record_name(job.integration, record, batch, index), stage="map",
+            key = record_name(mapper, job.integration.spec.source.system, record, batch, index)
+            failures.append(Failure(key=key, stage="map",
                                     error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
             continue
@@ -147,8 +129,13 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     todo = [item for item in items if item["key"] not in unchanged]
     batch_items = [LoadItem(item["key"], item["data"], item["native"]) for item in todo]
     outcomes = job.integration.target.load(spec.entity, batch_items) if todo else []
+    if len(outcomes) != len(todo):
+        # A short list would drop records silently, and their run would never finish.
+        raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
+                         f"{spec.entity} records of integration {spec.name!r}: a system's load must return "
+                         "one outcome per record, in order.")
     loaded, failures = [], []
-    for item, outcome in zip(todo, outcomes):
+    for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):

@@ -22,7 +22,7 @@ import pendulum
 import redis
 from periodiq import cron
 
-from pipeline.runs import RunStore
+from pipeline.books.runs import RunStore
 
 #: How many decisions are kept per integration.
 KEPT = 100

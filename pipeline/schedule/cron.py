@@ -40,7 +40,7 @@ def cron_problem(spec: str) -> str | None:
     parts = text.split()
     if len(parts) != 5:
         return f"a cron spec has 5 fields (minute hour day-of-month month day-of-week), this one has {len(parts)}."
-    for value, (name, lowest, highest) in zip(parts, FIELDS):
+    for value, (name, lowest, highest) in zip(parts, FIELDS, strict=True):
         for shown in value.split(","):
             part = shown
             if name == "day of week":

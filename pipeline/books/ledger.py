@@ -19,14 +19,13 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 
+import orjson
 import redis
-
-from pipeline.encoding import canonical_json
 
 
 def payload_hash(payload: object) -> str:
-    """A stable digest of a JSON-safe payload."""
-    return hashlib.sha1(canonical_json(payload)).hexdigest()
+    """A stable digest of a JSON-safe payload (keys sorted: however it was built, it hashes the same)."""
+    return hashlib.sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class Ledger:
@@ -43,7 +42,7 @@ class Ledger:
             return set()
         entries = self.redis.hmget(self._key(integration, "waiting"), list(keys))
         now, duplicates = self.clock(), set()
-        for key, digest, raw in zip(keys, hashes, entries):
+        for key, digest, raw in zip(keys, hashes, entries, strict=True):
             if raw:
                 entry = json.loads(raw)
                 if entry["hash"] == digest and now - entry["at"] < self.waiting_stale_s:
@@ -62,7 +61,7 @@ class Ledger:
         if not keys:
             return {}
         entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
-        return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries) if raw}
+        return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries, strict=True) if raw}
 
     def record(self, pipe, integration: str, outcomes: Iterable[tuple[str, str, str | None, str | None]],
                run_id: str, message_id: str | None) -> None:

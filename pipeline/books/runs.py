@@ -5,7 +5,7 @@ Keys (all under the settings' namespace, ``ns``)::
     ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
-    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.messages``)
+    ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
     ns:runs                    sorted set of run ids by start time (the recent-runs list)
     ns:cursor:<integration>    string: where the next incremental pull starts
 
@@ -25,16 +25,13 @@ from pathlib import Path
 
 import redis
 
-from pipeline.dead_letters import Failure
-from pipeline.messages import STATES
+from pipeline.books.dead_letters import Failure
+from pipeline.books.messages import STATES
 
 _COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
 
 #: Record counters of a run.
 COUNTERS = ("extracted", "loaded", "skipped", "failed")
-#: The combined status of a run takes the first of these that applies (the PHP library's precedence,
-#: plus ``partial``: finished, but some records failed, which is not the same as a run that failed).
-PRECEDENCE = ("failed", "running", "waiting", "scheduled", "partial", "complete")
 
 
 @dataclass(frozen=True)
@@ -55,10 +52,11 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """failed > running > waiting > scheduled > partial > complete, over the run's records and messages.
+        """The first of failed > running > waiting > scheduled > partial > complete that applies.
 
-        ``failed``: the run itself failed (its extraction, or a message failed for good); ``partial``:
-        it finished and some records failed (they are kept as dead letters).
+        The PHP library's order, plus ``partial``: ``failed`` is a run that itself failed (its
+        extraction, or a message failed for good); ``partial`` one that finished with failed records
+        (kept as dead letters).
         """
         states = self.states or {}
         if self.error or states.get("failed"):
@@ -132,7 +130,7 @@ class RunStore:
     def settle(self, run_id: str, raw: dict | list, force: bool = False) -> RunSummary:
         """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
-            raw = dict(zip(raw[::2], raw[1::2]))
+            raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.counts["extracted"]
         if summary.finished_at is None and (complete or force):

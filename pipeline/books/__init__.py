@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 
 import redis
 
-from pipeline.dead_letters import DeadLetters, Failure
-from pipeline.ledger import Ledger, payload_hash
-from pipeline.messages import MessageStatuses
+from pipeline.books.batches import extracted_as, mapped_as
+from pipeline.books.dead_letters import DeadLetters, Failure
+from pipeline.books.ledger import Ledger, payload_hash
+from pipeline.books.messages import MessageStatuses
+from pipeline.books.runs import RunStore, RunSummary
 from pipeline.redaction import redact
-from pipeline.runs import RunStore, RunSummary
 from pipeline.settings import Settings
 
 
@@ -48,7 +49,7 @@ class Books:
         """A page was handed on: count it (once, however often the page is read again)."""
         # One script call, atomic by itself: no MULTI/EXEC around it.
         with self.redis.pipeline(transaction=False) as pipe:
-            self.runs.count(pipe, run_id, extracted=count, batch_id=f"{batch}:extract")
+            self.runs.count(pipe, run_id, extracted=count, batch_id=extracted_as(batch))
             pipe.execute()
 
     def extraction_finished(self, run_id: str, integration: str, cursor: str | None) -> RunSummary:
@@ -68,7 +69,7 @@ class Books:
             self.ledger.note(pipe, integration, duplicates, "skipped", "duplicate: already waiting", run_id,
                              message_id)
             self.dead_letters.add(pipe, integration, failures, run_id, message_id)
-            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=f"{batch}:map")
+            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=mapped_as(batch))
             return self.runs.settle(run_id, pipe.execute()[-1])
 
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,

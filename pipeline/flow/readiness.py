@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import dramatiq
 
-from pipeline.integrations import Integration, configuration_problems
+from pipeline.flow.integrations import Integration, configuration_problems
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,10 @@ from collections.abc import Mapping
 import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
+from pipeline.books.batches import record_name, unkeyed
 from pipeline.redaction import redact
-from pipeline.integrations import Integration
-from pipeline.steps import alone_batch, record_name, unkeyed
 
-logger = logging.getLogger("pipeline.status")
+logger = logging.getLogger(__name__)
 
 #: How many record keys a message's status shows.
 KEYS_SHOWN = 10
@@ -37,7 +36,7 @@ def step_of(actor_name: str) -> str:
 
 
 class StatusTracking(dramatiq.Middleware):
-    """Keeps a status record per message (``pipeline.messages``) and logs one line per change.
+    """Keeps a status record per message (``pipeline.books.messages``) and logs one line per change.
 
     Args:
         books: where statuses are written.
@@ -72,8 +71,7 @@ class StatusTracking(dramatiq.Middleware):
             self._change(message, "enqueued", **self._describe(message))
 
     def before_process_message(self, broker, message):
-        # Our own count: Dramatiq's "retries" is bumped before a final failure but not before an abort.
-        message.options["attempts"] = message.options.get("attempts", 0) + 1
+        # Counted by the Attempts middleware (pipeline.books.attempts), which runs before this one.
         self._change(message, "running", attempt=message.options["attempts"], worker=os.getpid())
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
@@ -81,9 +79,6 @@ class StatusTracking(dramatiq.Middleware):
             self._change(message, "done")
             return
         error = redact(f"{type(exception).__name__}: {exception}", self.secrets)
-        # Kept in the message itself, where after_nack finds it if this was the last attempt.
-        message.options["last_error"] = error
-        message.options["last_error_type"] = type(exception).__name__
         trace = redact("".join(traceback.format_exception(exception, limit=20)), self.secrets)
         try:
             self.books.messages.redis.hset(self.books.messages.key(message.message_id), mapping={
@@ -113,12 +108,15 @@ class StatusTracking(dramatiq.Middleware):
 class RunAccounting(dramatiq.Middleware):
     """When a message fails for good, its records become dead letters and count as failed in their run.
 
-    Without it, a run whose message ran out of retries would never finish.
+    Without it, a run whose message ran out of retries would never finish. It reads everything
+    from the message's options: ``attempts`` and ``last_error`` (kept by ``Attempts``, always on),
+    and ``booked_as`` and ``batch_id`` (set by the sender, ``pipeline.flow.chain``).
     """
 
-    def __init__(self, *, books: Books, integrations: Mapping[str, Integration] | None = None) -> None:
+    def __init__(self, *, books: Books, integrations: Mapping[str, object] | None = None) -> None:
         self.books = books
-        #: To name the records of a failed map message as the map step would (``steps.record_name``).
+        #: The app's integrations (``pipeline.flow``, a layer above: not imported), to name the records
+        #: of a failed map message as the map step does (``batches.record_name``).
         self.integrations = integrations or {}
 
     def after_nack(self, broker, message):
@@ -141,9 +139,10 @@ class RunAccounting(dramatiq.Middleware):
                 pipe.execute()
             failures = []
         elif step == "map":
-            batch = kwargs.get("batch") or message.message_id
+            batch = message.options.get("batch_id") or message.message_id
             found = self.integrations.get(integration)
-            failures = [Failure(key=record_name(found, record, batch, index) if found else unkeyed(batch, index),
+            failures = [Failure(key=record_name(found.mapper, found.spec.source.system, record, batch, index)
+                                if found else unkeyed(batch, index),
                                 stage="map", error=error, error_type=error_type, record=record)
                         for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":
@@ -153,20 +152,8 @@ class RunAccounting(dramatiq.Middleware):
             return
         if failures:
             self.books.loads_done(run_id, integration, LoadOutcomes(failures=failures), message.message_id,
-                                  self._batch(message, step), attempts)
+                                  message.options.get("booked_as") or message.message_id, attempts)
         logger.error("Message %s (%s) of run %s failed for good after %d attempts: %s", message.message_id,
                      message.actor_name, run_id, attempts, error,
                      extra={"event": "message_failed", "message_id": message.message_id, "run_id": run_id,
                             "integration": integration, "attempts": attempts})
-
-    @staticmethod
-    def _batch(message, step: str) -> str:
-        """The id under which the failed batch is booked: the one its success would have used."""
-        kwargs = message.kwargs or {}
-        batch = kwargs.get("batch") or message.message_id
-        if step == "map":
-            return f"{batch}:map"
-        if kwargs.get("alone"):
-            return alone_batch(batch, kwargs["items"][0]["key"])
-        return batch
-

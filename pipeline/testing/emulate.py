@@ -4,6 +4,9 @@ Each runs on a fixed port (``--port-base`` plus its offset), optionally with dem
 connection variables of every mapping that uses it go to an env file, so that workers, the
 scheduler and the command line can be pointed at them with ``set -a; . ./.env.emulators; set +a``.
 The file holds connection variables only: never a broker URL, so commands keep the real broker.
+
+The command lives with the emulators (the top layer, which production code never imports) and
+joins ``connector`` through the ``pipeline_connectors.commands`` entry point (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ import click
 from pipeline.cli.exits import USAGE, Exit
 from pipeline.mapping import load_mappings
 from pipeline.settings import Settings
+from pipeline.testing.demo import SEEDS
+from pipeline.testing.magento1 import Magento1Emulator
+from pipeline.testing.magento2 import Magento2Emulator
+from pipeline.testing.mailchimp import MailchimpEmulator
+from pipeline.testing.netsuite import NetSuiteEmulator
 
 #: System -> offset from --port-base. Fixed, so that an env file stays right across restarts.
 PORTS = {"magento2": 0, "netsuite": 1, "mailchimp": 2, "magento1": 3}
@@ -26,12 +34,6 @@ DEFAULT_PORT_BASE = 8901
 
 
 def _emulator(system: str):
-    # Imported on use: the emulators pull in the vendors' schemas, which other commands never need.
-    from pipeline.testing.magento1 import Magento1Emulator
-    from pipeline.testing.magento2 import Magento2Emulator
-    from pipeline.testing.mailchimp import MailchimpEmulator
-    from pipeline.testing.netsuite import NetSuiteEmulator
-
     return {"magento1": Magento1Emulator, "magento2": Magento2Emulator, "mailchimp": MailchimpEmulator,
             "netsuite": NetSuiteEmulator}[system]()
 
@@ -76,8 +78,6 @@ def _sourceable(path: Path) -> str:
               show_default=True, help="Where to write the connection variables of the mapping files.")
 def emulate(systems: tuple[str, ...], seed: str, port_base: int, host: str, env_file: Path) -> None:
     """Serve vendor emulators (all four by default) until Ctrl-C, for trying integrations end to end."""
-    from pipeline.testing.demo import SEEDS
-
     connections = connections_by_system(Settings.from_env().mappings_dir)
     chosen = systems or tuple(sorted(PORTS, key=PORTS.get))
     running, environ, urls = [], {}, {}

@@ -7,7 +7,6 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
-from pipeline.encoding import OrjsonEncoder
 from pipeline.settings import Settings
 
 
@@ -23,12 +22,10 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
                 max_backoff=settings.retry_max_backoff_ms),
         CurrentMessage(),
         # periodiq's option (periodic=) must be known before any actor is declared. Its own skip of
-        # late ticks is pushed far out: pipeline.ticks decides about late ticks and records why.
+        # late ticks is pushed far out: pipeline.schedule.ticks decides about late ticks and records why.
         PeriodiqMiddleware(skip_delay=86_400),
         *(extra_middleware or []),
     ]
-    # Set before the broker exists: every message it sends or receives goes through it.
-    dramatiq.set_encoder(OrjsonEncoder())
     url = settings.broker_url
     if settings.embedded:
         return StubBroker(middleware=middleware)

@@ -19,8 +19,6 @@ import redis
 
 #: Every state a message can be in.
 STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
-#: States after which nothing more happens to a message.
-FINAL_STATES = ("done", "skipped", "failed")
 _SCRIPT = (Path(__file__).with_name("transition.lua")).read_text()
 
 
@@ -47,9 +45,3 @@ class MessageStatuses:
     def get(self, message_id: str) -> dict[str, str] | None:
         raw = self.redis.hgetall(self.key(message_id))
         return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
-
-    def run_states(self, run_id: str) -> dict[str, int]:
-        raw = self.redis.hgetall(f"{self.ns}:run:{run_id}:states")
-        counts = {state: 0 for state in STATES}
-        counts.update({k.decode(): int(v) for k, v in raw.items()})
-        return counts
