@@ -128,7 +128,8 @@ class App:
                               f"{self.settings.mappings_dir} before that file was added or renamed: reload the "
                               "workers (send SIGHUP to the `dramatiq` main process, or restart them), then run "
                               "it again.")
-        return Job(self.integrations[integration], self.books, run_id, message_id, force)
+        return Job(self.integrations[integration], self.books, run_id, message_id, force,
+                   self.settings.test_crash_at)
 
     def start_run(self, integration: str, mode: str = "changed", refs: Sequence[str] | None = None,
                   tier: str | None = None, force: bool = False) -> str:

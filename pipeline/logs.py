@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterable
 
+from pipeline.errors import RetryableError
 from pipeline.redaction import redact
 
 #: Attributes every LogRecord has; anything else was passed with ``extra=`` and goes into JSON output.
@@ -31,6 +32,29 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
             record.exc_info = None
         return True
+
+
+class MessageNaming(logging.Filter):
+    """Dramatiq names a message by its actor *and arguments*: whole records, personal data. Here a
+    message is named by its actor and id; and an expected, retryable failure is one line, no traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(_is_message(arg) for arg in record.args):
+            record.args = tuple(f"{arg.actor_name}[{arg.message_id}]" if _is_message(arg) else arg
+                                for arg in record.args)
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RetryableError) and record.name.startswith("dramatiq"):
+            # The status line and the message's stored error say the rest; a traceback per attempt
+            # of an outage buried everything else.
+            record.msg = f"{record.getMessage().rstrip('.')}: {type(error).__name__}: {error} (retried with backoff)."
+            record.args, record.exc_info, record.exc_text = None, None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _is_message(value: object) -> bool:
+    return hasattr(value, "actor_name") and hasattr(value, "message_id") and hasattr(value, "kwargs")
 
 
 class JsonFormatter(logging.Formatter):
@@ -56,5 +80,6 @@ def configure_logging(*, level: int, json_output: bool, secrets: Iterable[str]) 
     redacting = RedactingFilter(secrets)
     for handler in root.handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(MessageNaming())  # before redaction, which renders the message
         handler.addFilter(redacting)
     root.setLevel(level)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.crash_points import POINTS as CRASH_POINTS
 from pipeline.errors import ConfigError
 
 #: Where workers and the command line find Redis unless told otherwise.
@@ -48,12 +49,16 @@ class Settings:
     waiting_stale_s: int = 3600
     #: A scheduler tick this late (the scheduler or workers were down) is skipped: the next one catches up.
     tick_stale_s: int = 300
-    #: Redis broker: how long a worker may go silent before its unacked messages go to another one.
+    #: Workers add Dramatiq's own Prometheus middleware (per-process message counts and durations,
+    #: served by each worker machine on ``dramatiq_prom_host``:``dramatiq_prom_port``, default 0.0.0.0:9191).
+    worker_metrics: bool = False
+    #: Redis broker: how long a worker may go silent before its unacked messages go to another one
+    #: (``pipeline.flow.recovery`` requeues them within one and a half times this).
     heartbeat_timeout_ms: int = 60_000
-    #: Redis broker: one in how many million commands runs that maintenance (Dramatiq's default: 1,000).
-    maintenance_chance: int = 1_000
     #: Where the embedded mode keeps cursors, ledger, runs and dead letters between invocations.
     embedded_state: Path = Path("var/embedded-state.json")
+    #: Tests only: the crash point (``pipeline.crash_points``) at which a worker exits on the spot.
+    test_crash_at: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -95,15 +100,19 @@ class Settings:
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
             status_tracking=(env.get("PIPELINE_STATUS_TRACKING") or "on").lower() not in ("off", "0", "false"),
+            worker_metrics=(env.get("PIPELINE_WORKER_METRICS") or "off").lower() in ("on", "1", "true"),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",
             log_level=(env.get("PIPELINE_LOG_LEVEL") or "INFO").upper(),
             waiting_stale_s=integer("PIPELINE_WAITING_STALE_S", 3600),
             tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
-            maintenance_chance=integer("PIPELINE_MAINTENANCE_CHANCE", 1_000),
             embedded_state=Path(env.get("PIPELINE_EMBEDDED_STATE") or "var/embedded-state.json"),
+            test_crash_at=env.get("PIPELINE_TEST_CRASH_AT") or "",
             environ=env,
         )
+        if settings.test_crash_at and settings.test_crash_at not in CRASH_POINTS:
+            problems.append(f"PIPELINE_TEST_CRASH_AT={settings.test_crash_at!r} is not a crash point. "
+                            f"Known points: {', '.join(CRASH_POINTS)}.")
         if problems:
             raise ConfigError("Invalid settings:\n  " + "\n  ".join(problems))
         return settings

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import redis
 
 from pipeline.books.batches import extracted_as, mapped_as
+from pipeline.books.breakers import Breakers
 from pipeline.books.dead_letters import DeadLetters, Failure
 from pipeline.books.ledger import Ledger, payload_hash
 from pipeline.books.messages import MessageStatuses
@@ -31,6 +32,8 @@ class LoadOutcomes:
     #: Keys skipped because the same payload was loaded before.
     unchanged: Sequence[str] = ()
     failures: Sequence[Failure] = ()
+    #: Keys split out to be retried alone (a retryable error while their batch mates went on).
+    split: Sequence[str] = ()
 
 
 class Books:
@@ -44,6 +47,8 @@ class Books:
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+        self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,
+                                 max_s=settings.retry_max_backoff_ms / 1000, clock=clock)
 
     def extracted(self, run_id: str, count: int, batch: str) -> None:
         """A page was handed on: count it (once, however often the page is read again)."""
@@ -69,12 +74,17 @@ class Books:
             self.ledger.note(pipe, integration, duplicates, "skipped", "duplicate: already waiting", run_id,
                              message_id)
             self.dead_letters.add(pipe, integration, failures, run_id, message_id)
-            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=mapped_as(batch))
+            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=mapped_as(batch),
+                            set_apart=duplicates)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
                    batch: str, attempts: int = 1) -> RunSummary:
-        """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``."""
+        """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``.
+
+        Records split out to be retried alone are not counted here but by their own message; their
+        keys are kept with the booking, so a delivery of the batch after a crash sends them again.
+        """
         outcomes = replace(outcomes, failures=[replace(f, error=redact(f.error, self.secrets))
                                                for f in outcomes.failures])
         ledger_rows = [(key, "done", digest, None) for key, digest in outcomes.loaded]
@@ -85,7 +95,7 @@ class Books:
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
             self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded])
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
-                            failures=outcomes.failures, batch_id=batch)
+                            failures=outcomes.failures, batch_id=batch, set_apart=outcomes.split)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
 

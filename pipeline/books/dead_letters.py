@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 import redis
 
 _SEP = "\x1f"
+#: Letters read per round trip when listing.
+READ_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -82,32 +84,48 @@ class DeadLetters:
         self.redis.rpush(history, json.dumps({"event": "retried", "at": self.clock(), "run_id": run_id}))
 
     def get(self, integration: str, key: str) -> DeadLetter | None:
+        return self._get_many([(integration, key)])[0]
+
+    def _get_many(self, pairs: list[tuple[str, str]]) -> list[DeadLetter | None]:
+        """The letters of (integration, key) pairs, None for those gone, in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._key(integration, key))
-            pipe.lrange(f"{self._key(integration, key)}:history", 0, -1)
-            raw, history = pipe.execute()
-        if not raw:
-            return None
-        entry = json.loads(raw)
-        return DeadLetter(integration=entry["integration"], failure=Failure(**entry["failure"]),
-                          run_id=entry["run_id"], message_id=entry["message_id"], failed_at=entry["failed_at"],
-                          attempts=entry["attempts"], history=[json.loads(item) for item in history])
+            for integration, key in pairs:
+                pipe.get(self._key(integration, key))
+                pipe.lrange(f"{self._key(integration, key)}:history", 0, -1)
+            replies = pipe.execute()
+        found = []
+        for raw, history in zip(replies[::2], replies[1::2]):
+            if not raw:
+                found.append(None)
+                continue
+            entry = json.loads(raw)
+            found.append(DeadLetter(integration=entry["integration"], failure=Failure(**entry["failure"]),
+                                    run_id=entry["run_id"], message_id=entry["message_id"],
+                                    failed_at=entry["failed_at"], attempts=entry["attempts"],
+                                    history=[json.loads(item) for item in history]))
+        return found
 
     def list(self, *, integration: str | None = None, run_id: str | None = None, error_type: str | None = None,
              limit: int = 100) -> list[DeadLetter]:
-        """Newest first, filtered; entries that expired are dropped from the index on the way."""
+        """Newest first, filtered; entries that expired are dropped from the index on the way.
+
+        Read a page of ``READ_PAGE`` letters per round trip (the console lists thousands).
+        """
         found, expired = [], []
-        for member in self.redis.zrevrange(f"{self.ns}:dead", 0, -1):
-            name, key = member.decode().split(_SEP, 1)
-            if integration and name != integration:
-                continue
-            letter = self.get(name, key)
-            if letter is None:
-                expired.append(member)
-                continue
-            if (run_id and letter.run_id != run_id) or (error_type and letter.failure.error_type != error_type):
-                continue
-            found.append(letter)
+        members = [member for member in self.redis.zrevrange(f"{self.ns}:dead", 0, -1)
+                   if not integration or member.decode().split(_SEP, 1)[0] == integration]
+        for start in range(0, len(members), READ_PAGE):
+            page = members[start:start + READ_PAGE]
+            pairs = [tuple(member.decode().split(_SEP, 1)) for member in page]
+            for member, letter in zip(page, self._get_many(pairs)):
+                if letter is None:
+                    expired.append(member)
+                    continue
+                if (run_id and letter.run_id != run_id) or (error_type and letter.failure.error_type != error_type):
+                    continue
+                found.append(letter)
+                if len(found) >= limit:
+                    break
             if len(found) >= limit:
                 break
         if expired:

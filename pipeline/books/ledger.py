@@ -83,6 +83,11 @@ class Ledger:
         if loaded:
             pipe.hset(self._key(integration, "loaded"), mapping=loaded)
 
+    def clear_waiting(self, integration: str, keys: Sequence[str]) -> None:
+        """These keys' load is booked already (a message delivered again): they wait for nothing."""
+        if keys:
+            self.redis.hdel(self._key(integration, "waiting"), *keys)
+
     def note(self, pipe, integration: str, keys: Sequence[str], status: str, reason: str, run_id: str,
              message_id: str | None) -> None:
         """Queue on ``pipe`` a last outcome that leaves the key's waiting mark alone (a skipped duplicate)."""

@@ -6,6 +6,9 @@ Keys (all under the settings' namespace, ``ns``)::
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
     ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
+    ns:run:<run_id>:booked     set: ids of the batches already counted
+    ns:run:<run_id>:decided    hash: batch id -> JSON list of the keys its first booking set apart
+                               (duplicates at map, records split out at load), when there were any
     ns:runs                    sorted set of run ids by start time (the recent-runs list)
     ns:cursor:<integration>    string: where the next incremental pull starts
 
@@ -75,6 +78,15 @@ class RunSummary:
         return {**asdict(self), "status": self.status, "processed": self.processed}
 
 
+@dataclass(frozen=True)
+class Booking:
+    """What the books already hold of a batch: a delivery after the first follows the first's decisions."""
+
+    booked: bool
+    #: The keys the first booking set apart (duplicates at map, records split out at load).
+    set_apart: tuple[str, ...] = ()
+
+
 class RunStore:
     """Run bookkeeping on a Redis client (a real server, or fakeredis in the embedded mode)."""
 
@@ -95,10 +107,12 @@ class RunStore:
             pipe.execute()
 
     def count(self, pipe, run_id: str, *, extracted: int = 0, loaded: int = 0, skipped: int = 0,
-              failures: Sequence[Failure] = (), batch_id: str | None = None) -> None:
+              failures: Sequence[Failure] = (), batch_id: str | None = None, set_apart: Sequence[str] = ()) -> None:
         """Queue on ``pipe`` a batch's counts and failed records, then a read of the run's totals.
 
-        With a ``batch_id`` (the message's id), a redelivered batch is not counted twice.
+        With a ``batch_id`` (the message's id), a redelivered batch is not counted twice, and the
+        keys it ``set_apart`` (not counted here: counted by another message) are kept with the
+        first booking, for a later delivery to set apart the same ones (see ``booking``).
         """
         key = self.key(run_id)
         if failures:
@@ -106,7 +120,17 @@ class RunStore:
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
-        self._count_once(keys=[key, f"{key}:booked"], args=[batch_id or "", *increments], client=pipe)
+        decision = json.dumps(sorted(set_apart)) if set_apart else ""
+        self._count_once(keys=[key, f"{key}:booked", f"{key}:decided"], args=[batch_id or "", decision, *increments],
+                         client=pipe)
+
+    def booking(self, run_id: str, batch_id: str) -> Booking:
+        """Whether ``batch_id`` was already counted, and which keys its first booking set apart."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sismember(f"{self.key(run_id)}:booked", batch_id)
+            pipe.hget(f"{self.key(run_id)}:decided", batch_id)
+            booked, decided = pipe.execute()
+        return Booking(bool(booked), tuple(json.loads(decided)) if decided else ())
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:
         """Queue on ``pipe``: extraction complete and, for a pull that moves it, the new cursor.
@@ -137,7 +161,7 @@ class RunStore:
             # HSETNX: of two steps finishing the same run at once, the first stamp wins.
             with self.redis.pipeline() as pipe:
                 pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
-                for suffix in ("", ":failures", ":states", ":booked"):
+                for suffix in ("", ":failures", ":states", ":booked", ":decided"):
                     pipe.expire(self.key(run_id) + suffix, self.ttl_s)
                 pipe.execute()
             summary = self.get(run_id) or summary
@@ -153,6 +177,33 @@ class RunStore:
         counts = {state: 0 for state in STATES}
         counts.update({_text(k): int(v) for k, v in states.items()})
         return self._summary(run_id, raw, {k: v for k, v in counts.items() if v})
+
+    def known(self, run_id: str) -> bool:
+        """Whether ``run_id`` is in the runs index (so no other key is ever read through an id)."""
+        return self.redis.zscore(f"{self.ns}:runs", run_id) is not None
+
+    def started_since(self, since: float, limit: int = 1000) -> list[str]:
+        """Ids of the runs started at or after ``since`` (epoch seconds), newest first."""
+        ids = self.redis.zrevrangebyscore(f"{self.ns}:runs", "+inf", since, start=0, num=limit)
+        return [_text(run_id) for run_id in ids]
+
+    def ids(self, start: int = 0, count: int = 500) -> list[str]:
+        """A page of run ids, newest first: ``start`` is how many newer ones to pass over."""
+        return [_text(run_id) for run_id in self.redis.zrevrange(f"{self.ns}:runs", start, start + count - 1)]
+
+    def get_many(self, run_ids: Sequence[str]) -> list[RunSummary]:
+        """The summaries of ``run_ids`` (those still kept), in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.hgetall(self.key(run_id))
+                pipe.hgetall(f"{self.key(run_id)}:states")
+            replies = pipe.execute()
+        found = []
+        for run_id, raw, states in zip(run_ids, replies[::2], replies[1::2]):
+            if raw:
+                counts = {_text(k): int(v) for k, v in states.items() if int(v)}
+                found.append(self._summary(run_id, raw, {s: counts[s] for s in STATES if s in counts}))
+        return found
 
     def failures(self, run_id: str) -> list[Failure]:
         raw = self.redis.hgetall(f"{self.key(run_id)}:failures")

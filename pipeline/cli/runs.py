@@ -220,16 +220,25 @@ COMMANDS = (run, status, list_runs, message, entity, cursor, queues)
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; beyond loopback an access token is required.")
 @click.option("--port", default=8080, show_default=True)
-def web(host: str, port: int) -> None:
-    """Serve the operators' page: runs, their progress and failures, dead letters (read-only)."""
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False),
+              help="A file holding the access token (default: $PIPELINE_WEB_TOKEN).")
+def web(host: str, port: int, token_file: str | None) -> None:
+    """Serve the operators' console: integrations, runs, failures, dead letters, queues, /metrics."""
+    import os
+    from pathlib import Path
+
     from pipeline.web import serve
 
-    server = serve(build_app().books, host, port)
-    click.echo(f"Serving the operators' page on http://{host}:{server.server_port}/ (Ctrl-C to stop).")
+    token = Path(token_file).read_text().strip() if token_file else os.environ.get("PIPELINE_WEB_TOKEN") or None
+    server = serve(build_app(), host, port, token=token)
+    where = f"http://{host}:{server.effective_port}/"
+    click.echo(f"Serving the operators' console on {where}" + (" (access token required)" if token else "")
+               + " (Ctrl-C to stop).")
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
 

@@ -7,6 +7,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
+from pipeline.flow.recovery import DeadWorkerRecovery
 from pipeline.settings import Settings
 
 
@@ -24,8 +25,15 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         # periodiq's option (periodic=) must be known before any actor is declared. Its own skip of
         # late ticks is pushed far out: pipeline.schedule.ticks decides about late ticks and records why.
         PeriodiqMiddleware(skip_delay=86_400),
+        # Dead workers' messages back in their queues under default settings (does nothing off Redis).
+        DeadWorkerRecovery(),
         *(extra_middleware or []),
     ]
+    if settings.worker_metrics:
+        # Imported only when asked for: the module makes its database folder as it is imported.
+        from dramatiq.middleware.prometheus import Prometheus
+
+        middleware.append(Prometheus())
     url = settings.broker_url
     if settings.embedded:
         return StubBroker(middleware=middleware)
@@ -36,5 +44,4 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
     from dramatiq.brokers.redis import RedisBroker
 
     return RedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
-                       heartbeat_timeout=settings.heartbeat_timeout_ms,
-                       maintenance_chance=settings.maintenance_chance)
+                       heartbeat_timeout=settings.heartbeat_timeout_ms)

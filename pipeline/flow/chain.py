@@ -60,7 +60,7 @@ class Chain:
         def send_load(items: list[dict], batch: str) -> None:
             self.send("load", job.integration, {**base, "items": items, "batch": batch}, batch=batch)
 
-        def send_alone(item: dict, error: Exception, batch: str) -> None:
+        def send_alone(item: dict, error: Exception | None, batch: str) -> None:
             delay = getattr(error, "retry_after", None)
             self.send("load", job.integration, {**base, "items": [item], "batch": batch, "alone": True},
                       int(delay * 1000) if delay else None,

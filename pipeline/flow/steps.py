@@ -5,19 +5,25 @@ enqueue the next step, so the same steps run on any broker, or none.
 
 Records travel in batches (a page of the source), but each record keeps its own outcome: one
 that fails to map or load is counted and kept as a dead letter of its own, and one whose load
-hit a retryable error is split out and retried alone, never re-running its batch mates.
+hit a retryable error while its batch mates loaded is split out and retried alone, never
+re-running them. When the whole page fails retryably, the target is down: the page is retried
+whole, and the connection's circuit breaker (``pipeline.books.breakers``) holds its other pages back.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.books.batches import alone_batch, record_name
-from pipeline.errors import FatalError, RecordError, is_retryable
+from pipeline.books.batches import alone_batch, mapped_as, record_name
+from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
 from pipeline.flow.integrations import Integration
+from pipeline.flow.sendable import sendable
+from pipeline.redaction import redact
 from pipeline.systems import LoadItem
 
 logger = logging.getLogger(__name__)
@@ -37,8 +43,8 @@ class Outbox:
 
     send_map: Callable[[list[dict], str], None]
     send_load: Callable[[list[dict], str], None]
-    #: Re-send one record's load on its own, to be retried alone.
-    send_load_alone: Callable[[dict, Exception, str], None]
+    #: Re-send one record's load on its own, to be retried alone (after the error's Retry-After, if any).
+    send_load_alone: Callable[[dict, Exception | None, str], None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,11 @@ class Job:
     message_id: str | None = None
     #: Load even records whose payload is unchanged, and enqueue even duplicates.
     force: bool = False
+    #: Tests only: the crash point at which to die (``pipeline.crash_points``); "" never.
+    crash_at: str = ""
+
+    def reached(self, point: str) -> None:
+        crash_points.reached(self.crash_at, point)
 
 
 def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, outbox: Outbox) -> None:
@@ -70,13 +81,18 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
         if wanted:
             records = [record for record in records if mapper.source_key(record) in wanted]
         if records:
+            records = sendable(records, f"page {number + 1} of {spec.source.system}", mapper.source_key)
             # Named after the extract message, stable when it is delivered again after a crash.
             batch = f"{job.message_id or job.run_id}:{number}"
             # Counted before sending, so the run can never look complete while a page is in flight.
             books.extracted(job.run_id, len(records), batch)
+            job.reached("extract.after_count")
+            # Sent again when this message is delivered again: the map step books a batch once.
             outbox.send_map(records, batch)
+            job.reached("extract.after_send")
         cursor = page.cursor or cursor
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
+    job.reached("extract.after_finish")
     logger.info("Extracted %d records for run %r of %r (mode %s).", summary.counts["extracted"], job.run_id,
                 spec.name, mode)
 
@@ -101,11 +117,19 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         item["hash"] = payload_hash([item["data"], item["native"]])
         items.append(item)
     hashes = {item["key"]: item["hash"] for item in items}
-    duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
-                                                                             list(hashes.values()))
+    booking = job.books.runs.booking(job.run_id, mapped_as(batch))
+    if booking.booked:
+        # Delivered again (its worker died before acknowledging it): the records it booked as
+        # waiting must still be sent, and those it found duplicates stay duplicates.
+        duplicates = set(booking.set_apart)
+    else:
+        duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
+                                                                                 list(hashes.values()))
     fresh = [item for item in items if item["key"] not in duplicates]
+    # Booked before sending: the load clears the waiting marks, so it must come after them.
     job.books.mapped(job.run_id, name, {item["key"]: item["hash"] for item in fresh}, sorted(duplicates),
                      failures, job.message_id, batch)
+    job.reached("map.after_books")
     for failure in failures:
         logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
     if duplicates:
@@ -113,16 +137,41 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
         outbox.send_load(fresh, batch)
+    job.reached("map.after_send")
 
 
 def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, alone: bool = False,
                  attempts: int = 1) -> None:
     """Load a batch into the target, one outcome per record; unchanged payloads are skipped.
 
-    With ``alone`` (a record split out of its batch) a retryable error is raised, so the broker's
-    retries with backoff take over; in a batch it splits the record out instead.
+    A page whose every record failed retryably (the target is down, or the one record of a page
+    split out failed again) is retried whole with backoff; a record that failed retryably while
+    its page mates went through is split out, to be retried alone.
+
+    Order of effects: write to the target, book the outcomes, then send the records split out. A
+    delivery after the books were written (the worker died before acknowledging) writes nothing
+    again and only sends the split records again: their own messages are booked once.
     """
     spec = job.integration.spec
+    booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
+    booking = job.books.runs.booking(job.run_id, booked_as)
+    if booking.booked:
+        by_key = {item["key"]: item for item in items}
+        # A map step delivered again marked these waiting again; their outcome is in the books.
+        job.books.ledger.clear_waiting(spec.name, [key for key in by_key if key not in booking.set_apart])
+        for key in booking.set_apart:
+            outbox.send_load_alone(by_key[key], None, batch)
+        logger.info("Load %r of run %r was already booked; sent again only its %d records split out.", booked_as,
+                    job.run_id, len(booking.set_apart))
+        return
+    connection = f"{spec.target.system}:{spec.target.connection}"
+    breaker = job.books.breakers.state(connection)
+    if breaker.open_s:
+        # Spread over half as long again, so that the pages waiting do not all probe at once.
+        raise RetryableError(f"Target {connection} is down ({breaker.failures} pages failed in a row, the last "
+                             f"with {breaker.last_error}); its circuit breaker is open for {breaker.open_s:.1f} s "
+                             "more, the page waits.", system=connection,
+                             retry_after=breaker.open_s * (1 + random.random() / 2))
     digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
@@ -134,21 +183,48 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         raise FatalError(f"System {spec.target.system!r} returned {len(outcomes)} outcomes for {len(todo)} "
                          f"{spec.entity} records of integration {spec.name!r}: a system's load must return "
                          "one outcome per record, in order.")
-    loaded, failures = [], []
+    _page_outcome(job, connection, outcomes, breaker.failures)
+    job.reached("load.after_write")
+    loaded, failures, split = [], [], []
     for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
         elif is_retryable(outcome, spec.options.retry_on):
-            if alone:
-                raise outcome
-            outbox.send_load_alone(item, outcome, batch)
+            split.append((item, outcome))
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
-    booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
-    job.books.loads_done(job.run_id, spec.name, LoadOutcomes(loaded, sorted(unchanged), failures), job.message_id,
-                         booked_as, attempts)
+    job.books.loads_done(job.run_id, spec.name,
+                         LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split]),
+                         job.message_id, booked_as, attempts)
+    job.reached("load.after_books")
+    for item, outcome in split:
+        outbox.send_load_alone(item, outcome, batch)
+        job.reached("load.after_split")
     for failure in failures:
         logger.warning("Record %r of run %r failed to load: %s", failure.key, job.run_id, failure.error)
+
+
+def _page_outcome(job: Job, connection: str, outcomes: Sequence[Exception | None], failed_pages: int) -> None:
+    """Raise when every record of the page failed retryably: that is the target failing, not records.
+
+    The page is then retried whole, with backoff (and the connection's breaker counts it); records
+    are split out to be retried alone only when their page mates went through.
+    """
+    retry_on = job.integration.spec.options.retry_on
+    failed = [outcome for outcome in outcomes if outcome is not None and is_retryable(outcome, retry_on)]
+    if len(outcomes) == 1 and failed:
+        raise failed[0]  # a record alone: its own error, retried with backoff; one record is no outage
+    if outcomes and len(failed) == len(outcomes):
+        hint = max((getattr(error, "retry_after", None) or 0 for error in failed), default=0) or None
+        first = failed[0]
+        # Kept in Redis and shown by every waiting page: masked like any error we keep.
+        open_s = job.books.breakers.page_failed(connection, redact(f"{type(first).__name__}: {first}",
+                                                                   job.books.secrets), hint)
+        raise RetryableError(f"All {len(outcomes)} records of the page failed to load into {connection}, the first "
+                             f"with {type(first).__name__}: {first}", system=connection,
+                             status=getattr(first, "status", None), retry_after=hint or open_s or None) from first
+    if failed_pages and len(failed) < len(outcomes):
+        job.books.breakers.succeeded(connection)
 
 
 def load_failure(item: dict, error: str, error_type: str) -> Failure:

@@ -35,6 +35,7 @@ from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule.cron import cron_problem
 from pipeline.systems import GENERIC, SHOPS, SYSTEMS
+from pipeline.systems.carrying import carried, uncarried
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -86,6 +87,8 @@ class _DocumentSchema(Schema):
     value_maps = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String()))
     fields_ = fields.Dict(data_key="fields", keys=fields.String(), required=True)
     target_fields = fields.Dict(keys=fields.String(), values=fields.String())
+    #: Mapped fields the target's load does not carry, kept on purpose (see ``_check_carried``).
+    ignore = fields.List(fields.String())
     options = fields.Nested(_OptionsSchema)
 
 
@@ -197,6 +200,8 @@ class _Builder:
         # the schema rejected) already has its own problem and must not also read as "not mapped".
         if entity and "fields_" in data:
             self._check_required(ENTITIES[entity], set(raw_fields) | set(constants), "fields")
+        if entity and target is not None:
+            self._check_carried(target.system, entity, raw_fields, constants, data.get("ignore", []))
         if connector and source and target:
             wrong_way = connector.shop_problem(source.system, target.system, shops=SHOPS, generic=GENERIC)
             if wrong_way:
@@ -311,6 +316,23 @@ class _Builder:
             if pair["value"] not in known:
                 self.problem(f"{at}.{pair['value']}", _unknown_field(pair["value"], known, nested))
 
+    def _check_carried(self, system: str, entity: str, raw_fields: Mapping, constants: Mapping,
+                       ignore: list[str]) -> None:
+        # A mapped field the target's load never sends is data lost without a word: an error,
+        # unless the file lists it under `ignore` (mapped for the record's own checks, say).
+        carries = carried(SYSTEMS[system], entity)
+        mapped = {f"fields.{path}": path for path in _mapped_paths(raw_fields)}
+        mapped.update({f"constants.{name}": name for name in constants})
+        for name in ignore:
+            if name not in mapped.values():
+                self.problem(f"ignore.{name}", f"{name!r} is not a mapped field: nothing to ignore.")
+        if carries is None:
+            return
+        for where, path in mapped.items():
+            if path not in ignore and uncarried([path], carries):
+                self.problem(where, f"{path!r} is not carried by {system}'s {entity} load: its value would "
+                                    f"never reach {system}. Remove it, or list it under 'ignore'.")
+
     def _check_constants(self, constants: Mapping, schema: type[Schema]) -> None:
         known = schema().fields
         for name in constants:
@@ -321,6 +343,17 @@ class _Builder:
         for name, field in schema().fields.items():
             if field.required and name not in covered:
                 self.problem(where, f"Required field {name!r} of {_schema_name(schema)} is not mapped.")
+
+
+def _mapped_paths(raw_fields: Mapping, prefix: str = "") -> list[str]:
+    """Dotted paths of the fields a mapping's ``fields`` set (nested ones by their children)."""
+    paths = []
+    for name, value in raw_fields.items():
+        if isinstance(value, dict) and isinstance(value.get("fields"), dict):
+            paths += _mapped_paths(value["fields"], f"{prefix}{name}.")
+        else:
+            paths.append(prefix + name)
+    return paths
 
 
 def _nested_schema(field: fields.Field | None) -> type[Schema] | None:

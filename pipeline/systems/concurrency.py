@@ -3,6 +3,10 @@
 Built on Dramatiq's ``ConcurrentRateLimiter`` over Redis. A request that finds the budget full
 waits for a slot (polling) instead of raising, so waiting never burns one of the message's
 retry attempts, and no request of ours is the cause of the vendor's 429s.
+
+A held slot also counts what its request got in ``<namespace>:vendor:<budget>`` (a hash: outcome
+-> requests, the outcomes being ``2xx``, ``3xx``, ``4xx``, ``429``, ``5xx`` and ``unanswered``);
+the budgets are listed in the set ``<namespace>:budgets``; the console's ``/metrics`` reports both.
 """
 
 from __future__ import annotations
@@ -33,6 +37,27 @@ def rate_limit_backend(environ: Mapping[str, str]):
     return _backends[url]
 
 
+def outcome_of(status: int | None) -> str:
+    """The counted outcome of a response status (None: no answer, a timeout or a dropped connection)."""
+    if status is None:
+        return "unanswered"
+    return "429" if status == 429 else f"{min(max(status // 100, 2), 5)}xx"
+
+
+class Slot:
+    """One held request slot; ``answered``/``unanswered`` count its request's outcome for the budget."""
+
+    def __init__(self, client, key: str) -> None:
+        self.client, self.key = client, key
+
+    def answered(self, status: int | None) -> None:
+        if self.client is not None:
+            self.client.hincrby(self.key, outcome_of(status), 1)
+
+    def unanswered(self) -> None:
+        self.answered(None)
+
+
 def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max_wait_s: float = 300.0,
                        poll_s: float = 0.001) -> Callable[[], AbstractContextManager]:
     """A factory of context managers that each hold one of ``limit`` slots named ``name``.
@@ -42,16 +67,22 @@ def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max
     ...     pass  # one request
     """
     namespace = environ.get("PIPELINE_NAMESPACE") or "pipeline"
-    limiter = ConcurrentRateLimiter(rate_limit_backend(environ), f"{namespace}:budget:{name}", limit=limit,
-                                    ttl=SLOT_TTL_MS)
+    backend = rate_limit_backend(environ)
+    limiter = ConcurrentRateLimiter(backend, f"{namespace}:budget:{name}", limit=limit, ttl=SLOT_TTL_MS)
+    # The embedded mode's stand-in backend has no Redis: nothing is counted there.
+    client = getattr(backend, "client", None)
+    held = Slot(client, f"{namespace}:vendor:{name}")
+    if client is not None:
+        # The index of budgets, so that the console reads them without scanning the keyspace.
+        client.sadd(f"{namespace}:budgets", name)
 
     @contextmanager
-    def slot() -> Iterator[None]:
+    def slot() -> Iterator[Slot]:
         deadline = time.monotonic() + max_wait_s
         while True:
             with limiter.acquire(raise_on_failure=False) as acquired:
                 if acquired:
-                    yield
+                    yield held
                     return
             if time.monotonic() > deadline:
                 raise RetryableError(f"No free request slot of {name!r} (limit {limit}) for {max_wait_s:.0f}s.")

@@ -5,7 +5,10 @@ Layout under the connection's directory (``PIPELINE_<CONNECTION>_DIR``)::
     <dir>/<entity>/*.csv | *.jsonl      records to extract, oldest file first
     <dir>/<entity>/<entity>-<digest>.jsonl   records loaded (``PIPELINE_<CONNECTION>_FORMAT=csv`` for CSV)
 
-Extraction streams line by line, so memory stays flat whatever the file size. The cursor is the
+Extraction streams line by line, so memory stays flat whatever the file size; a line that
+cannot be read fails alone, naming its file and line (``pipeline.systems.file_rows``). Files are
+read in ``PIPELINE_<CONNECTION>_ENCODING`` (default UTF-8, a byte-order mark dropped) and CSV
+cells split on ``PIPELINE_<CONNECTION>_DELIMITER`` (default ``,``; ``tab`` for tabs). The cursor is the
 modification time and name of the last file read: an incremental pull reads only newer files.
 A loaded batch is written atomically to a file named after the digest of its keys, so a
 redelivered message rewrites the same file instead of adding a second copy.
@@ -13,6 +16,7 @@ redelivered message rewrites the same file instead of adding a second copy.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -23,7 +27,8 @@ from itertools import islice
 from pathlib import Path
 
 from pipeline.errors import ConfigError, RetryableError
-from pipeline.systems.base import INVALID_RECORD, LoadItem, Page, connection_env
+from pipeline.systems.base import LoadItem, Page, connection_env
+from pipeline.systems.file_rows import csv_rows, json_lines
 
 #: File endings the source reads.
 READABLE = (".csv", ".jsonl")
@@ -37,14 +42,34 @@ class FilesSystem:
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id", "Id", "ID")
 
-    def __init__(self, directory: Path, output_format: str = "jsonl") -> None:
+    def __init__(self, directory: Path, output_format: str = "jsonl", encoding: str = "utf-8",
+                 delimiter: str = ",") -> None:
         self.directory = directory
         self.output_format = output_format
+        #: Of the files read (files written are UTF-8, without a byte-order mark).
+        self.encoding = encoding
+        #: Of the CSV files read and written.
+        self.delimiter = delimiter
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> FilesSystem:
         directory = connection_env(connection, environ, "DIR") or os.path.join("var", connection)
-        return cls(Path(directory), (connection_env(connection, environ, "FORMAT") or "jsonl").lower())
+        encoding = connection_env(connection, environ, "ENCODING") or "utf-8"
+        delimiter = connection_env(connection, environ, "DELIMITER") or ","
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter.lower(), delimiter)
+        prefix = f"PIPELINE_{connection.upper()}_"
+        problems = []
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            problems.append(f"{prefix}ENCODING={encoding!r} is not an encoding Python knows (e.g. utf-8, cp1252, "
+                            "latin-1).")
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            problems.append(f"{prefix}DELIMITER={delimiter!r} must be one character (e.g. ';', or 'tab').")
+        if problems:
+            raise ConfigError(f"The files connection {connection!r} is misconfigured: " + " ".join(problems))
+        return cls(Path(directory), (connection_env(connection, environ, "FORMAT") or "jsonl").lower(), encoding,
+                   delimiter)
 
     def check(self) -> str:
         """The folder is there and usable; or it does not exist yet (a load creates it)."""
@@ -87,21 +112,11 @@ class FilesSystem:
             if since is None or marker > since:
                 yield path, marker
 
-    @staticmethod
-    def _rows(path: Path) -> Iterator[dict]:
-        with path.open(newline="", encoding="utf-8") as handle:
-            if path.suffix == ".csv":
-                for row in csv.DictReader(handle):
-                    yield row
-                return
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as error:
-                    # Kept as a record so the run reports it where it stands, and the rest goes on.
-                    yield {INVALID_RECORD: f"{path.name} line {number}: not valid JSON ({error.msg})."}
+    def _rows(self, path: Path) -> Iterator[dict]:
+        # Each line that cannot be read becomes a record of its own that fails alone, naming its line.
+        if path.suffix == ".csv":
+            return csv_rows(path, self.encoding, self.delimiter)
+        return json_lines(path, self.encoding)
 
     def _write_atomically(self, target: Path, rows: list[dict]) -> None:
         handle = tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, suffix=".tmp",
@@ -109,7 +124,7 @@ class FilesSystem:
         with handle:
             if self.output_format == "csv":
                 columns = sorted({column for row in rows for column in row})
-                writer = csv.DictWriter(handle, fieldnames=columns)
+                writer = csv.DictWriter(handle, fieldnames=columns, delimiter=self.delimiter)
                 writer.writeheader()
                 for row in rows:
                     writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})

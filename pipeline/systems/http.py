@@ -95,12 +95,16 @@ class HttpClient:
         prepared = self.session.prepare_request(request)
         if self.sign:
             self.sign(prepared)
-        with self.limiter():
+        with self.limiter() as slot:
             try:
                 response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             except (requests.Timeout, requests.ConnectionError) as error:
+                if slot is not None:  # a budget's slot counts what its request got (see systems.concurrency)
+                    slot.unanswered()
                 raise RetryableError(f"{self.system}: {method} {redact_url(prepared.url)} failed: "
                                      f"{type(error).__name__}.", system=self.system) from None
+            if slot is not None:
+                slot.answered(response.status_code)
         logger.debug("%s %s %s -> %s", self.system, method, redact_url(prepared.url), response.status_code)
         if response.status_code >= 400:
             raise error_for(self.system, response, self.parse_message(response))

@@ -38,13 +38,6 @@ def _emulator(system: str):
             "netsuite": NetSuiteEmulator}[system]()
 
 
-def _connection_environ(emulator, system: str, connection: str) -> dict[str, str]:
-    if system == "netsuite":
-        return emulator.environ(connection)
-    # Without the stub broker the emulators' helpers add for self-contained tests.
-    return emulator.environ(connection, stub_broker=False)
-
-
 def connections_by_system(mappings_dir: Path) -> dict[str, list[str]]:
     """Every connection the mapping files name, per system (sorted)."""
     found: dict[str, set[str]] = {}
@@ -96,7 +89,7 @@ def emulate(systems: tuple[str, ...], seed: str, port_base: int, host: str, env_
             running.append(emulator)
             urls[system] = emulator.url
             for connection in connections.get(system, []):
-                environ.update(_connection_environ(emulator, system, connection))
+                environ.update(emulator.environ(connection))
         env_file.write_text(env_file_text(env_file, environ, urls))
         for system, url in urls.items():
             names = ", ".join(connections.get(system, [])) or "no mapping uses it"

@@ -15,11 +15,17 @@ import pytest
 
 
 def emulator_fixture(name: str, emulator: Callable[[], AbstractContextManager], doc: str = ""):
-    """A function-scoped pytest fixture called ``name`` that yields a running ``emulator()``."""
+    """A function-scoped pytest fixture called ``name`` that yields a running ``emulator()``.
+
+    The test fails at teardown when the client broke the vendor's contract or the emulator itself
+    failed (``Emulator.assert_contract_kept``).
+    """
 
     def running() -> Iterator[object]:
         with emulator() as started:
             yield started
+            # A client that broke the vendor's contract fails its test, though the vendor let it pass.
+            started.assert_contract_kept()
 
     running.__doc__ = doc or f"A fresh {emulator.__name__} on a free loopback port, stopped after the test."
     return pytest.fixture(name=name)(running)

@@ -94,6 +94,12 @@ class Emulator:
         self.lock = threading.RLock()
         self.requests: list[Request] = []
         self.counts = {"throttled": 0, "errors": 0, "dropped": 0, "over_concurrency": 0}
+        #: Requests the real API would refuse, or accept only by luck: a client's breaches of the
+        #: vendor's contract (each emulator adds what its spec lets it see).
+        self.violations: list[str] = []
+        #: Exceptions raised inside a handler: the emulator's own bugs, answered 500 (never a dropped
+        #: connection, which a client rightly retries and so hides).
+        self.emulator_faults: list[str] = []
         self._in_flight = 0
         self._random = random.Random(self.faults.seed)
         self._routes = [getattr(self, name).__route__ + (getattr(self, name),)
@@ -146,6 +152,27 @@ class Emulator:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def contract_problems(self) -> list[str]:
+        """The client's contract breaches and the emulator's own faults seen so far."""
+        with self.lock:
+            return [*self.violations, *(f"emulator fault: {fault}" for fault in self.emulator_faults)]
+
+    def assert_contract_kept(self) -> None:
+        """Fail (AssertionError) when a client broke the vendor's contract or the emulator failed.
+
+        The published fixtures call this at teardown; a test that breaks the contract on purpose
+        clears ``violations`` once it has checked them.
+        """
+        problems = self.contract_problems()
+        if problems:
+            raise AssertionError(f"{type(self).__name__} saw {len(problems)} contract problem(s):\n  "
+                                 + "\n  ".join(problems))
+
+    def record_fault(self, where: str, error: Exception) -> None:
+        """Note an exception raised inside the emulator (answered 500 by the caller)."""
+        with self.lock:
+            self.emulator_faults.append(f"{where}: {type(error).__name__}: {error}")
+
     def chance(self, rate: float) -> bool:
         with self.lock:
             return rate > 0 and self._random.random() < rate
@@ -195,7 +222,13 @@ class Emulator:
         if self.chance(faults.error_rate):
             self._count("errors")
             return self.server_error(request, faults.error_status)
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except _Drop:
+            raise
+        except Exception as error:  # noqa: BLE001 (any bug of ours must answer, and be seen)
+            self.record_fault(f"{request.method} {request.path}", error)
+            return self.server_error(request, 500)
         if self.chance(faults.drop_after_rate):
             self._count("dropped")
             raise _Drop()

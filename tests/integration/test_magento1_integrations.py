@@ -65,7 +65,7 @@ def connection_env(environ: dict[str, str], connection: str) -> dict[str, str]:
 def connect(pipeline_env: dict[str, str], shop: Magento1Emulator, erp: NetSuiteEmulator,
             chimp: MailchimpEmulator | None = None) -> dict[str, str]:
     """The workers' environment: every connection points at its emulator."""
-    pipeline_env.update(shop.environ(SHOP, stub_broker=False))
+    pipeline_env.update(shop.environ(SHOP))
     pipeline_env.update(erp.env(ERP))
     if chimp is not None:
         pipeline_env.update(connection_env(chimp.environ(MAILCHIMP), MAILCHIMP))
@@ -159,7 +159,7 @@ def test_magento1_customers_become_netsuite_customers_and_mailchimp_members_then
         external_id("jan.de.vries@example.nl"), "Jan", "de Vries")
     assert jan["addressBook"]["items"] == [{
         "defaultBilling": True, "defaultShipping": False, "line": 1, "addressBookAddress": {
-            "addressee": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
+            "addressee": "De Vries B.V.", "attention": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
             "country": {"id": "NL"}, "addrPhone": "+31 20 555 0123"}}]
     member = chimp.audience().members[subscriber_hash("veronica.costello@example.com")]
     assert (member["email_address"], member["status"]) == ("veronica.costello@example.com", "pending")

@@ -524,8 +524,10 @@ def test_magento_customers_become_netsuite_customers_claiming_those_netsuite_alr
     created = customers["jan.de.vries@example.nl"]
     assert (created["externalId"], created["firstName"], created["lastName"]) == (
         external_id("jan.de.vries@example.nl"), "Jan", "de Vries")
+    # His address has a company: it is the addressee, he its attention (and the record's company).
+    assert created["companyName"] == "De Vries B.V."
     assert created["addressBook"]["items"][0]["addressBookAddress"] == {
-        "addressee": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
+        "addressee": "De Vries B.V.", "attention": "Jan de Vries", "addr1": "Keizersgracht 123", "city": "Amsterdam", "zip": "1015 CJ",
         "country": {"id": "NL"}, "addrPhone": "+31 20 555 0123"}
 
     clock.advance()

@@ -142,6 +142,18 @@ def test_the_embedded_run_needs_no_redis(pipeline_env, tmp_path):
     assert len(read_loaded(tmp_path / "outbox" / "customer")) == 4
 
 
+def test_a_command_prints_its_own_output_and_no_log_lines(pipeline_env, tmp_path):
+    inbox = tmp_path / "inbox" / "customer"
+    inbox.mkdir(parents=True)
+    shutil.copy(DEMO_CSV, inbox / "customers.csv")
+
+    result = run_cli(pipeline_env, "run", "demo_files_customer", "--embedded")
+
+    # Logs (message states at INFO, map failures at WARNING) only with -v: the summary says it all.
+    assert "] [INFO] " not in result.stderr and "] [WARNING] " not in result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["Run", "Run", "messages:", "failed", "failed"]
+
+
 def test_the_periodiq_scheduler_registers_one_periodic_pull_per_scheduled_integration(pipeline_env):
     scheduler = subprocess.Popen([str(Path(sys.executable).with_name("periodiq")), "pipeline.actors", "-v"],
                                  env=pipeline_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

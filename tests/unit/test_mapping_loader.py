@@ -485,3 +485,65 @@ def test_a_connector_written_the_wrong_way_round_is_refused_with_the_fix(tmp_pat
     pushed = load_mapping(write(tmp_path, customer(connector="customer_push", source={"system": "magento2"},
                                                    target={"system": "netsuite"})))
     assert (pushed.direction, pushed.source.system) == ("push", "magento2")
+
+
+# Carried fields: what the target's load sends
+
+
+def test_a_mapped_field_the_target_does_not_carry_is_an_error_naming_file_field_and_target(tmp_path):
+    path = write(tmp_path, customer_fields(website="Site", addresses={
+        "each": "[@]", "fields": {"country_code": "Country", "company": "Firm"}},
+        created_at="Created"), "shop_to_chimp")
+    document = yaml.safe_load(path.read_text())
+    document.update(connector="customer_push", source={"system": "magento2"}, target={"system": "mailchimp"})
+    write(tmp_path, document, "shop_to_chimp")
+    with pytest.raises(MappingError) as info:
+        load_mapping(path)
+    assert str(info.value).startswith(f"Invalid mapping file {path} (3 problems):")
+    assert info.value.problems == {
+        "fields.website": ["'website' is not carried by mailchimp's customer load: its value would never "
+                           "reach mailchimp. Remove it, or list it under 'ignore'."],
+        "fields.addresses.company": ["'addresses.company' is not carried by mailchimp's customer load: its "
+                                     "value would never reach mailchimp. Remove it, or list it under 'ignore'."],
+        "fields.created_at": ["'created_at' is not carried by mailchimp's customer load: its value would never "
+                              "reach mailchimp. Remove it, or list it under 'ignore'."]}
+
+
+def test_ignore_keeps_an_uncarried_field_and_must_name_a_mapped_one(tmp_path):
+    document = {**customer_fields(gender="Sex", created_at="Created"), "connector": "customer_push",
+                "source": {"system": "magento2"}, "target": {"system": "mailchimp"}, "ignore": ["gender", "created_at"]}
+    assert load_mapping(write(tmp_path, document)).target.system == "mailchimp"
+    document["ignore"] = ["gender", "created_at", "dob"]
+    assert problems_of(write(tmp_path, document)) == {"ignore.dob": ["'dob' is not a mapped field: nothing "
+                                                                     "to ignore."]}
+
+
+def test_gender_is_carried_by_netsuites_customer_load_through_its_custom_field(tmp_path):
+    document = {**customer_fields(gender="Sex", website="Site"), "connector": "customer_push",
+                "source": {"system": "magento2"}, "target": {"system": "netsuite"}}
+    assert problems_of(write(tmp_path, document)) == {"fields.website": [
+        "'website' is not carried by netsuite's customer load: its value would never reach netsuite. "
+        "Remove it, or list it under 'ignore'."]}
+
+
+def test_systems_that_pass_whole_records_carry_every_field(tmp_path):
+    assert load_mapping(write(tmp_path, customer_fields(website="Site", created_at="Created"))).name
+
+
+def test_every_carried_field_is_a_field_of_its_entity():
+    from marshmallow import fields as mfields
+
+    from pipeline.entities import ENTITIES
+
+    def paths(schema, prefix=""):
+        for name, field in schema().fields.items():
+            inner = field.inner if isinstance(field, mfields.List) else field
+            yield prefix + name
+            if isinstance(inner, mfields.Nested):
+                nested = inner.nested if isinstance(inner.nested, type) else type(inner.schema)
+                yield from paths(nested, f"{prefix}{name}.")
+
+    for name, system in SYSTEMS.items():
+        for entity, table in (getattr(system, "CARRIES", None) or {}).items():
+            unknown = set(table) - set(paths(ENTITIES[entity]))
+            assert not unknown, f"{name}'s {entity} table names fields the entity lacks: {sorted(unknown)}"

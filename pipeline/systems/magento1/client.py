@@ -1,8 +1,11 @@
 """Magento 1's XML-RPC session protocol: ``login``, ``call``, ``endSession``.
 
 One session serves every thread of a worker: it is created on first use, and a call answered
-with fault 5 (the session expired) logs in again and is sent once more. The session id is a
-credential like the API key: it appears in no message and no log line.
+with fault 5 (the session expired) logs in again and is sent once more, on the new session. The
+first thread to see a session expire logs in; the others, whose calls were in flight on it, find
+the new session and send their calls there (one login per expiry). No call starts on a session
+known to be dead, and ``end_session`` waits for the calls in flight on it before ending it. The
+session id is a credential like the API key: it appears in no message and no log line.
 
 Each thread has its own ``ServerProxy`` (a transport keeps one connection and is not safe to
 share), and every request holds a slot of the shop's concurrency budget.
@@ -15,6 +18,7 @@ import logging
 import threading
 import time
 import xmlrpc.client
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -55,9 +59,11 @@ class Magento1Client:
         self.timeout_s = timeout_s
         self.limiter = limiter or nullcontext
         self._local = threading.local()
-        # Worker threads share one session: one login at a time, not one per thread.
-        self._lock = threading.Lock()
+        # Worker threads share one session: one login at a time, not one per thread. The condition
+        # also counts the calls in flight per session, so that ending one waits for them.
+        self._lock = threading.Condition()
         self._session: str | None = None
+        self._in_flight: Counter[str] = Counter()
 
     def __repr__(self) -> str:
         return f"Magento1Client({faults.redact_url(self.url)!r}, api_user={self._user!r})"
@@ -82,40 +88,63 @@ class Magento1Client:
         self._current_session()
 
     def end_session(self) -> None:
-        """End the current session, if any (``endSession``); the next call logs in again."""
+        """End the current session, if any (``endSession``), once the calls in flight on it are done.
+
+        New calls meanwhile log in again: none is sent on the session being ended.
+        """
         with self._lock:
             session, self._session = self._session, None
+            if session is not None:
+                self._lock.wait_for(lambda: not self._in_flight[session], timeout=self.timeout_s)
         if session is not None:
             self._once("endSession", "endSession", (session,))
 
     def _call(self, api_path: str, args: tuple) -> Any:
-        session = self._current_session()
+        session, fresh = self._current_session(), False
+        while True:
+            try:
+                return self._on(session, api_path, args)
+            except faults.SessionExpiredError as error:
+                # Magento checks the session before anything else: the call did nothing, and a write
+                # may be sent again as safely as a read.
+                if fresh:
+                    raise AuthError(f"{error} It expired again right after a new login: check the shop's API "
+                                    "session timeout (System > Configuration > Magento Core API).",
+                                    system=faults.SYSTEM, status=error.status) from None
+                # Another thread's newer session (``fresh`` False) may be past its time too by now:
+                # then the next expiry logs in for this call, and only that one is final.
+                session, fresh = self._renew(session)
+
+    def _on(self, session: str, api_path: str, args: tuple) -> Any:
+        """One call on ``session``, counted in flight (see ``end_session``)."""
         try:
             return self._once("call", api_path, (session, api_path, list(args)))
-        except faults.SessionExpiredError:
-            # Magento checks the session before anything else: the call did nothing, and a write
-            # may be sent again as safely as a read.
-            session = self._renew(session)
-        try:
-            return self._once("call", api_path, (session, api_path, list(args)))
-        except faults.SessionExpiredError as error:
-            raise AuthError(f"{error} It expired again right after a new login: check the shop's API session "
-                            "timeout (System > Configuration > Magento Core API).",
-                            system=faults.SYSTEM, status=error.status) from None
+        finally:
+            with self._lock:
+                self._in_flight[session] -= 1
+                if not self._in_flight[session]:
+                    del self._in_flight[session]
+                    self._lock.notify_all()
 
     def _current_session(self) -> str:
+        """The live session, counted in flight for the caller's call (``_on`` uncounts it)."""
         with self._lock:
             if self._session is None:
                 self._session = self.login()
+            self._in_flight[self._session] += 1
             return self._session
 
-    def _renew(self, stale: str) -> str:
+    def _renew(self, stale: str) -> tuple[str, bool]:
+        """The session after ``stale`` expired (counted in flight for the caller's retry), and
+        whether this call logged it in."""
         with self._lock:
             # Another thread may have logged in again already: its session is as good as ours.
-            if self._session in (None, stale):
+            fresh = self._session in (None, stale)
+            if fresh:
                 logger.info("Magento 1 session at %s expired; logging in again.", faults.redact_url(self.url))
                 self._session = self.login()
-            return self._session
+            self._in_flight[self._session] += 1
+            return self._session, fresh
 
     def _once(self, method: str, api_path: str, params: tuple) -> Any:
         proxy = self._proxy()

@@ -12,6 +12,7 @@ from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento1 import documents, load
+from pipeline.systems.magento1.carried import CARRIES
 from pipeline.systems.magento1.client import Magento1Client
 from pipeline.systems.magento1.config import MAGENTO_TIME, Magento1Config
 from pipeline.systems.magento1.extract import LISTINGS, Extractor
@@ -39,6 +40,8 @@ class Magento1System:
         clock: now, as Magento's UTC ``YYYY-MM-DD HH:MM:SS`` (where incremental pulls stop).
     """
 
+    #: entity -> canonical field -> where the load puts it (``carried``).
+    CARRIES = CARRIES
     name = SYSTEM
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems.base import LoadItem
@@ -63,6 +64,8 @@ def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) ->
                     order.get("increment_id"), kind.entity, item.key)
         return
     body = payloads.merge_native(_body(kind, item.data, order), item.native)
+    if kind.entity == "credit_memo":
+        reconcile_refund(body, item.data, order)
     body["comment"] = _with_marker(body.get("comment"), note)
     path = kind.create_path.format(order_id=order["entity_id"])
     if kind.entity == "credit_memo" and item.data.get("invoice_number"):
@@ -128,6 +131,41 @@ def _body(kind: DocumentKind, data: dict, order: dict) -> dict:
         if arguments:
             body["arguments"] = arguments
     return body
+
+
+def reconcile_refund(body: dict, data: dict, order: dict) -> None:
+    """Make Magento's refund total the credit memo's ``grand_total`` with an adjustment.
+
+    Magento refunds each item at the order's price, with its share of the item's tax and discount;
+    the source's total may differ (a restocking fee, a goodwill amount, other prices). The
+    difference goes as ``adjustment_positive`` (refund more) or ``adjustment_negative`` (less).
+    """
+    if data.get("grand_total") is None:
+        return
+    cent = Decimal("0.01")
+    items = {item["item_id"]: item for item in order.get("items") or []}
+    wanted = body.get("items")
+    if wanted is None:  # everything that remains refundable
+        wanted = [{"order_item_id": item["item_id"], "qty": (item.get("qty_invoiced") or 0)
+                   - (item.get("qty_refunded") or 0)} for item in items.values() if not item.get("parent_item_id")]
+    refund = Decimal(0)
+    for line in wanted:
+        item = items.get(line["order_item_id"]) or {}
+        qty, ordered = Decimal(str(line["qty"])), Decimal(str(item.get("qty_ordered") or 1))
+        refund += (Decimal(str(item.get("price") or 0)) * qty
+                   + (Decimal(str(item.get("tax_amount") or 0)) - abs(Decimal(str(item.get("discount_amount") or 0))))
+                   * qty / ordered)
+    arguments = body.setdefault("arguments", {})
+    given = {name: Decimal(str(arguments.get(name) or 0))
+             for name in ("shipping_amount", "adjustment_positive", "adjustment_negative")}
+    magento_total = refund + given["shipping_amount"] + given["adjustment_positive"] - given["adjustment_negative"]
+    difference = (Decimal(str(data["grand_total"])) - magento_total).quantize(cent)
+    if difference > 0:
+        arguments["adjustment_positive"] = float(given["adjustment_positive"] + difference)
+    elif difference < 0:
+        arguments["adjustment_negative"] = float(given["adjustment_negative"] - difference)
+    if not arguments:
+        del body["arguments"]
 
 
 def order_items(order: dict, lines: list[dict], entity: str, data: dict) -> list[dict]:

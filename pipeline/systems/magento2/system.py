@@ -15,6 +15,7 @@ from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.magento2 import documents, extract, load
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
 from pipeline.systems.magento2.bulk import BulkRunner
+from pipeline.systems.magento2.carried import CARRIES
 from pipeline.systems.magento2.client import SYSTEM, Magento2Client
 from pipeline.systems.magento2.config import Magento2Config
 
@@ -33,6 +34,8 @@ class Magento2System:
     ('token', 'msi')
     """
 
+    #: entity -> canonical field -> where the load puts it (``carried``).
+    CARRIES = CARRIES
     name = SYSTEM
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).

@@ -57,6 +57,28 @@ def store_upsert(store_id: str, collection: str, body: dict, changes: dict | Non
     return Operation("PATCH", f"{base}/{_segment(body['id'])}", changes, on_missing=create)
 
 
+def order_upsert(store_id: str, body: dict, changes: dict) -> Operation:
+    """An order, each verb with the body its spec wants (3.0.55).
+
+    ``PATCH`` the order without lines (the PATCH line item, ``E_commerce_Order_Line_Item_2``,
+    has no id, so lines sent there could not say which line they change); on 404 ``POST`` it
+    whole, lines with their ids. After a successful PATCH each line goes through the order-line
+    endpoints: ``PATCH .../lines/{id}`` (no id in the body), or ``POST .../lines`` (with it) when
+    the line is new. Any other error ends the chain with that error: the record fails, kept with
+    it, and no path is skipped in silence.
+    """
+    base = f"/ecommerce/stores/{_segment(store_id)}/orders"
+    order_path = f"{base}/{_segment(body['id'])}"
+    then = None
+    for line in reversed(body.get("lines") or []):
+        create = Operation("POST", f"{order_path}/lines", line, then=then)
+        update = {name: value for name, value in line.items() if name != "id"}
+        then = Operation("PATCH", f"{order_path}/lines/{_segment(line['id'])}", update, on_missing=create,
+                         then=then)
+    header = {name: value for name, value in changes.items() if name != "lines"}
+    return Operation("PATCH", order_path, header, on_missing=Operation("POST", base, body), then=then)
+
+
 def product_upsert(store_id: str, body: dict) -> Operation:
     """A store upsert of a product whose variants are then each ``PUT`` (an upsert by variant id).
 

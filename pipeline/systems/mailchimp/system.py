@@ -12,6 +12,7 @@ from pipeline.systems.base import LoadItem, Page
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.mailchimp import extract, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
+from pipeline.systems.mailchimp.carried import CARRIES
 from pipeline.systems.mailchimp.client import MailchimpClient
 from pipeline.systems.mailchimp.config import MailchimpConfig
 from pipeline.systems.mailchimp.load import Catalog, Sender
@@ -28,7 +29,8 @@ class MailchimpSystem:
     * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags); read back
       incrementally by ``last_changed``;
     * ``product``, ``order``: the store's, ``PATCH``, or ``POST`` when Mailchimp answers 404; an
-      order's customer rides inside the order, its missing products are created first.
+      order's customer rides inside the order, its missing products are created first, and the
+      lines of an order that exists change through the order-line endpoints.
 
     >>> system = MailchimpSystem.from_env("mailchimp", {
     ...     "PIPELINE_MAILCHIMP_API_KEY": "0123456789abcdef0123456789abcdef-us6",
@@ -37,6 +39,8 @@ class MailchimpSystem:
     ('https://us6.api.mailchimp.com/3.0', 'pending')
     """
 
+    #: entity -> canonical field -> where the load puts it (``carried``).
+    CARRIES = CARRIES
     name = SYSTEM
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
@@ -111,7 +115,7 @@ class MailchimpSystem:
             return operations.product_upsert(target, payloads.product(item))
         body = payloads.order(item)
         self._products(target).ensure(item.data.get("lines") or [])
-        return operations.store_upsert(target, "orders", body, payloads.order_changes(body))
+        return operations.order_upsert(target, body, payloads.order_changes(body))
 
     def _products(self, store_id: str) -> Catalog:
         if self._catalog is None:

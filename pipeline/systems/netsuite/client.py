@@ -1,7 +1,8 @@
 """The SuiteTalk REST calls we use: records (list, get, create, update, upsert, transform) and SuiteQL.
 
 Every call goes through ``HttpClient`` (timeouts, error classes, redaction, the concurrency budget).
-Writes answer ``204 No Content`` with the record's URL in ``Location``: ids are read from there.
+Writes answer ``204 No Content`` with the record's URL in ``Location``: ids are read from there
+when needed (an upsert's update may come without it: its id is then read back, only if wanted).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ RECORD_PATH = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 #: The most rows one list or SuiteQL request may ask for.
 MAX_LIMIT = 1000
+#: Sent with every write: a field the record does not have is refused (400) instead of dropped in
+#: silence, so a mapping's misspelt or missing custom field fails its record with a clear error.
+STRICT_FIELDS = {"X-NetSuite-PropertyNameValidation": "Error"}
 
 
 def error_message(response: requests.Response) -> str:
@@ -124,24 +128,44 @@ class NetSuiteClient:
 
     def create(self, record_type: str, payload: dict) -> str:
         """Create a record; returns its new internal id."""
-        return id_from_location(self.request("POST", record_path(record_type), json=payload))
+        return id_from_location(self.request("POST", record_path(record_type), json=payload,
+                                             headers=STRICT_FIELDS))
 
     def update(self, record_type: str, key: str, payload: dict, *, replace: Sequence[str] = ()) -> None:
         """Change the given fields; sublists named in ``replace`` are replaced instead of merged."""
-        self.request("PATCH", record_path(record_type, key), json=payload, params=_replace(replace))
+        self.request("PATCH", record_path(record_type, key), json=payload, params=_replace(replace),
+                     headers=STRICT_FIELDS)
 
     def upsert(self, record_type: str, external_id: str, payload: dict, *,
-               replace: Sequence[str] = ()) -> str:
-        """Create or update the record whose external id is ``external_id``; returns its internal id."""
+               replace: Sequence[str] = ()) -> str | None:
+        """Create or update the record whose external id is ``external_id``.
+
+        Returns:
+            Its internal id, or None when NetSuite's answer names none: whether an update's 204
+            carries ``Location`` is not documented (CONTRACTS 4.8a), so a caller that needs the
+            id uses ``upsert_id``.
+        """
         response = self.request("PUT", record_path(record_type, f"eid:{external_id}"), json=payload,
-                                params=_replace(replace))
-        return id_from_location(response)
+                                params=_replace(replace), headers=STRICT_FIELDS)
+        return id_from_location(response) if response.headers.get("Location") else None
+
+    def upsert_id(self, record_type: str, external_id: str, payload: dict, *,
+                  replace: Sequence[str] = ()) -> str:
+        """``upsert``, then the record's internal id: from ``Location``, or read back by external id."""
+        found = self.upsert(record_type, external_id, payload, replace=replace)
+        if found is not None:
+            return found
+        record = self.find(record_type, f"eid:{external_id}")
+        if record is None:
+            raise FatalError(f"NetSuite accepted the upsert of {record_type} eid:{external_id} but has no "
+                             f"such record.", system="netsuite")
+        return str(record["id"])
 
     def transform(self, record_type: str, record_id: str, target_type: str,
                   payload: dict | None = None) -> str:
         """A record made from another (order -> fulfillment or invoice, invoice -> credit memo); its id."""
         path = f"{record_path(record_type, record_id)}/!transform/{target_type}"
-        return id_from_location(self.request("POST", path, json=payload or {}))
+        return id_from_location(self.request("POST", path, json=payload or {}, headers=STRICT_FIELDS))
 
     def suiteql(self, query: str, *, limit: int = MAX_LIMIT, offset: int = 0) -> dict:
         """One page of a SuiteQL query: ``items`` are rows with lower-case column names."""

@@ -3,13 +3,15 @@
 Required: ``ACCOUNT``, ``CONSUMER_KEY``, ``CONSUMER_SECRET``, ``TOKEN_ID``, ``TOKEN_SECRET``. Optional:
 ``URL`` (default: the account's SuiteTalk host), ``CONCURRENCY`` (requests in flight, all workers
 together), ``PAGE_SIZE``, ``LOOKBACK_S``, ``READ_RETRIES`` and ``READ_BACKOFF_MS`` (in-place retries
-of reads, ``pipeline.systems.read_retries``).
+of reads, ``pipeline.systems.read_retries``). What loads need of the account (``LoadSettings``):
+``DOB_FIELD`` and ``GENDER_FIELD`` (customer custom field ids), ``DISCOUNT_ITEM`` and ``TAX_ITEM``
+(item internal ids), ``TAX_MODE`` (``item``), ``SHIP_METHODS`` (``shop code=ship item id,...``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.errors import ConfigError
 from pipeline.systems.base import connection_env
@@ -26,6 +28,59 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_LOOKBACK_S = 300
 
 
+#: How an order's tax reaches NetSuite. ``item``: one line of the tax item (an other-charge item)
+#: carrying the shop's tax amount, so the total is the shop's to the cent whatever the account's
+#: tax setup (US sales tax or VAT). Per-line tax codes, computed by NetSuite, are not built yet.
+TAX_MODES = ("item",)
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """What loads need to know of the account: custom fields, and the items money travels on."""
+
+    dob_field: str | None = None
+    gender_field: str | None = None
+    discount_item: str | None = None
+    tax_item: str | None = None
+    tax_mode: str = "item"
+    #: The shop's shipping method code -> NetSuite ship item internal id.
+    ship_methods: Mapping[str, str] = field(default_factory=dict)
+    connection: str = "netsuite"
+
+    def var(self, name: str) -> str:
+        return f"PIPELINE_{self.connection.upper()}_{name}"
+
+    @classmethod
+    def from_env(cls, connection: str, environ: Mapping[str, str], problems: list[str]) -> LoadSettings:
+        def get(name: str) -> str | None:
+            return (connection_env(connection, environ, name) or "").strip() or None
+
+        def var(name: str) -> str:
+            return f"PIPELINE_{connection.upper()}_{name}"
+
+        for name, prefix in (("DOB_FIELD", "custentity"), ("GENDER_FIELD", "custentity")):
+            if get(name) and not get(name).startswith(prefix):
+                problems.append(f"{var(name)} must be a customer custom field id ({prefix}...), not {get(name)!r}.")
+        for name in ("DISCOUNT_ITEM", "TAX_ITEM"):
+            if get(name) and not get(name).isdigit():
+                problems.append(f"{var(name)} must be an item's internal id (digits), not {get(name)!r}.")
+        tax_mode = (get("TAX_MODE") or "item").lower()
+        if tax_mode not in TAX_MODES:
+            problems.append(f"{var('TAX_MODE')} must be one of: {', '.join(TAX_MODES)}; not {tax_mode!r}.")
+        ship_methods = {}
+        for pair in (get("SHIP_METHODS") or "").split(","):
+            if not pair.strip():
+                continue
+            code, _, item_id = pair.partition("=")
+            if not code.strip() or not item_id.strip().isdigit():
+                problems.append(f"{var('SHIP_METHODS')} must list 'shop code=ship item id' pairs separated by "
+                                f"commas, e.g. flatrate_flatrate=12; {pair.strip()!r} is not one.")
+                continue
+            ship_methods[code.strip()] = item_id.strip()
+        return cls(get("DOB_FIELD"), get("GENDER_FIELD"), get("DISCOUNT_ITEM"), get("TAX_ITEM"), tax_mode,
+                   ship_methods, connection)
+
+
 @dataclass(frozen=True)
 class NetSuiteSettings:
     """Everything a NetSuite system needs; ``credentials`` never appear in its repr."""
@@ -38,6 +93,7 @@ class NetSuiteSettings:
     lookback_s: int = DEFAULT_LOOKBACK_S
     #: How reads (GET, SuiteQL) are retried in place (``READ_RETRIES``, ``READ_BACKOFF_MS``).
     reads: ReadRetries = ReadRetries()
+    loads: LoadSettings = LoadSettings()
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> NetSuiteSettings:
@@ -65,6 +121,7 @@ class NetSuiteSettings:
             numbers[name] = _integer(raw, default, low, high)
             if numbers[name] is None:
                 problems.append(f"{var(name)} must be a whole number from {low} to {high}, not {raw!r}.")
+        loads = LoadSettings.from_env(connection, environ, problems)
         if problems:
             raise ConfigError(f"Invalid NetSuite connection {connection!r}: " + " ".join(problems))
         credentials = Credentials(values["CONSUMER_KEY"], values["CONSUMER_SECRET"], values["TOKEN_ID"],
@@ -72,7 +129,7 @@ class NetSuiteSettings:
         base_url = connection_env(connection, environ, "URL") or default_base_url(account)
         reads = ReadRetries(retries=numbers["READ_RETRIES"], backoff_s=numbers["READ_BACKOFF_MS"] / 1000)
         return cls(account, credentials, base_url.rstrip("/"), numbers["CONCURRENCY"], numbers["PAGE_SIZE"],
-                   numbers["LOOKBACK_S"], reads)
+                   numbers["LOOKBACK_S"], reads, loads)
 
 
 def _integer(raw: str | None, default: int, low: int, high: int) -> int | None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pipeline.errors import FatalError, UnknownNameError
+from pipeline.errors import FatalError, RecordError, UnknownNameError
 from pipeline.systems.base import LoadItem, load_each
 from pipeline.systems.netsuite.client import MAX_LIMIT, NetSuiteClient
+from pipeline.systems.netsuite.config import LoadSettings
 from pipeline.systems.netsuite.payloads import (
     customer_payload,
     external_id,
@@ -30,10 +31,11 @@ LOADABLE = ("customer", "order")
 class Loader:
     """One batch's load: caches customer and item look-ups across the batch's records."""
 
-    def __init__(self, client: NetSuiteClient) -> None:
-        self.client = client
+    def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings()) -> None:
+        self.client, self.settings = client, settings
         self._customers: dict[str, str] = {}
         self._items: dict[str, str] = {}
+        self._currencies: dict[str, str] | None = None
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         handlers: dict[str, Callable[[LoadItem], None]] = {"customer": self.customer, "order": self.order}
@@ -44,7 +46,7 @@ class Loader:
 
     def customer(self, item: LoadItem) -> None:
         eid = external_id(item.native.get("externalId") or item.data["email"])
-        payload = {**customer_payload(item.data, item.native), "externalId": eid}
+        payload = {**customer_payload(item.data, item.native, self.settings), "externalId": eid}
         replace = ("addressBook",) if "addressBook" in payload else ()
         if self.client.find("customer", f"eid:{eid}") is None:
             # A customer NetSuite had before this integration has the email but no external id:
@@ -63,9 +65,24 @@ class Loader:
         customer_id = entity.get("id") if isinstance(entity, dict) else None
         customer_id = customer_id or self.customer_for_order(data, native)
         item_ids = self.item_ids([line["sku"] for line in data.get("lines") or []], data["order_number"])
-        payload = order_payload(data, native, customer_id=customer_id, item_ids=item_ids)
+        currency = self.currency_id(data) if data.get("currency") and "currency" not in native else None
+        payload = order_payload(data, native, customer_id=customer_id, item_ids=item_ids, currency_id=currency,
+                                settings=self.settings)
         payload["externalId"] = eid
         self.client.upsert("salesOrder", eid, payload, replace=("item",))
+
+    def currency_id(self, order: dict) -> str:
+        """The internal id of the order's currency, by ISO code (NetSuite's ``symbol``), read once."""
+        if self._currencies is None:
+            rows = self.client.suiteql("SELECT id, symbol FROM currency ORDER BY id", limit=MAX_LIMIT)
+            self._currencies = {str(row.get("symbol", "")).upper(): str(row["id"])
+                                for row in rows.get("items") or []}
+        code = str(order["currency"]).upper()
+        if code not in self._currencies:
+            raise RecordError(f"Order {order['order_number']!r} is in {code}, a currency the NetSuite account "
+                              f"does not have (it has: {', '.join(sorted(self._currencies)) or 'none'}).",
+                              {"currency": ["Not a currency of the account."]})
+        return self._currencies[code]
 
     def customer_for_order(self, order: dict, native: dict) -> str:
         """The id of the order's customer: by external id, then by email, else a new customer."""
@@ -76,7 +93,7 @@ class Loader:
             customer_id = found["id"] if found else self._customer_by_email(email)
             if customer_id is None:
                 payload = {**order_customer_payload(order, native), "externalId": eid}
-                customer_id = self.client.upsert("customer", eid, payload)
+                customer_id = self.client.upsert_id("customer", eid, payload)
             self._customers[email] = str(customer_id)
         return self._customers[email]
 

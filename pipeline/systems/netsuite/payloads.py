@@ -11,10 +11,18 @@ import hashlib
 import re
 from decimal import Decimal
 
+from pipeline.errors import RecordError
+from pipeline.systems.netsuite import money
+from pipeline.systems.netsuite.config import LoadSettings
+
 #: What NetSuite accepts in ``eid:<external id>`` paths.
 EXTERNAL_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 #: Native keys that steer the load and are not record fields.
 CONTROL_KEYS = ("customerExternalId",)
+#: Canonical order status -> ``orderStatus`` (only A and B may be set on a new order; C cancels).
+ORDER_STATUSES = {"on_hold": "A", "pending": "A", "pending_approval": "A", "cancelled": "C", "canceled": "C"}
+#: ``globalSubscriptionStatus``: soft opt-in and soft opt-out.
+SUBSCRIBED, UNSUBSCRIBED = "1", "2"
 
 
 def external_id(value: str) -> str:
@@ -33,13 +41,29 @@ def external_id(value: str) -> str:
     return f"{slug}-{hashlib.sha256(value.encode()).hexdigest()[:12]}"
 
 
-def customer_payload(data: dict, native: dict) -> dict:
-    """A customer record from the canonical customer."""
+def customer_payload(data: dict, native: dict, settings: LoadSettings = LoadSettings()) -> dict:
+    """A customer record from the canonical customer (what ``carried.CARRIES["customer"]`` lists)."""
     payload = {"email": data["email"], "firstName": data.get("first_name"), "lastName": data.get("last_name"),
                "isPerson": True}
+    if data.get("group"):
+        # The shop's group, mapped (value_maps) to a customer category's internal id.
+        payload["category"] = {"id": str(data["group"])}
+    if data.get("is_subscribed") is not None:
+        payload["globalSubscriptionStatus"] = {"id": SUBSCRIBED if data["is_subscribed"] else UNSUBSCRIBED}
+    for name, field_id, variable in (("dob", settings.dob_field, "DOB_FIELD"),
+                                     ("gender", settings.gender_field, "GENDER_FIELD")):
+        if data.get(name):
+            if field_id is None:
+                raise RecordError(f"Customer {data['email']!r} has {name}, but {settings.var(variable)} (the "
+                                  f"customer custom field for it) is not set: set it, or list {name!r} under "
+                                  f"the mapping's 'ignore'.", {name: [f"Set {settings.var(variable)}."]})
+            payload[field_id] = str(data[name])
     addresses = data.get("addresses") or []
     if addresses:
         payload["addressBook"] = {"items": [_address_book_line(address) for address in addresses]}
+        billing = next((one for one in addresses if one.get("default_billing")), addresses[0])
+        if billing.get("company"):
+            payload["companyName"] = billing["company"]
     return _finish(payload, data, native)
 
 
@@ -53,25 +77,39 @@ def order_customer_payload(order: dict, native: dict) -> dict:
     return _clean(payload)
 
 
-def order_payload(data: dict, native: dict, *, customer_id: str, item_ids: dict[str, str]) -> dict:
-    """A sales order from the canonical order; ``item_ids`` maps each line's SKU to an item id."""
+def order_payload(data: dict, native: dict, *, customer_id: str, item_ids: dict[str, str],
+                  currency_id: str | None = None, settings: LoadSettings = LoadSettings()) -> dict:
+    """A sales order from the canonical order; ``item_ids`` maps each line's SKU to an item id.
+
+    Its money follows ``money``: NetSuite's computed total is the shop's grand total.
+    """
     payload = {
         "entity": {"id": customer_id},
         "tranDate": (data.get("created_at") or "")[:10] or None,
         "otherRefNum": data["order_number"],
         "email": data.get("customer_email"),
+        "currency": {"id": currency_id} if currency_id else None,
+        "orderStatus": {"id": ORDER_STATUSES.get(str(data.get("status") or "").lower(), "B")}
+        if data.get("status") else None,
+        "shipMethod": _ship_method(data, settings),
         "shippingCost": _number(data.get("shipping_amount")),
         "billingAddress": _address(data.get("billing_address")),
         "shippingAddress": _address(data.get("shipping_address")),
-        "item": {"items": [_order_line(line, item_ids[line["sku"]]) for line in data.get("lines") or []]},
+        "item": {"items": money.lines(data, item_ids, settings)},
+        **money.header_discount(data, settings),
     }
     return _finish(payload, data, native)
 
 
-def _order_line(line: dict, item_id: str) -> dict:
-    return _clean({"item": {"id": item_id}, "quantity": _number(line["qty"]),
-                   "rate": _number(line.get("price")), "amount": _number(line.get("row_total")),
-                   "description": line.get("name")})
+def _ship_method(data: dict, settings: LoadSettings) -> dict | None:
+    code = data.get("shipping_method")
+    if not code:
+        return None
+    if code not in settings.ship_methods:
+        raise RecordError(f"Order {data['order_number']!r} ships by {code!r}, which {settings.var('SHIP_METHODS')} "
+                          f"does not map to a NetSuite ship item: add '{code}=<ship item id>'.",
+                          {"shipping_method": [f"Not in {settings.var('SHIP_METHODS')}."]})
+    return {"id": settings.ship_methods[code]}
 
 
 def _address_book_line(address: dict) -> dict:
@@ -84,8 +122,10 @@ def _address(address: dict | None) -> dict | None:
     if not address:
         return None
     street = list(address.get("street") or []) + [None, None, None]
-    addressee = " ".join(part for part in (address.get("first_name"), address.get("last_name")) if part)
-    return _clean({"addressee": addressee or address.get("company"),
+    person = " ".join(part for part in (address.get("first_name"), address.get("last_name")) if part)
+    # A company addresses the mail, for the attention of the person (NetSuite's two lines).
+    company = address.get("company")
+    return _clean({"addressee": company or person or None, "attention": person if company and person else None,
                    "addr1": street[0], "addr2": street[1], "addr3": street[2], "city": address.get("city"),
                    "state": address.get("region"), "zip": address.get("postcode"),
                    "country": {"id": address["country_code"]}, "addrPhone": address.get("telephone")})

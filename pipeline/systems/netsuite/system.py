@@ -11,6 +11,7 @@ from pipeline.systems.base import LoadItem, Page
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.http import HttpClient, make_session
 from pipeline.systems.netsuite.auth import realm_of, token_signer
+from pipeline.systems.netsuite.carried import CARRIES
 from pipeline.systems.netsuite.client import NetSuiteClient, error_message
 from pipeline.systems.netsuite.config import NetSuiteSettings
 from pipeline.systems.netsuite.load import Loader
@@ -37,6 +38,8 @@ class NetSuiteSystem:
     'https://1234567-sb1.suitetalk.api.netsuite.com'
     """
 
+    #: entity -> canonical field -> where the load puts it (``carried``).
+    CARRIES = CARRIES
     name = "netsuite"
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
@@ -81,7 +84,7 @@ class NetSuiteSystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         """Upsert customers and orders by external id; one outcome per item."""
-        return Loader(self.client).load(entity, items)
+        return Loader(self.client, self.settings.loads).load(entity, items)
 
     def _fetch(self, source: Source, ids: list[str]) -> list[dict]:
         if not ids:

@@ -67,8 +67,11 @@ class Magento1Emulator(Emulator):
         self.calls: list[tuple[str, list]] = []
         self.logins = 0
         self.counts["sessions_expired"] = 0
-        #: Calls the real API would refuse in a way that hints at a client bug (wrong arity, unknown paths).
-        self.violations: list[str] = []
+        #: Calls on a session already ended (``endSession``) or already answered "expired": a
+        #: client should have stopped using it. Ended ones are violations too: no race excuses them.
+        self.counts["client_errors"] = 0
+        self.ended_sessions: set[str] = set()
+        self.expired_sessions: set[str] = set()
         self._drop_after: list[str] = []
         self._scripted: dict[str, list[tuple[int, str]]] = {}
 
@@ -115,16 +118,15 @@ class Magento1Emulator(Emulator):
     def calls_of(self, api_path: str) -> list[list]:
         return [args for path, args in self.calls if path == api_path]
 
-    def environ(self, connection: str = "shop", *, stub_broker: bool = True) -> dict[str, str]:
+    def environ(self, connection: str = "shop") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a Magento1System talking to this emulator.
 
-        ``stub_broker`` adds ``PIPELINE_BROKER_URL=stub://`` (an in-process concurrency budget) for
-        tests that build the system themselves; leave it out for workers, which have their broker.
+        Only the connection's own: the broker (and so where concurrency budgets live) is the
+        caller's to choose, ``PIPELINE_BROKER_URL=stub://`` for an in-process one.
         """
         user, key = next(iter(self.api_users.items()))
         prefix = f"PIPELINE_{connection.upper()}_"
-        values = {prefix + "URL": self.endpoint, prefix + "API_USER": user, prefix + "API_KEY": key}
-        return {**values, "PIPELINE_BROKER_URL": "stub://"} if stub_broker else values
+        return {prefix + "URL": self.endpoint, prefix + "API_USER": user, prefix + "API_KEY": key}
 
     # The vendor's envelopes -------------------------------------------------------------------
     def server_error(self, request: Request, status: int) -> Response:
@@ -158,9 +160,6 @@ class Magento1Emulator(Emulator):
             # PHP's fatal error, which no catch(Exception) sees: an HTML 500 from the web server.
             return Response(500, b"<html><body>PHP Fatal error: Uncaught ArgumentCountError</body></html>",
                             content_type=_HTML)
-        except Exception as error:  # an emulator bug: said loudly, as Magento's fault 1 would
-            self.violations.append(f"{method}: the emulator failed: {type(error).__name__}: {error}")
-            return self._answer(xmlrpc.client.Fault(1, f"{type(error).__name__}: {error}"))
         path = str(params[1]) if method == "call" and len(params) > 1 else method
         if path in self._drop_after or _resolved(path) in self._drop_after:
             self._drop_after.remove(path if path in self._drop_after else _resolved(path))
@@ -184,6 +183,7 @@ class Magento1Emulator(Emulator):
 
     def end_session(self, session=None) -> bool:
         self.sessions.pop(str(session), None)
+        self.ended_sessions.add(str(session))
         return True
 
     def call(self, session, api_path, args=None):
@@ -212,9 +212,17 @@ class Magento1Emulator(Emulator):
         return results
 
     def _check_session(self, session) -> None:
-        found = self.sessions.get(str(session))
+        session = str(session)
+        if session in self.ended_sessions or session in self.expired_sessions:
+            # Magento knows it no more (fault 5 again); the client was told, or ended it itself.
+            self.counts["client_errors"] += 1
+            if session in self.ended_sessions:
+                self.violations.append("A call on a session the client had ended (endSession).")
+            raise fault(None, "session_expired")
+        found = self.sessions.get(session)
         if found is None or (self.clock() - found[1]).total_seconds() > self.session_ttl_s:
-            self.sessions.pop(str(session), None)
+            self.sessions.pop(session, None)
+            self.expired_sessions.add(session)
             self.counts["sessions_expired"] += 1
             raise fault(None, "session_expired")
 

@@ -29,6 +29,7 @@ from pipeline.testing.magento2 import access, records, sales
 from pipeline.testing.magento2.bulk import BulkQueue, BulkRoutes
 from pipeline.testing.magento2.oauth import Integration, OAuthVerifier
 from pipeline.testing.magento2.responses import (
+    INVALID_VALUE,
     NO_ROUTE,
     NO_SUCH_FIELD,
     MagentoError,
@@ -36,8 +37,9 @@ from pipeline.testing.magento2.responses import (
     internal_error,
     not_found,
 )
+from pipeline.testing.magento2.records import COLUMNS
 from pipeline.testing.magento2.schema import RequestSchema
-from pipeline.testing.magento2.searching import parse, search
+from pipeline.testing.magento2.searching import check_fields, parse, search
 
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.
 from pipeline.testing.server import Emulator, Faults, Request, Response, _Drop, route
@@ -46,6 +48,8 @@ _REST = re.compile(r"^/rest(?:/(?P<store>[^/]+?))?(?P<bulk>/async/bulk)?(?P<path
 BAD_LOGIN = ("The account sign-in was incorrect or your account is disabled temporarily. "
              "Please wait and try again later.")
 NO_PRODUCT = "The product that was requested doesn't exist. Verify the product and try again."
+#: What Magento's email validator (laminas EmailAddress) accepts, near enough: one @, a dotted domain.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
 DUPLICATE_EMAIL = "A customer with the same email address already exists in an associated website."
 #: Tokens are 32 characters long in Magento (it checks the length before anything else).
 DEFAULT_INTEGRATION = Integration(1, "ck" + "0" * 30, "cs" + "0" * 30, "at" + "0" * 30, "as" + "0" * 30)
@@ -84,8 +88,6 @@ class Magento2Emulator(BulkRoutes, Emulator):
         self.tables = records.Tables()
         self.admin_tokens: set[str] = set()
         self.bulks = BulkQueue(self._run_bulk_operation, delay_s=bulk_delay_s, now=self.now)
-        #: Requests the real API would refuse or that the schema does not know, as sentences.
-        self.violations: list[str] = []
         self._drop_next: list[re.Pattern] = []
 
     @property
@@ -135,13 +137,11 @@ class Magento2Emulator(BulkRoutes, Emulator):
         """Handle the next matching request, then close the connection without answering."""
         self._drop_next.append(re.compile(f"^{method} {path_pattern}$"))
 
-    def environ(self, connection: str = "shop", auth: str = "admin", *, stub_broker: bool = True) -> dict[str, str]:
+    def environ(self, connection: str = "shop", auth: str = "admin") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a Magento2System talking to this emulator.
 
         ``auth`` is ``admin`` (user name and password), ``token`` (the integration's access
         token as a bearer token) or ``oauth`` (the integration's four OAuth values).
-        ``stub_broker`` adds ``PIPELINE_BROKER_URL=stub://`` (an in-process concurrency budget) for
-        tests that build the system themselves; leave it out for workers, which have their broker.
         """
         integration = self.integrations[0]
         user, password = next(iter(self.admin_users.items()))
@@ -152,8 +152,9 @@ class Magento2Emulator(BulkRoutes, Emulator):
                             "ACCESS_TOKEN": integration.access_token,
                             "ACCESS_TOKEN_SECRET": integration.access_token_secret}}[auth]
         prefix = f"PIPELINE_{connection.upper()}_"
-        found = {prefix + "URL": self.base_url, **{prefix + name: value for name, value in values.items()}}
-        return {**found, "PIPELINE_BROKER_URL": "stub://"} if stub_broker else found
+        # Only the connection's own: the broker (where concurrency budgets live) is the caller's.
+        return {prefix + "URL": self.base_url,
+                **{prefix + name: value for name, value in values.items()}}
 
     # The vendor's envelopes -------------------------------------------------------------------
     def too_many_requests(self, request: Request) -> Response:
@@ -193,8 +194,19 @@ class Magento2Emulator(BulkRoutes, Emulator):
         raise MagentoError(404, NO_ROUTE)
 
     def _list(self, request: Request, rows: list[dict], aliases: dict[str, str] | None = None, *,
-              criteria_required: bool = True) -> Response:
+              criteria_required: bool = True, table: str | None = None) -> Response:
         criteria = parse(request.query, required=criteria_required)
+        if table is not None:
+            # The columns a filter may name: the table's own, and any a stored row has.
+            known = set(COLUMNS[table]) | set(aliases or {}) | {name for row in rows for name in row}
+            try:
+                check_fields(criteria, known, eav=table in ("customers", "products"))
+            except MagentoError as error:
+                self.violations.append(f"{request.method} {request.path}: {error.message} "
+                                       f"{error.parameters or ''}".rstrip())
+                if error.status == 500:
+                    return internal_error(500)
+                raise
         return Response(200, search(rows, criteria, aliases=aliases, clamp=self.clamp_pages))
 
     # Authentication and directory -------------------------------------------------------------
@@ -222,7 +234,7 @@ class Magento2Emulator(BulkRoutes, Emulator):
     # Customers ------------------------------------------------------------------------------------
     @route("GET", r"/V1/customers/search")
     def search_customers(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.customers.values()), {"entity_id": "id"})
+        return self._list(request, list(self.tables.customers.values()), {"entity_id": "id"}, table="customers")
 
     @route("GET", r"/V1/customers/(?P<customer_id>\d+)")
     def get_customer(self, request: Request, customer_id: str) -> Response:
@@ -253,6 +265,12 @@ class Magento2Emulator(BulkRoutes, Emulator):
         return found
 
     def _unique_email(self, customer: dict, own_id: int | None) -> None:
+        email = customer.get("email")
+        if not email:
+            raise bad_request("The customer email is missing. Enter and try again.")
+        if not _EMAIL.match(str(email)):
+            # CustomerRepository::save, InputException::invalidFieldValue('email', ...).
+            raise bad_request(INVALID_VALUE, {"fieldName": "email", "value": email})
         for other in self.tables.customers.values():
             if (other["id"] != own_id and other["email"].lower() == customer["email"].lower()
                     and other.get("website_id") == customer.get("website_id")):
@@ -261,7 +279,7 @@ class Magento2Emulator(BulkRoutes, Emulator):
     # Orders ---------------------------------------------------------------------------------------
     @route("GET", r"/V1/orders")
     def search_orders(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.orders.values()))
+        return self._list(request, list(self.tables.orders.values()), table="orders")
 
     @route("GET", r"/V1/orders/(?P<order_id>\d+)")
     def get_order(self, request: Request, order_id: str) -> Response:
@@ -276,7 +294,7 @@ class Magento2Emulator(BulkRoutes, Emulator):
     # Products and stock -----------------------------------------------------------------------------
     @route("GET", r"/V1/products")
     def search_products(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.products.values()), {"entity_id": "id"})
+        return self._list(request, list(self.tables.products.values()), {"entity_id": "id"}, table="products")
 
     @route("GET", r"/V1/products/(?P<sku>[^/]+)")
     def get_product(self, request: Request, sku: str) -> Response:
@@ -324,7 +342,7 @@ class Magento2Emulator(BulkRoutes, Emulator):
 
     @route("GET", r"/V1/inventory/source-items")
     def search_source_items(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.source_items.values()))
+        return self._list(request, list(self.tables.source_items.values()), table="source_items")
 
     @route("POST", r"/V1/inventory/source-items")
     def save_source_items(self, request: Request) -> Response:
@@ -354,15 +372,15 @@ class Magento2Emulator(BulkRoutes, Emulator):
     # Sales documents --------------------------------------------------------------------------------
     @route("GET", r"/V1/invoices")
     def search_invoices(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.invoices.values()))
+        return self._list(request, list(self.tables.invoices.values()), table="invoices")
 
     @route("GET", r"/V1/shipments")
     def search_shipments(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.shipments.values()))
+        return self._list(request, list(self.tables.shipments.values()), table="shipments")
 
     @route("GET", r"/V1/creditmemos")
     def search_creditmemos(self, request: Request) -> Response:
-        return self._list(request, list(self.tables.creditmemos.values()))
+        return self._list(request, list(self.tables.creditmemos.values()), table="creditmemos")
 
     @route("GET", r"/V1/(?P<kind>invoices|shipment|creditmemo)/(?P<document_id>\d+)/comments")
     def document_comments(self, request: Request, kind: str, document_id: str) -> Response:

@@ -168,3 +168,26 @@ def _order_item(tables: Tables, order_id: int, seed: dict) -> dict:
     return {"item_id": tables.next_id("order_items"), "order_id": order_id, "name": seed.get("sku", "Item"),
             "product_type": "simple", "qty_ordered": qty, "qty_invoiced": 0, "qty_shipped": 0,
             "qty_refunded": 0, "price": price, "row_total": qty * price, **seed}
+
+
+#: Columns a getList filter may name on each table, beyond those its stored rows show (Magento's
+#: database columns; an EAV entity's attributes). Anything else is refused (``searching.check_fields``).
+COLUMNS = {
+    "customers": ("entity_id", "email", "firstname", "lastname", "middlename", "prefix", "suffix", "dob",
+                  "gender", "group_id", "website_id", "store_id", "created_at", "updated_at", "created_in",
+                  "is_active", "taxvat", "default_billing", "default_shipping", "confirmation"),
+    "products": ("entity_id", "sku", "name", "price", "status", "visibility", "type_id", "attribute_set_id",
+                 "created_at", "updated_at", "weight", "description", "short_description", "url_key",
+                 "special_price", "cost", "category_id", "store_id", "website_id"),
+    "orders": ("entity_id", "increment_id", "state", "status", "customer_email", "customer_id",
+               "customer_firstname", "customer_lastname", "created_at", "updated_at", "store_id",
+               "grand_total", "base_grand_total", "subtotal", "order_currency_code", "customer_group_id",
+               "quote_id"),
+    "invoices": ("entity_id", "order_id", "increment_id", "state", "created_at", "updated_at", "grand_total",
+                 "store_id"),
+    "shipments": ("entity_id", "order_id", "increment_id", "created_at", "updated_at", "store_id",
+                  "customer_id"),
+    "creditmemos": ("entity_id", "order_id", "increment_id", "state", "created_at", "updated_at",
+                    "grand_total", "store_id", "creditmemo_status"),
+    "source_items": ("sku", "source_code", "quantity", "status"),
+}

@@ -43,7 +43,7 @@ def create(tables: Tables, kind: Kind, order: dict, body: dict, now: str, invoic
     document = {"entity_id": document_id, "increment_id": tables.increment_id(kind.table),
                 "order_id": order["entity_id"], "store_id": order.get("store_id", 1), "created_at": now,
                 "updated_at": now, "items": items, "total_qty": sum(line["qty"] for line in items)}
-    _totals(kind, document, body, invoice)
+    _totals(kind, document, body, invoice, order)
     if kind is SHIPMENT:
         document["tracks"] = [{**track, "entity_id": tables.next_id("tracks"), "parent_id": document_id,
                                "order_id": order["entity_id"], "created_at": now}
@@ -82,7 +82,7 @@ def _line(document_id: int, item: dict, qty: float) -> dict:
             "price": item.get("price", 0), "row_total": item.get("price", 0) * qty}
 
 
-def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None) -> None:
+def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None, order: dict) -> None:
     subtotal = sum(line["row_total"] for line in document["items"])
     if kind is not CREDITMEMO:
         document["subtotal"] = document["grand_total"] = subtotal
@@ -90,8 +90,17 @@ def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None) -> Non
     arguments = body.get("arguments") or {}
     adjustments = {name: arguments.get(name, 0) for name in ("shipping_amount", "adjustment_positive",
                                                              "adjustment_negative")}
-    total = subtotal + adjustments["shipping_amount"] + adjustments["adjustment_positive"] \
-        - adjustments["adjustment_negative"]
+    # Each refunded item brings back its share of the item's tax and discount (Magento's creditmemo
+    # total collectors, pro rata of the quantity).
+    items = {item["item_id"]: item for item in order["items"]}
+    tax = discount = 0.0
+    for line in document["items"]:
+        item = items.get(line["order_item_id"]) or {}
+        share = line["qty"] / (item.get("qty_ordered") or 1)
+        tax += (item.get("tax_amount") or 0) * share
+        discount += abs(item.get("discount_amount") or 0) * share
+    total = round(subtotal + tax - discount + adjustments["shipping_amount"]
+                  + adjustments["adjustment_positive"] - adjustments["adjustment_negative"], 2)
     if total <= 0:
         raise _invalid(kind, "The credit memo's total must be positive.")
     document.update(adjustments, subtotal=subtotal, grand_total=total, state=2,

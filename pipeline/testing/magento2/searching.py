@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from pipeline.testing.magento2.responses import REQUIRED_QUERY, bad_request
+from pipeline.testing.magento2.responses import REQUIRED_QUERY, MagentoError, bad_request
 
 _SNAKE = {"filterGroups": "filter_groups", "conditionType": "condition_type", "sortOrders": "sort_orders",
           "pageSize": "page_size", "currentPage": "current_page"}
@@ -80,6 +80,33 @@ def _filter(one: dict) -> dict:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+#: Magento's refusal of a page size below one: ``SearchCriteriaValidator`` (Magento\Framework\Webapi
+#: \Validator), in the versions that check a minimum. Without it a negative size reads one row.
+MINIMUM_PAGE_SIZE = "Minimum SearchCriteria pageSize is %min"
+#: An EAV collection's refusal of a filter on an attribute it does not have
+#: (``Magento\Eav\Model\Entity\Collection\AbstractCollection``), a LocalizedException: 400.
+INVALID_ATTRIBUTE = "Invalid attribute name: %1"
+
+
+def check_fields(criteria: Criteria, known: set[str], *, eav: bool) -> None:
+    """Refuse a page size below one and a filter or sort on a field the collection does not have.
+
+    An EAV collection (customers, products) answers 400 ``Invalid attribute name``; a flat table's
+    (orders, invoices, ...) unknown column is an SQL error, which production mode answers as a 500
+    behind a report id (``internal`` raised here; the emulator records it as the client's violation).
+    """
+    if criteria.page_size is not None and criteria.page_size < 1:
+        raise bad_request(MINIMUM_PAGE_SIZE, {"min": 1})
+    names = [one["field"] for group in criteria.groups for one in group]
+    names += [order["field"] for order in criteria.sort_orders]
+    for name in names:
+        if name not in known:
+            if eav:
+                raise bad_request(INVALID_ATTRIBUTE, [name])
+            raise MagentoError(500, f"SQLSTATE[42S22]: Column not found: 1054 Unknown column '{name}' in "
+                                    f"'where clause'")
 
 
 def search(records: list[dict], criteria: Criteria, *, aliases: dict[str, str] | None = None,

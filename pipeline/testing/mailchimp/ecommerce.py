@@ -18,6 +18,7 @@ PRODUCT_EXISTS = "A product with the provided ID already exists in the account."
 ORDER_EXISTS = "An order with the provided ID already exists in the account."
 NO_PRODUCT = "A product with the provided ID does not exist in the account for this list."
 NO_VARIANT = "A product variant with the provided ID does not exist in the account for this list."
+LINE_EXISTS = "An order line with the provided ID already exists in the account."  # [unverified]
 
 
 @dataclass
@@ -104,6 +105,32 @@ class Store:
             body["customer"] = self.upsert_customer(order["customer"]["id"], body["customer"], now)
         order.update({**copy.deepcopy(body), "updated_at": now})
         return order
+
+    def add_line(self, order_id: str, body: dict, now: str) -> dict:
+        order = self.get("orders", order_id)
+        if any(line.get("id") == body["id"] for line in order["lines"]):
+            raise invalid(LINE_EXISTS)
+        self._check_lines([body])
+        order["lines"].append(copy.deepcopy(body))
+        order["updated_at"] = now
+        return order["lines"][-1]
+
+    def change_line(self, order_id: str, line_id: str, body: dict, now: str) -> dict:
+        order = self.get("orders", order_id)
+        line = next((line for line in order["lines"] if line.get("id") == line_id), None)
+        if line is None:
+            raise not_found()
+        self._check_lines([{**line, **body}])
+        line.update(copy.deepcopy(body))
+        order["updated_at"] = now
+        return line
+
+    def delete_line(self, order_id: str, line_id: str) -> None:
+        order = self.get("orders", order_id)
+        kept = [line for line in order["lines"] if line.get("id") != line_id]
+        if len(kept) == len(order["lines"]):
+            raise not_found()
+        order["lines"] = kept
 
     def _check_lines(self, lines: list[dict]) -> None:
         for number, line in enumerate(lines):

@@ -23,6 +23,8 @@ OPERATIONS = (
     "POST /batches",
     "POST /ecommerce/stores/{store_id}/orders",
     "PATCH /ecommerce/stores/{store_id}/orders/{order_id}",
+    "POST /ecommerce/stores/{store_id}/orders/{order_id}/lines",
+    "PATCH /ecommerce/stores/{store_id}/orders/{order_id}/lines/{line_id}",
     "POST /ecommerce/stores/{store_id}/products",
     "PATCH /ecommerce/stores/{store_id}/products/{product_id}",
     "PUT /ecommerce/stores/{store_id}/products/{product_id}/variants/{variant_id}",
@@ -96,7 +98,10 @@ _VENDORED = (
     '"number"}, "tracking_carrier": {"type": "string"}, "tracking_code": {"enum": ["prec"], "type": '
     '"string"}, "tracking_number": {"type": "string"}, "tracking_url": {"type": "string"}, '
     '"updated_at_foreign": {"format": "date-time", "type": "string"}}, "type": "object"}, "PATCH '
-    '/ecommerce/stores/{store_id}/products/{product_id}": {"properties": {"description": {"type": '
+    '/ecommerce/stores/{store_id}/orders/{order_id}/lines/{line_id}": {"properties": {"discount": '
+    '{"type": "number"}, "price": {"type": "number"}, "product_id": {"type": "string"}, '
+    '"product_variant_id": {"type": "string"}, "quantity": {"type": "integer"}}, "type": "object"}, '
+    '"PATCH /ecommerce/stores/{store_id}/products/{product_id}": {"properties": {"description": {"type": '
     '"string"}, "handle": {"type": "string"}, "image_url": {"type": "string"}, "images": {"items": '
     '{"properties": {"id": {"type": "string"}, "url": {"type": "string"}, "variant_ids": {"items": '
     '{"type": "string"}, "type": "array"}}, "type": "object"}, "type": "array"}, "published_at_foreign": '
@@ -143,6 +148,10 @@ _VENDORED = (
     '"string"}, "tracking_number": {"type": "string"}, "tracking_url": {"type": "string"}, '
     '"updated_at_foreign": {"format": "date-time", "type": "string"}}, "required": ["currency_code", '
     '"customer", "id", "lines", "order_total"], "type": "object"}, "POST '
+    '/ecommerce/stores/{store_id}/orders/{order_id}/lines": {"properties": {"discount": {"type": '
+    '"number"}, "id": {"type": "string"}, "price": {"type": "number"}, "product_id": {"type": "string"}, '
+    '"product_variant_id": {"type": "string"}, "quantity": {"type": "integer"}}, "required": ["id", '
+    '"price", "product_id", "product_variant_id", "quantity"], "type": "object"}, "POST '
     '/ecommerce/stores/{store_id}/products": {"properties": {"description": {"type": "string"}, "handle":'
     ' {"type": "string"}, "id": {"type": "string"}, "image_url": {"type": "string"}, "images": {"items": '
     '{"properties": {"id": {"type": "string"}, "url": {"type": "string"}, "variant_ids": {"items": '

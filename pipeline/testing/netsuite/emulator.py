@@ -16,8 +16,8 @@ import http
 import time
 from urllib.parse import unquote
 
-from pipeline.testing.netsuite import oauth, suiteql
-from pipeline.testing.netsuite.store import NsError, RecordStore
+from pipeline.testing.netsuite import fields, oauth, suiteql
+from pipeline.testing.netsuite.store import ACCOUNT_ITEMS, NsError, RecordStore
 from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 ACCOUNT = "1234567_SB1"
@@ -62,6 +62,8 @@ class NetSuiteEmulator(Emulator):
         self.auth_failures: list[str] = []
         #: SuiteQL's row cap per query; tests lower it to reach it cheaply.
         self.suiteql_max_rows = 100_000
+        #: Whether an upsert that updates answers with ``Location`` (undocumented: CONTRACTS 4.8a).
+        self.location_on_update = True
         self._nonces: set[tuple[str, str]] = set()
 
     # The base class counts requests in flight in ``_in_flight`` under its lock; recording the
@@ -85,9 +87,13 @@ class NetSuiteEmulator(Emulator):
     def env(self, connection: str = "netsuite") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a NetSuite connection to this emulator."""
         prefix = f"PIPELINE_{connection.upper()}_"
+        ships = ",".join(f"{name}={iid}" for iid, name in ACCOUNT_ITEMS["shipItem"].items())
         return {prefix + "ACCOUNT": self.account, prefix + "CONSUMER_KEY": self.consumer_key,
                 prefix + "CONSUMER_SECRET": self.consumer_secret, prefix + "TOKEN_ID": self.token_id,
-                prefix + "TOKEN_SECRET": self.token_secret, prefix + "URL": self.url}
+                prefix + "TOKEN_SECRET": self.token_secret, prefix + "URL": self.url,
+                # The account's own items and custom fields for what loads carry (store.ACCOUNT_ITEMS).
+                prefix + "DISCOUNT_ITEM": "11", prefix + "TAX_ITEM": "12", prefix + "SHIP_METHODS": ships,
+                prefix + "DOB_FIELD": "custentity_birthdate", prefix + "GENDER_FIELD": "custentity_gender"}
 
     def dispatch(self, request: Request) -> Response:
         problem = self._auth_problem(request)
@@ -133,11 +139,13 @@ class NetSuiteEmulator(Emulator):
 
     @route("POST", RECORD)
     def create_record(self, request: Request, record_type: str) -> Response:
-        return self._written(request, record_type, self.store.create(record_type, self._body(request)))
+        body = self._record_body(request, record_type)
+        return self._written(request, record_type, self.store.create(record_type, body))
 
     @route("PATCH", RECORD + KEY)
     def update_record(self, request: Request, record_type: str, key: str) -> Response:
-        self.store.update(record_type, unquote(key), self._body(request), self._replace(request))
+        self.store.update(record_type, unquote(key), self._record_body(request, record_type),
+                          self._replace(request))
         return Response(204)
 
     @route("PUT", RECORD + KEY)
@@ -145,12 +153,16 @@ class NetSuiteEmulator(Emulator):
         key = unquote(key)
         if not key.startswith("eid:"):
             raise NsError(400, "INVALID_PARAMETER", "PUT is only supported with an external id (eid:...).")
-        record_id = self.store.upsert(record_type, key[4:], self._body(request), self._replace(request))
+        existed = self.store.exists(record_type, key)
+        record_id = self.store.upsert(record_type, key[4:], self._record_body(request, record_type),
+                                      self._replace(request))
+        if existed and not self.location_on_update:
+            return Response(204)
         return self._written(request, record_type, record_id)
 
     @route("POST", RECORD + KEY + r"/!transform/(?P<target>[A-Za-z]+)")
     def transform_record(self, request: Request, record_type: str, key: str, target: str) -> Response:
-        body = self._body(request, empty_ok=True)
+        body = self._record_body(request, target, empty_ok=True)
         record_id = self.store.transform(record_type, unquote(key), target, body)
         return self._written(request, target, record_id)
 
@@ -247,6 +259,20 @@ class NetSuiteEmulator(Emulator):
             return request.json()
         except ValueError:
             raise NsError(400, "INVALID_CONTENT", "The request body is not valid JSON.") from None
+
+    def _record_body(self, request: Request, record_type: str, empty_ok: bool = False) -> object:
+        """The body of a write, its fields checked against the record type's (``fields``)."""
+        body = self._body(request, empty_ok=empty_ok)
+        if not isinstance(body, dict):
+            raise NsError(400, "INVALID_CONTENT", "The request body must be a JSON object.")
+        record_type = self.store.record_type(record_type)
+        strict = request.headers.get("x-netsuite-propertynamevalidation", "").lower() == "error"
+        unknown = fields.check(record_type, body, strict=strict)
+        if unknown:
+            # NetSuite drops them without a word: the client loses those values.
+            self.violations.append(f"{request.method} {request.path}: not fields of {record_type} (ignored by "
+                                   f"NetSuite): {', '.join(unknown)}.")
+        return body
 
     @staticmethod
     def _replace(request: Request) -> list[str]:

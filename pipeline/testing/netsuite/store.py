@@ -9,10 +9,22 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 #: Record types kept, by lower-case name (NetSuite matches record types case-insensitively).
 RECORD_TYPES = {name.lower(): name for name in
-                ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem")}
+                ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem",
+                 "discountItem", "otherChargeSaleItem", "shipItem", "currency")}
+#: Record types whose records may stand on a transaction's item lines.
+LINE_ITEM_TYPES = ("inventoryItem", "discountItem", "otherChargeSaleItem")
+#: The currencies every emulated account has (id, ISO code as SuiteQL's ``symbol``, name).
+CURRENCIES = (("1", "USD", "US Dollar"), ("2", "GBP", "British Pound"), ("3", "CAD", "Canadian Dollar"),
+              ("4", "EUR", "Euro"))
+#: The items every emulated account has for an order's money and shipping (fixed ids, below the
+#: ids records get): record type -> id -> itemId. ``NetSuiteEmulator.env`` names them.
+ACCOUNT_ITEMS = {"discountItem": {"11": "Shop discount"}, "otherChargeSaleItem": {"12": "Shop tax"},
+                 "shipItem": {"21": "flatrate_flatrate", "22": "freeshipping_freeshipping",
+                              "23": "tablerate_bestway"}}
 #: SuiteQL ``transaction.type`` codes, and the document number prefixes of the emulator.
 TRANSACTION_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "itemFulfillment": "ItemShip",
                      "creditMemo": "CustCred"}
@@ -20,7 +32,8 @@ TRAN_PREFIXES = {"salesOrder": "SO", "invoice": "INV", "itemFulfillment": "IF", 
 #: (from, to) record types that ``!transform`` supports.
 TRANSFORMS = {("salesOrder", "itemFulfillment"), ("salesOrder", "invoice"), ("invoice", "creditMemo")}
 #: Reference fields checked on writes: field -> record type it must point at.
-REFERENCES = {"entity": "customer"}
+REFERENCES = {"entity": "customer", "currency": "currency", "shipMethod": "shipItem",
+              "discountItem": "discountItem"}
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -52,6 +65,12 @@ class RecordStore:
     def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.clock = clock
         self.records: dict[str, dict[str, dict]] = {name: {} for name in RECORD_TYPES.values()}
+        self.records["currency"] = {cid: {"id": cid, "symbol": code, "name": name,
+                                          "lastModifiedDate": "2020-01-01T00:00:00Z"}
+                                    for cid, code, name in CURRENCIES}
+        for record_type, items in ACCOUNT_ITEMS.items():
+            self.records[record_type] = {iid: {"id": iid, "itemId": name, "lastModifiedDate": "2020-01-01T00:00:00Z"}
+                                         for iid, name in items.items()}
         self._next_id = 100
 
     def record_type(self, name: str) -> str:
@@ -78,6 +97,8 @@ class RecordStore:
         for value in record.values():
             if is_sublist(value):
                 _number_lines(value["items"])
+        if record_type in TRANSACTION_CODES:
+            _compute_totals(record)
         self.records[record_type][record_id] = record
         return record_id
 
@@ -97,6 +118,13 @@ class RecordStore:
             raise NsError(404, "NONEXISTENT_ID",
                           "The record instance does not exist. Provide a valid record instance ID.")
         return found, records[found]
+
+    def exists(self, record_type: str, key: str) -> bool:
+        try:
+            self.resolve(record_type, key)
+        except NsError:
+            return False
+        return True
 
     def create(self, record_type: str, body: object) -> str:
         record_type = self.record_type(record_type)
@@ -122,6 +150,8 @@ class RecordStore:
                 if is_sublist(value):
                     _number_lines(record[name]["items"])
         record["lastModifiedDate"] = self.clock().strftime(ISO)
+        if record_type in TRANSACTION_CODES:
+            _compute_totals(record)
         return record_id
 
     def upsert(self, record_type: str, external_id: str, body: object, replace: Sequence[str] = ()) -> str:
@@ -188,8 +218,34 @@ class RecordStore:
                 raise invalid_value((body[field] or {}).get("id"), field, field)
         for index, line in enumerate((body.get("item") or {}).get("items") or []):
             item_id = str((line.get("item") or {}).get("id"))
-            if record_type in TRANSACTION_CODES and item_id not in self.records["inventoryItem"]:
+            if record_type in TRANSACTION_CODES and not any(item_id in self.records[kind]
+                                                            for kind in LINE_ITEM_TYPES):
                 raise invalid_value(item_id, "item", f"item.items[{index}].item")
+
+
+def _compute_totals(record: dict) -> None:
+    """The read-only totals NetSuite computes: lines, header discount, shipping (CONTRACTS 4.8a).
+
+    A line's amount is its ``amount``, else rate x quantity; discount and tax item lines count as
+    lines (their amounts negative and positive). A percentage ``discountRate`` ("-10%") applies to
+    the subtotal. [derived] the account computes no tax of its own (tax comes as an item line).
+    """
+    cent = Decimal("0.01")
+    subtotal = Decimal(0)
+    for line in (record.get("item") or {}).get("items") or []:
+        if line.get("amount") is not None:
+            subtotal += Decimal(str(line["amount"]))
+        else:
+            subtotal += Decimal(str(line.get("rate") or 0)) * Decimal(str(line.get("quantity") or 0))
+    rate = record.get("discountRate")
+    if isinstance(rate, str) and rate.endswith("%"):
+        discount = (subtotal * Decimal(rate[:-1]) / 100).quantize(cent)
+    else:
+        discount = Decimal(str(rate or 0))
+    total = subtotal + discount + Decimal(str(record.get("shippingCost") or 0)) + \
+        Decimal(str(record.get("handlingCost") or 0))
+    record.update(subtotal=float(subtotal.quantize(cent)), discountTotal=float(discount.quantize(cent)),
+                  taxTotal=0.0, total=float(total.quantize(cent)))
 
 
 def _number_lines(lines: list[dict]) -> None:

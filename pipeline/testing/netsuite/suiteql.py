@@ -3,11 +3,12 @@
 Grammar (keywords case-insensitive)::
 
     SELECT column [AS alias] | TO_CHAR(column, 'YYYY-MM-DD HH24:MI:SS') [AS alias], ...
-    FROM customer | transaction | item
-    [WHERE condition]          -- AND, OR, parentheses; =, <>, >, >=, <, <=; column IN (literal, ...)
+    FROM customer | transaction | item | currency
+    [WHERE condition]          -- AND, OR, NOT, parentheses; =, <>, >, >=, <, <=;
+                               -- operand [NOT] IN (literal, ...); operand IS [NOT] NULL
     [ORDER BY column [ASC], ...]
 
-Operands are columns, ``LOWER(column)``, strings, integers and
+Operands are columns, ``LOWER(operand)``, ``UPPER(operand)``, strings, integers and
 ``TO_DATE('...', 'YYYY-MM-DD HH24:MI:SS')``. Rows come back as SuiteQL gives them: lower-case
 columns, values as strings, dates in the account's date format (``1/15/2024``), NULLs left out.
 """
@@ -56,8 +57,11 @@ def table_rows(store: RecordStore, table: str) -> list[dict]:
         return [{**_row(record), "type": TRANSACTION_CODES[kind]}
                 for kind in TRANSACTION_CODES for record in store.records[kind].values()]
     if table == "item":
-        return [{**_row(record), "itemtype": "InvtPart"}
-                for record in store.records["inventoryItem"].values()]
+        kinds = {"inventoryItem": "InvtPart", "discountItem": "Discount", "otherChargeSaleItem": "OthCharge"}
+        return [{**_row(record), "itemtype": code} for kind, code in kinds.items()
+                for record in store.records[kind].values()]
+    if table == "currency":
+        return [_row(record) for record in store.records["currency"].values()]
     raise SqlError(f"Record '{table}' was not found.")
 
 
@@ -133,18 +137,29 @@ class Parser:
         return ("and", terms) if len(terms) > 1 else terms[0]
 
     def _atom(self) -> tuple:
+        if self._accept("NOT"):
+            return ("not", self._atom())
         if self._accept("("):
             inner = self._or()
             self._expect(")")
             return inner
         left = self._operand()
-        if self._accept("IN"):
+        if self._accept("IS"):
+            negated = self._accept("NOT")
+            self._keyword("NULL")
+            return ("not", ("null", left)) if negated else ("null", left)
+        negated = self._accept("NOT")
+        if negated or self._accept("IN"):
+            if negated:
+                self._keyword("IN")
             self._expect("(")
             values = [self._operand()]
             while self._accept(","):
                 values.append(self._operand())
             self._expect(")")
-            return ("in", left, values)
+            # SQL: x NOT IN (...) is not true when x is NULL, like any comparison with NULL.
+            return ("and", [("not", ("null", left)), ("not", ("in", left, values))]) if negated \
+                else ("in", left, values)
         kind, op = self._next()
         if kind != "op":
             raise SqlError(f"Expected a comparison, found {op!r}.")
@@ -156,10 +171,10 @@ class Parser:
             return ("lit", value)
         if kind == "number":
             return ("lit", int(value))
-        if kind == "name" and value.upper() in ("TO_DATE", "LOWER"):
+        if kind == "name" and value.upper() in ("TO_DATE", "LOWER", "UPPER"):
             self._expect("(")
-            if value.upper() == "LOWER":
-                inner = ("lower", self._operand())
+            if value.upper() in ("LOWER", "UPPER"):
+                inner = (value.lower(), self._operand())
             else:
                 text = self._string()
                 self._expect(",")
@@ -230,9 +245,9 @@ def _parse_date(text: str) -> dt.datetime:
 def _value(expr: tuple, row: dict):
     if expr[0] == "lit":
         return expr[1]
-    if expr[0] == "lower":
+    if expr[0] in ("lower", "upper"):
         value = _value(expr[1], row)
-        return value.lower() if isinstance(value, str) else value
+        return getattr(value, expr[0])() if isinstance(value, str) else value
     return row.get(expr[1])  # "col" and "to_char"
 
 
@@ -241,6 +256,10 @@ def _test(node: tuple, row: dict) -> bool:
         return all(_test(term, row) for term in node[1])
     if node[0] == "or":
         return any(_test(term, row) for term in node[1])
+    if node[0] == "not":
+        return not _test(node[1], row)
+    if node[0] == "null":
+        return _value(node[1], row) is None
     if node[0] == "in":
         value = _value(node[1], row)
         return any(_compare("=", value, _value(option, row)) for option in node[2])

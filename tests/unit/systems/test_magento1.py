@@ -11,9 +11,11 @@ import importlib.util
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -27,6 +29,9 @@ from pipeline.systems.magento1.windows import Cursor
 from pipeline.testing.magento1 import API_KEY, Magento1Emulator, magento1_emulator  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
+
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
 
 T0 = "2024-01-01 06:00:00"
 MAX_PAGES = 200
@@ -42,7 +47,7 @@ def shop(magento1_emulator):  # noqa: F811 (the imported fixture)
 
 
 def make_system(emulator: Magento1Emulator, now: str = T0, **settings: object) -> Magento1System:
-    environ = {**emulator.environ("shop"), "PIPELINE_SHOP_READ_BACKOFF_MS": "0",
+    environ = {**emulator.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_READ_BACKOFF_MS": "0",
                # Budget slots live in a process-wide stub backend: each test gets its own keys.
                "PIPELINE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
                **{f"PIPELINE_SHOP_{name.upper()}": str(value) for name, value in settings.items()}}
@@ -149,6 +154,44 @@ def test_one_login_serves_every_call_and_an_expired_session_logs_in_again_once(s
     assert methods == ["login", "call", "call", "call", "call", "login", "call"]
 
 
+def test_threads_sharing_a_session_log_in_once_per_expiry_and_never_reuse_a_dead_or_ended_one():
+    threads, rounds = 8, 6
+    with Magento1Emulator(faults=Faults(latency_s=0.01)) as slow:
+        slow.add_customer("ada@example.com")
+        system = make_system(slow, CONCURRENCY=threads)
+        barrier = threading.Barrier(threads)
+
+        def work(number: int) -> int:
+            done = 0
+            for round_ in range(rounds):
+                barrier.wait(timeout=30)
+                if number == 0 and round_ in (2, 4):
+                    slow.expire_sessions()  # every call now in flight meets fault 5
+                done += len(system.client.call("customer.list", {}))
+            return done
+
+        with ThreadPoolExecutor(threads) as pool:
+            assert list(pool.map(work, range(threads))) == [rounds] * threads
+        system.client.end_session()
+        assert slow.logins == 3  # the first, and one per expiry, however many threads saw it
+        # Only calls already in flight when the first fault 5 came back may still carry the dead
+        # session: at most one per other thread and expiry, and each is sent again on the new one.
+        assert slow.counts["client_errors"] <= 2 * (threads - 1)
+        assert slow.ended_sessions and slow.violations == []  # nothing was sent on the ended session
+
+
+def test_a_call_on_an_ended_session_is_refused_and_counted_as_a_client_error(shop):
+    proxy = xmlrpc.client.ServerProxy(shop.endpoint)
+    session = proxy.login("sync", API_KEY)
+    assert proxy.endSession(session) is True
+    with pytest.raises(xmlrpc.client.Fault) as raised:
+        proxy.call(session, "customer.list", [{}])
+    assert (raised.value.faultCode, raised.value.faultString) == (5, "Session expired. Try to relogin.")
+    assert shop.counts["client_errors"] == 1
+    assert shop.violations == ["A call on a session the client had ended (endSession)."]
+    shop.violations.clear()
+
+
 def test_a_session_older_than_the_shops_timeout_is_renewed(shop):
     shop.session_ttl_s = 60
     system = make_system(shop)
@@ -171,7 +214,7 @@ def test_a_session_that_expires_again_right_after_a_new_login_is_an_auth_error(s
 
 
 def test_a_wrong_api_key_is_an_auth_error_with_fault_2_and_the_key_is_not_in_it(shop):
-    environ = {**shop.environ("shop"), "PIPELINE_SHOP_API_KEY": "wrong-key-123"}
+    environ = {**shop.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_API_KEY": "wrong-key-123"}
     with pytest.raises(AuthError) as raised:
         Magento1System.from_env("shop", environ).client.call("customer.list", {})
     assert str(raised.value) == "Magento 1 answered login with fault 2 (access_denied): Access denied."
@@ -297,7 +340,7 @@ def test_a_slow_shop_times_out_as_a_retryable_error(shop):
 
 
 def test_a_wrong_endpoint_is_fatal_not_a_missing_record(shop):
-    environ = {**shop.environ("shop"), "PIPELINE_SHOP_URL": shop.url + "/shop/api/xmlrpc/"}
+    environ = {**shop.environ("shop"), **STUB_BROKER, "PIPELINE_SHOP_URL": shop.url + "/shop/api/xmlrpc/"}
     with pytest.raises(FatalError) as raised:
         Magento1System.from_env("shop", environ).client.call("customer.list", {})
     assert not isinstance(raised.value, NotFoundError)

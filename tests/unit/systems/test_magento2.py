@@ -25,6 +25,9 @@ from pipeline.testing.magento2 import oauth as emulator_oauth
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
 
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
+
 ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SCHEMA = ROOT.parent / "shared" / "specs" / "magento2-admin-schema-2.4.9.yaml"
 
@@ -51,7 +54,7 @@ def shop(magento2_emulator):  # noqa: F811 (the imported fixture)
 
 
 def system(emulator: Magento2Emulator, auth: str = "admin", **settings: str) -> Magento2System:
-    environ = {**emulator.environ("shop", auth), **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
+    environ = {**emulator.environ("shop", auth), **STUB_BROKER, **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
     return build_system("magento2", "shop", environ)
 
 
@@ -145,7 +148,7 @@ def test_oauth_signed_requests_pass_and_a_wrong_secret_gets_magentos_401(shop):
     shop.add_customer(email="ada@example.com", firstname="Ada", lastname="Lovelace")
     records, _ = extract_all(system(shop, "oauth"), "customer")
     assert [r["email"] for r in records] == ["ada@example.com"]
-    wrong = {**shop.environ("shop", "oauth"), "PIPELINE_SHOP_CONSUMER_SECRET": "wrong"}
+    wrong = {**shop.environ("shop", "oauth"), **STUB_BROKER, "PIPELINE_SHOP_CONSUMER_SECRET": "wrong"}
     with pytest.raises(AuthError, match="The signature is invalid. Verify and try again."):
         extract_all(Magento2System.from_env("shop", wrong), "customer")
 
@@ -165,7 +168,7 @@ def test_an_admin_token_is_fetched_once_then_again_once_after_a_401(shop):
 
 
 def test_bad_admin_credentials_fail_with_magentos_message(shop):
-    environ = {**shop.environ("shop", "admin"), "PIPELINE_SHOP_PASSWORD": "nope"}
+    environ = {**shop.environ("shop", "admin"), **STUB_BROKER, "PIPELINE_SHOP_PASSWORD": "nope"}
     with pytest.raises(AuthError, match="The account sign-in was incorrect or your account is disabled "
                                         "temporarily. Please wait and try again later."):
         extract_all(Magento2System.from_env("shop", environ), "order")
@@ -442,15 +445,29 @@ def test_credit_memos_refund_the_order_or_the_named_invoice_once(shop):
     assert shop_system.load("invoice", [document("invoice", "INV-1", order, qty="2")]) == [None]
     invoice = next(iter(shop.tables.invoices.values()))
     by_invoice = document("credit_memo", "CM-1", order, invoice_number=invoice["increment_id"],
-                          shipping_amount="5")
+                          shipping_amount="5", grand_total="10")
     assert shop_system.load("credit_memo", [by_invoice, by_invoice]) == [None, None]
-    adjustment_only = document("credit_memo", "CM-2", order, adjustment_positive="3")
+    adjustment_only = document("credit_memo", "CM-2", order, adjustment_positive="3", grand_total="3")
     adjustment_only.data["lines"] = []
     assert shop_system.load("credit_memo", [adjustment_only]) == [None]
     memos = sorted(shop.tables.creditmemos.values(), key=lambda m: m["entity_id"])
     assert [(m["invoice_id"], m["grand_total"], m["total_qty"]) for m in memos] == [
         (invoice["entity_id"], 10, 1), (None, 3, 0)]
     assert calls(shop, "POST", f"/V1/invoice/{invoice['entity_id']}/refund") == 1
+
+
+@pytest.mark.parametrize(("grand_total", "adjustments"), [
+    ("6.25", {"adjustment_positive": 1.25}), ("4.10", {"adjustment_negative": 0.9}), ("5.00", {})])
+def test_a_credit_memo_reconciles_to_its_grand_total_with_an_adjustment(shop, grand_total, adjustments):
+    # Magento refunds 1 x 5.00 at the order's price; the source credited a different amount.
+    order = shop.add_order(items=[{"sku": "A", "qty_ordered": 2, "price": 5}])
+    shop_system = system(shop)
+    assert shop_system.load("invoice", [document("invoice", "INV-1", order, qty="2")]) == [None]
+    assert shop_system.load("credit_memo", [document("credit_memo", "CM-1", order,
+                                                     grand_total=grand_total)]) == [None]
+    [memo] = shop.tables.creditmemos.values()
+    assert memo["grand_total"] == float(grand_total)
+    assert {name: memo[name] for name in ("adjustment_positive", "adjustment_negative") if memo[name]} == adjustments
 
 
 def test_documents_of_unknown_orders_or_skus_fail_alone(shop):
@@ -546,3 +563,56 @@ def test_the_vendored_schema_subset_is_what_the_script_extracts_from_the_officia
     script.main([str(OFFICIAL_SCHEMA), "--output", str(target)])
     vendored = ROOT / "pipeline" / "testing" / "specs" / "magento2-admin-2.4.9.subset.json"
     assert target.read_text() == vendored.read_text()
+
+
+# Refusals, as Magento answers them -----------------------------------------------------------------
+
+
+def _admin_get(shop: Magento2Emulator, path: str, **params: str) -> requests.Response:
+    token = requests.post(shop.base_url + "/V1/integration/admin/token", timeout=5,
+                          json={"username": "admin", "password": "admin123"}).json()
+    return requests.get(shop.base_url + path, params=params, headers={"Authorization": f"Bearer {token}"},
+                        timeout=5)
+
+
+def test_a_filter_on_an_unknown_customer_attribute_is_magentos_400_not_an_empty_page(shop):
+    answer = _admin_get(shop, "/V1/customers/search", **{
+        "searchCriteria[filter_groups][0][filters][0][field]": "shoe_size",
+        "searchCriteria[filter_groups][0][filters][0][value]": "9"})
+    assert (answer.status_code, answer.json()) == (400, {"message": "Invalid attribute name: %1",
+                                                          "parameters": ["shoe_size"]})
+    assert shop.violations == ["GET /rest/default/V1/customers/search: Invalid attribute name: %1 ['shoe_size']"]
+    shop.violations.clear()
+
+
+def test_an_unknown_order_column_is_the_sql_error_production_mode_hides_behind_a_report(shop):
+    answer = _admin_get(shop, "/V1/orders", **{"searchCriteria[sortOrders][0][field]": "shoe_size"})
+    assert answer.status_code == 500
+    assert answer.json()["message"].startswith("Internal Error. Details are available in Magento log file. "
+                                               "Report ID: webapi-")
+    assert len(shop.violations) == 1 and "Unknown column 'shoe_size'" in shop.violations[0]
+    shop.violations.clear()
+
+
+def test_a_negative_page_size_is_refused(shop):
+    answer = _admin_get(shop, "/V1/customers/search", **{"searchCriteria[pageSize]": "-1"})
+    assert (answer.status_code, answer.json()) == (400, {"message": "Minimum SearchCriteria pageSize is %min",
+                                                          "parameters": {"min": 1}})
+    shop.violations.clear()
+
+
+@pytest.mark.parametrize(("email", "body"), [
+    ("not-an-email", {"message": 'Invalid value of "%value" provided for the %fieldName field.',
+                      "parameters": {"fieldName": "email", "value": "not-an-email"}}),
+    ("", {"message": "The customer email is missing. Enter and try again."})])
+def test_a_customer_with_an_invalid_email_is_refused_with_magentos_message(shop, email, body):
+    [outcome] = system(shop).load("customer", [LoadItem(email or "blank", {
+        "email": email, "first_name": "Ada", "last_name": "Lovelace"}, {})])
+    assert isinstance(outcome, FatalError) and outcome.status == 400
+    token = requests.post(shop.base_url + "/V1/integration/admin/token", timeout=5,
+                          json={"username": "admin", "password": "admin123"}).json()
+    answer = requests.post(shop.base_url + "/V1/customers", headers={"Authorization": f"Bearer {token}"},
+                           json={"customer": {"email": email, "firstname": "Ada", "lastname": "Lovelace"}},
+                           timeout=5)
+    assert (answer.status_code, answer.json()) == (400, body)
+    assert shop.tables.customers == {}

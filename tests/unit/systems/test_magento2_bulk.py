@@ -18,6 +18,9 @@ from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.magento2 import magento2_emulator  # noqa: F401 (a fixture)
 from pipeline.testing.magento2.bulk import NOT_RETRIABLY_FAILED, REJECTED, RETRIABLY_FAILED
 
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
+
 DEADLOCK = ("SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; "
             "try restarting transaction")
 NO_PRICE = 'The "price" attribute value is empty. Set the attribute and try again.'
@@ -32,7 +35,7 @@ def shop(magento2_emulator):  # noqa: F811 (the imported fixture)
 
 def system(emulator: Magento2Emulator, **settings: str) -> Magento2System:
     settings.setdefault("BULK_POLL_S", "0.01")
-    environ = {**emulator.environ("shop"), **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
+    environ = {**emulator.environ("shop"), **STUB_BROKER, **{f"PIPELINE_SHOP_{k}": v for k, v in settings.items()}}
     return build_system("magento2", "shop", environ)
 
 

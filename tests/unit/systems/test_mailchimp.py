@@ -16,6 +16,7 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
+import requests
 
 from pipeline.errors import AuthError, ConfigError, FatalError, RecordError, RetryableError
 from pipeline.systems import SYSTEMS, build_system
@@ -26,6 +27,9 @@ from pipeline.systems.mailchimp.config import data_center
 from pipeline.testing.mailchimp import MailchimpEmulator, mailchimp_emulator, schemas  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
+
+#: The emulators give a connection's variables only; the concurrency budget stays in process.
+STUB_BROKER = {"PIPELINE_BROKER_URL": "stub://"}
 
 ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SPEC = ROOT.parent / "shared" / "specs" / "mailchimp-marketing-3.0.55.openapi.yaml"
@@ -40,7 +44,7 @@ def mailchimp(mailchimp_emulator):  # noqa: F811 (the imported fixture)
 
 
 def system(emulator: MailchimpEmulator, **settings: object) -> MailchimpSystem:
-    environ = {**emulator.environ("mailchimp"),
+    environ = {**emulator.environ("mailchimp"), **STUB_BROKER,
                **{f"PIPELINE_MAILCHIMP_{name}": str(value) for name, value in settings.items()}}
     return build_system("mailchimp", "mailchimp", environ)
 
@@ -130,7 +134,7 @@ def test_requests_carry_basic_auth_with_the_key_as_password(mailchimp):
 
 
 def test_a_key_of_another_data_center_gets_mailchimps_401(mailchimp):
-    environ = {**mailchimp.environ("mailchimp"), "PIPELINE_MAILCHIMP_API_KEY": KEY.replace("us6", "us7")}
+    environ = {**mailchimp.environ("mailchimp"), **STUB_BROKER, "PIPELINE_MAILCHIMP_API_KEY": KEY.replace("us6", "us7")}
     wrong = MailchimpSystem.from_env("mailchimp", environ)
     message = (f"mailchimp answered HTTP 401 to GET {mailchimp.base_url}/lists/57afe96172: API Key Invalid: "
                "Your API key may be invalid, or you've attempted to access the wrong datacenter.")
@@ -229,6 +233,10 @@ def test_problem_details_become_fatal_errors_with_mailchimps_words(mailchimp):
         "The resource submitted could not be validated. For field-specific details, see the 'errors' array. "
         "vip: Schema describes boolean, string found instead."]
     assert mailchimp.audience().members == {}
+    # The schema's refusal is the client's breach, noted for the fixture's teardown check.
+    assert mailchimp.violations == [f"PUT /lists/57afe96172/members/{subscriber_hash('vip@example.com')}: "
+                                    "vip: Schema describes boolean, string found instead"]
+    mailchimp.violations.clear()
 
 
 def test_429_and_5xx_are_retryable_and_keep_mailchimps_text(mailchimp):
@@ -338,12 +346,14 @@ def test_each_phase_of_a_big_load_is_a_batch_of_its_own(mailchimp):
     tagged = [customer(f"t{n}@example.com", {"tags": ["vip"]}) for n in range(4)]
     assert chimp.load("customer", tagged) == [None] * 4
     assert [t["name"] for t in member(mailchimp, "t3@example.com")["tags"]] == ["vip"]
-    # Orders: PATCH all, then POST the ones Mailchimp did not know (404), as a second batch.
+    # Orders: PATCH all, then, as a second batch, POST the ones Mailchimp did not know (404) and
+    # PATCH the line of the one it knew.
     chimp.load("order", [order("000000001")])
     assert chimp.load("order", [order(f"00000000{n}") for n in range(1, 6)]) == [None] * 5
     batches = mailchimp.batches.batches
     methods = [[op["method"] for op in batches[batch_id].operations] for batch_id in chimp.batches.submitted]
-    assert methods == [["PUT"] * 4, ["POST"] * 4, ["PATCH"] * 5, ["POST"] * 4]
+    assert methods == [["PUT"] * 4, ["POST"] * 4, ["PATCH"] * 5, ["PATCH"] + ["POST"] * 4]
+    assert batches[chimp.batches.submitted[-1]].operations[0]["path"].endswith("/orders/000000001/lines/1")
     assert sorted(mailchimp.store().orders) == [f"00000000{n}" for n in range(1, 6)]
 
 
@@ -397,6 +407,62 @@ def test_an_order_is_posted_when_new_and_patched_when_known_with_its_customer_in
     assert mailchimp.store().orders["000000001"]["order_total"] == 40.0
     assert mailchimp.store().creations[("orders", "000000001")] == 1
     assert mailchimp.requests[-1].method == "PATCH" and calls(mailchimp, "GET", "/products/") == 1
+
+
+def test_a_known_orders_lines_change_through_the_order_line_endpoints_each_verb_with_its_body(mailchimp):
+    chimp = system(mailchimp)
+    assert chimp.load("order", [order("000000001")]) == [None]
+    start = len(mailchimp.requests)
+    lines = [{"sku": "TEE", "name": "Tee", "qty": "3", "price": "15"},
+             {"sku": "MUG", "name": "Mug", "qty": "1", "price": "9.5"}]
+    assert chimp.load("order", [order("000000001", lines=lines, grand_total="59.5")]) == [None]
+    sent = [(r.method, r.path.split("/orders/")[-1], r.json()) for r in mailchimp.requests[start:]
+            if "/orders" in r.path]
+    assert [(method, where) for method, where, _ in sent] == [
+        ("PATCH", "000000001"), ("PATCH", "000000001/lines/1"), ("PATCH", "000000001/lines/2"),
+        ("POST", "000000001/lines")]
+    assert "lines" not in sent[0][2]                      # the order's PATCH carries no lines
+    assert "id" not in sent[1][2] and "id" not in sent[2][2]  # a line's PATCH names it in the path only
+    assert sent[3][2]["id"] == "2"                        # a new line is POSTed with its id
+    stored = mailchimp.store().orders["000000001"]
+    assert stored["order_total"] == 59.5
+    assert [(line["id"], line["product_id"], line["quantity"], line["price"]) for line in stored["lines"]] == [
+        ("1", "TEE", 3, 15.0), ("2", "MUG", 1, 9.5)]
+
+
+def test_an_order_patch_with_line_ids_is_refused_as_mailchimp_refuses_it(mailchimp):
+    mailchimp.add_product("TEE")
+    auth = ("any", mailchimp.api_key)
+    path = f"{mailchimp.base_url}/ecommerce/stores/{mailchimp.store_id}/orders/000000001"
+    answer = requests.patch(path, auth=auth, timeout=5,
+                            json={"lines": [{"id": "1", "product_id": "TEE", "product_variant_id": "TEE",
+                                             "quantity": 1, "price": 10}]})
+    assert answer.status_code == 400
+    assert answer.headers["Content-Type"] == "application/problem+json; charset=utf-8"
+    body = answer.json()
+    assert {key: body[key] for key in ("type", "title", "status", "detail")} == {
+        "type": "https://mailchimp.com/developer/marketing/docs/errors/", "title": "Invalid Resource",
+        "status": 400, "detail": "The resource submitted could not be validated. For field-specific details, "
+                                 "see the 'errors' array."}
+    assert body["errors"] == [{"field": "lines.item:0",
+                               "message": "Schema does not describe these properties: id"}]
+    assert body["instance"] == answer.headers["X-Request-Id"]
+    assert mailchimp.violations == ["PATCH /ecommerce/stores/magento2-default/orders/000000001: "
+                                    "lines.item:0: Schema does not describe these properties: id"]
+    mailchimp.violations.clear()
+
+
+def test_a_body_field_of_another_verb_is_refused_and_fails_the_published_fixture_at_teardown(mailchimp):
+    # POST's line item requires the id; the order-line PATCH has none.
+    mailchimp.add_product("TEE")
+    auth = ("any", mailchimp.api_key)
+    lines = f"{mailchimp.base_url}/ecommerce/stores/{mailchimp.store_id}/orders/9/lines"
+    assert requests.patch(lines + "/1", auth=auth, timeout=5, json={"id": "1", "quantity": 1}).status_code == 400
+    assert requests.post(lines, auth=auth, timeout=5, json={"product_id": "TEE"}).json()["errors"] == [
+        {"field": "", "message": "Required fields were not provided: id, price, product_variant_id, quantity"}]
+    with pytest.raises(AssertionError, match=r"MailchimpEmulator saw 2 contract problem\(s\):\n  PATCH "):
+        mailchimp.assert_contract_kept()
+    mailchimp.violations.clear()
 
 
 def test_a_product_is_patched_or_created(mailchimp):

@@ -243,6 +243,68 @@ def test_a_redelivered_order_is_upserted_by_its_order_number_and_its_customer_cr
                                                                                  "Doe")
 
 
+def test_an_orders_money_reaches_netsuites_computed_total_to_the_cent(netsuite_emulator):
+    store = netsuite_emulator.store
+    shirt, mug = store.add("inventoryItem", {"itemId": "SHIRT"}), store.add("inventoryItem", {"itemId": "MUG"})
+    discount = store.add("discountItem", {"itemId": "Shop discount"})
+    tax = store.add("otherChargeSaleItem", {"itemId": "Shop tax"})
+    ship = store.add("shipItem", {"itemId": "Flat rate"})
+    system = make_system(netsuite_emulator, DISCOUNT_ITEM=discount, TAX_ITEM=tax,
+                         SHIP_METHODS=f"flatrate_flatrate={ship}")
+    # 2 x 19.99 with 4.00 off the line, 1 x 8.50; 5.00 off shipping; tax 4.27; shipping 10.
+    data = {"order_number": "000000101", "customer_email": "jane@example.com", "status": "on_hold",
+            "currency": "GBP", "created_at": "2024-05-01T10:00:00+00:00", "shipping_method": "flatrate_flatrate",
+            "shipping_amount": "10.00", "discount_amount": "-9.00", "tax_amount": "4.27", "grand_total": "53.75",
+            "billing_address": {"first_name": "Jane", "last_name": "Doe", "company": "Acme", "city": "Leeds",
+                                "country_code": "GB", "street": ["1 Road"]},
+            "lines": [{"sku": "SHIRT", "qty": "2", "price": "19.99", "row_total": "39.98", "discount": "4.00"},
+                      {"sku": "MUG", "qty": "1", "price": "8.50"}]}
+    assert system.load("order", [LoadItem("000000101", data, {})]) == [None]
+    [order] = store.records["salesOrder"].values()
+    assert order["total"] == 53.75  # Magento's grand_total: 48.48 subtotal - 9 discount + 4.27 tax + 10
+    assert [(line["item"]["id"], line["amount"]) for line in order["item"]["items"]] == [
+        (shirt, 39.98), (discount, -4.0), (mug, 8.5), (tax, 4.27)]
+    assert (order["discountItem"], order["discountRate"]) == ({"id": discount}, -5.0)
+    assert (order["currency"], order["orderStatus"], order["shipMethod"]) == ({"id": "2"}, {"id": "A"},
+                                                                              {"id": ship})
+    assert order["billingAddress"]["addressee"] == "Acme" and order["billingAddress"]["attention"] == "Jane Doe"
+    assert netsuite_emulator.violations == []
+
+
+def test_money_the_account_has_no_item_for_fails_the_order_naming_the_variable(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    item = order_item()
+    item.data["tax_amount"] = "1.00"
+    [outcome] = make_system(netsuite_emulator, TAX_ITEM="").load("order", [item])
+    assert str(outcome) == ("Order '000000003' has tax amount (tax_amount), but PIPELINE_ERP_TAX_ITEM is not set: "
+                            "NetSuite needs an item to carry it, or the order's total would be wrong.")
+    item.data.update(tax_amount=None, currency="XYZ")
+    [outcome] = make_system(netsuite_emulator).load("order", [item])
+    assert str(outcome) == ("Order '000000003' is in XYZ, a currency the NetSuite account does not have (it "
+                            "has: CAD, EUR, GBP, USD).")
+    assert netsuite_emulator.store.records["salesOrder"] == {}
+
+
+def test_a_customer_carries_category_subscription_birth_date_gender_and_company(netsuite_emulator):
+    system = make_system(netsuite_emulator, DOB_FIELD="custentity_birthdate", GENDER_FIELD="custentity_gender")
+    data = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "group": "3",
+            "is_subscribed": False, "dob": "1815-12-10", "gender": "female",
+            "addresses": [{"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines",
+                           "street": ["1 St James's Sq"], "city": "London", "country_code": "GB",
+                           "default_billing": True}]}
+    assert system.load("customer", [LoadItem("ada@example.com", data, {})]) == [None]
+    [customer] = netsuite_emulator.store.records["customer"].values()
+    assert (customer["category"], customer["globalSubscriptionStatus"]) == ({"id": "3"}, {"id": "2"})
+    assert (customer["custentity_birthdate"], customer["custentity_gender"]) == ("1815-12-10", "female")
+    assert customer["companyName"] == "Analytical Engines"
+    address = customer["addressBook"]["items"][0]["addressBookAddress"]
+    assert (address["addressee"], address["attention"]) == ("Analytical Engines", "Ada Lovelace")
+    [outcome] = make_system(netsuite_emulator, DOB_FIELD="").load("customer", [LoadItem("ada@example.com", data,
+                                                                                     {})])
+    assert str(outcome).startswith("Customer 'ada@example.com' has dob, but PIPELINE_ERP_DOB_FIELD (the customer "
+                                   "custom field for it) is not set")
+
+
 def test_an_orders_customer_is_found_by_email_when_it_has_no_external_id(netsuite_emulator):
     netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
     existing = netsuite_emulator.store.add("customer", {"email": "Jane@Example.com", "entityId": "JANE"})
@@ -397,6 +459,98 @@ def test_suiteql_refuses_queries_outside_its_subset_and_without_prefer_transient
     with pytest.raises(FatalError, match="INVALID_PARAMETER: SuiteQL requests need the header 'Prefer: "):
         system.client.http.request("POST", "/services/rest/query/v1/suiteql",
                                    json={"q": "SELECT id FROM item"})
+
+
+def test_suiteql_runs_the_shapes_a_client_may_send(netsuite_emulator):
+    store = netsuite_emulator.store
+    ada = store.add("customer", {"email": "Ada@Example.com", "externalId": "ada"})
+    bob = store.add("customer", {"email": "bob@example.com"})
+    acme = store.add("customer", {"email": "ap@acme.test", "companyName": "Acme"})
+    system = make_system(netsuite_emulator)
+
+    def ids(where: str) -> list[str]:
+        return [row["id"] for row in system.client.suiteql(f"SELECT id FROM customer WHERE {where} ORDER BY id")
+                ["items"]]
+
+    assert ids("externalid IS NULL") == [bob, acme]
+    assert ids("externalid IS NOT NULL") == [ada]
+    assert ids("(UPPER(email) = 'ADA@EXAMPLE.COM' OR companyname IS NOT NULL) AND id > 0") == [ada, acme]
+    assert ids("LOWER(email) IN ('ada@example.com', 'bob@example.com')") == [ada, bob]
+    assert ids("NOT (LOWER(email) IN ('ada@example.com')) AND externalid NOT IN ('x')") == []
+
+
+def test_an_unknown_field_is_refused_under_strict_property_names_with_netsuites_envelope(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    with pytest.raises(FatalError) as raised:
+        system.client.http.request("POST", "/services/rest/record/v1/customer",
+                                   headers={"X-NetSuite-PropertyNameValidation": "Error"},
+                                   json={"email": "a@example.com", "gender": "f"})
+    assert raised.value.status == 400
+    assert str(raised.value).endswith("INVALID_CONTENT at gender: Error while accessing resource: Invalid field "
+                                      "name 'gender' for record type customer.")
+    # The body as NetSuite sends it (an OAuth 2.0 bearer token, to read it with plain requests).
+    netsuite_emulator.bearer_tokens.add("token-1")
+    answer = requests.post(netsuite_emulator.url + "/services/rest/record/v1/customer", timeout=5,
+                           headers={"X-NetSuite-PropertyNameValidation": "Error",
+                                    "Authorization": "Bearer token-1"}, json={"email": "a@example.com", "x": 1})
+    assert answer.headers["Content-Type"] == "application/vnd.oracle.resource+json; type=error"
+    assert answer.json() == {
+        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.1", "title": "Bad Request",
+        "status": 400, "o:errorDetails": [{
+            "detail": "Error while accessing resource: Invalid field name 'x' for record type customer.",
+            "o:errorCode": "INVALID_CONTENT", "o:errorPath": "x"}]}
+    assert netsuite_emulator.store.records["customer"] == {}
+
+
+def test_without_strict_property_names_an_unknown_field_is_dropped_and_noted_as_a_violation(netsuite_emulator):
+    system = make_system(netsuite_emulator)
+    system.client.http.request("POST", "/services/rest/record/v1/customer",
+                               json={"email": "a@example.com", "gender": "f", "custentity_dob": "1990-01-02"})
+    assert netsuite_emulator.violations == ["POST /services/rest/record/v1/customer: not fields of customer "
+                                            "(ignored by NetSuite): gender."]
+    netsuite_emulator.violations.clear()
+
+
+def test_a_field_of_the_wrong_type_is_refused_with_the_field_path(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    system = make_system(netsuite_emulator)
+    customer = system.client.create("customer", {"email": "a@example.com"})
+    with pytest.raises(FatalError, match=r"INVALID_CONTENT at item.items\[0\].quantity: Error while accessing "
+                                         r"resource: You have entered an Invalid Field Value '2' for the "
+                                         r"following field: quantity"):
+        system.client.create("salesOrder", {"entity": {"id": customer},
+                                            "item": {"items": [{"item": {"id": "101"}, "quantity": "2"}]}})
+
+
+def test_our_client_asks_for_strict_property_names_on_every_write(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    make_system(netsuite_emulator).load("order", [order_item()])
+    writes = [r for r in netsuite_emulator.requests if r.method in ("POST", "PUT", "PATCH") and "/record/" in r.path]
+    assert writes and all(r.headers["x-netsuite-propertynamevalidation"] == "Error" for r in writes)
+
+
+def test_an_upsert_answered_without_location_succeeds_when_the_id_is_not_needed(netsuite_emulator):
+    netsuite_emulator.store.add("inventoryItem", {"itemId": "SKU-1"})
+    netsuite_emulator.location_on_update = False
+    system = make_system(netsuite_emulator)
+    assert system.load("order", [order_item()]) == [None]
+    assert system.load("order", [order_item()]) == [None]  # the update: a 204 without Location
+    assert "location" not in {name.lower() for name in _last_put_headers(netsuite_emulator, system)}
+    assert len(netsuite_emulator.store.records["salesOrder"]) == 1
+
+
+def test_an_upsert_whose_id_is_needed_reads_it_back_when_location_is_missing(netsuite_emulator):
+    netsuite_emulator.location_on_update = False
+    system = make_system(netsuite_emulator)
+    first = system.client.upsert_id("customer", "jane", {"email": "jane@example.com"})
+    assert system.client.upsert_id("customer", "jane", {"email": "jane@example.com"}) == first
+
+
+def _last_put_headers(emulator: NetSuiteEmulator, system: NetSuiteSystem) -> dict:
+    put = [r for r in emulator.requests if r.method == "PUT"][-1]
+    answer = system.client.http.request("PUT", put.path + "?replace=item", data=put.body,
+                                        headers={"Content-Type": "application/json"})
+    return dict(answer.headers)
 
 
 # Incremental pulls

@@ -1,0 +1,83 @@
+"""A target down for longer than the retry budget, then back: handled as an outage, nothing lost or doubled.
+
+While the target answers nothing but 503s, each page is retried whole (no record split out on
+its own) and the connection's circuit breaker holds the other pages back; once the retries are
+spent the records are dead letters, and an operator's ``dead-letters retry --all`` loads them all,
+each once, after the target is back. The logs carry one line per failed attempt, no traceback,
+and no record's data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.books import Books
+from pipeline.settings import Settings
+from pipeline.testing.rest import RestEmulator
+from tests.conftest import FIXTURES
+from tests.integration.conftest import run_cli, start_run, wait_for_run
+
+TOKEN = "outage-crm-token"
+INTEGRATION = "status_customer"  # files -> REST CRM, pages of 20, max_retries 3
+RECORDS = 400
+
+
+@pytest.fixture
+def crm():
+    with RestEmulator(token=TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def env(pipeline_env, crm, tmp_path):
+    shutil.copy(FIXTURES / "integration_mappings" / f"{INTEGRATION}.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
+    pipeline_env.update({"PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"), "PIPELINE_CRM_URL": crm.url,
+                         "PIPELINE_CRM_TOKEN": TOKEN, "PIPELINE_RETRY_MIN_BACKOFF_MS": "200"})
+    return pipeline_env
+
+
+def test_an_outage_longer_than_the_retry_budget_ends_with_every_record_loaded_once(env, workers, crm, redis_client,
+                                                                                   namespace):
+    inbox = Path(env["PIPELINE_STATUS_INBOX_DIR"]) / "customer"
+    inbox.mkdir(parents=True)
+    emails = [f"c{n:05d}@example.com" for n in range(RECORDS)]
+    (inbox / "customers.jsonl").write_text("".join(json.dumps({"email": e, "first": "Outage", "last": str(n)}) + "\n"
+                                                   for n, e in enumerate(emails)))
+    books = Books(redis_client, Settings.from_env(env))
+    crm.faults.error_rate = 1.0  # down: every request answered 503
+    workers.start(threads=4)
+
+    down = wait_for_run(books.runs, start_run(env, INTEGRATION), timeout_s=300)
+
+    assert down.counts == {"extracted": RECORDS, "loaded": 0, "skipped": 0, "failed": RECORDS}
+    statuses = [books.messages.get(key.decode().rsplit(":", 1)[1])
+                for key in redis_client.scan_iter(match=f"{namespace}:msg:*", count=1000)]
+    loads = [status for status in statuses if status["actor"] == "load"]
+    assert len(loads) == RECORDS // 20  # pages retried whole: no record split out on its own
+    assert {status["state"] for status in loads} == {"failed"}
+    attempts = sum(int(status["attempts"]) for status in loads)
+    # the breaker held pages back: far fewer requests than every record of every attempt
+    assert len(crm.requests) < attempts * 20
+    letter = books.dead_letters.get(INTEGRATION, "c00000@example.com")
+    assert letter.failure.stage == "load" and "503" in letter.failure.error
+
+    crm.faults.error_rate = 0.0  # back
+    retried = run_cli(env, "dead-letters", "retry", "--all").stdout
+    up = wait_for_run(books.runs, retried.split()[-1].rstrip("."), timeout_s=300)
+
+    assert up.counts == {"extracted": RECORDS, "loaded": RECORDS, "skipped": 0, "failed": 0}
+    assert sorted(crm.records["customer"]) == emails
+    assert {crm.writes[("customer", email)] for email in emails} == {1}  # none twice
+    assert not books.dead_letters.list(integration=INTEGRATION)
+    workers.stop()
+    logs = workers.logs()
+    assert "Traceback" not in logs
+    assert "'first': 'Outage'" not in logs and '"first": "Outage"' not in logs  # no record logged whole
+    # at most one warning per failed attempt, each one line
+    warnings = [line for line in logs.splitlines() if "[WARNING]" in line or "[ERROR]" in line]
+    assert len(warnings) <= attempts
+    assert all(line.startswith("[") for line in logs.splitlines())
