@@ -13,6 +13,7 @@ from pipeline.cli.exits import USAGE, Exit
 from pipeline.flow.integrations import Integration
 from pipeline.mapping import MappingSpec
 from pipeline.settings import EMBEDDED_BROKER_URL, Settings
+from pipeline.systems.file_rows import csv_rows, json_lines
 
 SAMPLE_FORMATS = ("json", "jsonl", "csv")
 _BY_SUFFIX = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -23,8 +24,12 @@ def read_sample(path: Path, sample_format: str | None) -> list:
     text = sys.stdin.read() if str(path) == "-" else _text(path)
     kind = sample_format or _BY_SUFFIX.get(path.suffix.lower()) or _guess(text)
     where = "stdin" if str(path) == "-" else str(path)
+    if kind == "csv" and str(path) != "-":
+        # Read as the files system reads a drop file: strings, a bad row as an unreadable record.
+        return list(csv_rows(path))
+    if kind == "jsonl" and str(path) != "-":
+        return list(json_lines(path))
     if kind == "csv":
-        # Strings, column by column, as the files system hands CSV rows to a mapping.
         return list(csv.DictReader(io.StringIO(text, newline="")))
     if kind == "json":
         try:
