@@ -38,12 +38,17 @@ class Integration:
     def configuration_problem(self) -> str | None:
         """Why this integration cannot run here (its connections' variables), or None when it can.
 
-        Building a system reads and checks its variables but sends nothing, so this is cheap.
+        Building a system reads and checks its variables but sends nothing, so this is cheap. The
+        systems built here are thrown away: the integration's own are built where they are used (a
+        worker's thread), not wherever this question is asked (a worker's boot, a scheduler).
         """
         problems = []
         for end in ("source", "target"):
+            if end in self.__dict__:
+                continue  # built already, so configured
+            ref = getattr(self.spec, end)
             try:
-                getattr(self, end)
+                build_system(ref.system, ref.connection, self._environ)
             except ConfigError as error:
                 problems.append(str(error))
         return " ".join(dict.fromkeys(problems)) or None
