@@ -25,6 +25,7 @@ from pipeline.books import Books
 from pipeline.books.attempts import Attempts
 from pipeline.books.batches import mapped_as
 from pipeline.books.dead_letters import DeadLetter
+from pipeline.books.embedded_state import EmbeddedState
 from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError
 from pipeline.flow.broker import make_broker
@@ -32,6 +33,7 @@ from pipeline.flow.chain import TIERS, Chain
 from pipeline.flow.encoding import OrjsonEncoder, message_class
 from pipeline.flow.integrations import Integration, discover, get_integration
 from pipeline.flow.missing import missing_item
+from pipeline.flow.readiness import ReportUnconfigured
 from pipeline.flow.steps import MODES, Job
 from pipeline.flow.workers import declare_step_actors
 from pipeline.redaction import secret_values
@@ -43,12 +45,19 @@ from pipeline.systems import SYSTEMS
 logger = logging.getLogger(__name__)
 
 
-def make_books(settings: Settings, secrets: Iterable[str]) -> Books:
-    """The books on the settings' Redis, or in an in-process one for the embedded mode."""
+def make_books(settings: Settings, secrets: Iterable[str], state: EmbeddedState | None = None) -> Books:
+    """The books on the settings' Redis, or in an in-process one for the embedded mode.
+
+    The in-process one starts with what ``state`` kept of earlier embedded runs (cursors, ledger),
+    so ``changed`` means what it means with Redis.
+    """
     if settings.embedded:
         import fakeredis  # the embedded mode keeps its records in-process: no server to install
 
-        return Books(fakeredis.FakeRedis(), settings, secrets=secrets)
+        client = fakeredis.FakeRedis()
+        if state is not None:
+            state.load(client)
+        return Books(client, settings, secrets=secrets)
     return Books(redis.Redis.from_url(settings.redis_url), settings, secrets=secrets)
 
 
@@ -61,23 +70,28 @@ class App:
 
     Args:
         settings: what to build; ``Settings.from_env()`` for the process's environment.
+        embedded_state: with the in-process broker, the file its books are loaded from.
 
     Raises:
         ConfigError: a mapping file is invalid (every problem named), or the settings are.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, embedded_state: EmbeddedState | None = None) -> None:
         self.settings = settings
         #: Values masked wherever errors are written: vendors have been known to echo credentials back.
         self.secrets = secret_values(settings.environ)
         self.integrations: dict[str, Integration] = discover(settings.mappings_dir, settings.environ)
-        self.books = make_books(settings, self.secrets)
+        #: Where the embedded mode keeps its state between invocations (``connector run --embedded``
+        #: passes it, and saves it when its run ends); None: nothing kept (Redis, tests).
+        self.embedded_state = embedded_state if settings.embedded else None
+        self.books = make_books(settings, self.secrets, self.embedded_state)
         self.runs = self.books.runs
         self.broker = make_broker(settings, [
             # Always on, and first: status tracking and the books read what it keeps in the options.
             Attempts(secrets=self.secrets),
             *([StatusTracking(books=self.books, secrets=self.secrets)] if settings.status_tracking else []),
-            RunAccounting(books=self.books),
+            RunAccounting(books=self.books, integrations=self.integrations),
+            ReportUnconfigured(integrations=self.integrations),
         ])
         # Messages are sent by actor name, so their queues are declared here, not by declaring actors.
         for tier in TIERS:
@@ -88,9 +102,9 @@ class App:
                            stale_after_s=settings.tick_stale_s)
 
     @classmethod
-    def from_env(cls, environ=None) -> App:
+    def from_env(cls, environ=None, **options) -> App:
         """The application of ``environ`` (default: the process's environment)."""
-        return cls(Settings.from_env(environ))
+        return cls(Settings.from_env(environ), **options)
 
     def declare_actors(self) -> list[dramatiq.Actor]:
         """Declare the workers' actors on this app's broker: each tier's steps, and the scheduled pulls.
@@ -101,7 +115,7 @@ class App:
         for chain in self.chains.values():
             declared += declare_step_actors(chain, self.job, self.settings.batch_size)
         schedules = {name: found.spec.schedule for name, found in self.integrations.items()
-                     if found.spec.schedule}
+                     if found.spec.schedule and found.spec.enabled}
         declared += declare_pulls(self.broker, schedules, self.ticks, self.tick)
         return declared
 
@@ -110,7 +124,14 @@ class App:
         return get_integration(self.integrations, name)
 
     def job(self, integration: str, run_id: str, message_id: str | None, force: bool) -> Job:
-        return Job(self.integration(integration), self.books, run_id, message_id, force, self.settings.test_crash_at)
+        if integration not in self.integrations:
+            # The command line read a mapping file this worker has not: it started before the file existed.
+            raise ConfigError(f"Integration {integration!r} is unknown to this worker, which loaded "
+                              f"{self.settings.mappings_dir} before that file was added or renamed: reload the "
+                              "workers (send SIGHUP to the `dramatiq` main process, or restart them), then run "
+                              "it again.")
+        return Job(self.integrations[integration], self.books, run_id, message_id, force,
+                   self.settings.test_crash_at)
 
     def start_run(self, integration: str, mode: str = "changed", refs: Sequence[str] | None = None,
                   tier: str | None = None, force: bool = False) -> str:
@@ -195,7 +216,9 @@ class App:
     def tick(self, integration: str, tick_at: str | None = None, force: bool = False) -> TickDecision:
         """A scheduler tick of ``integration``: start a pull, or record why not (``schedule.ticks``)."""
         when = tick_at or datetime.now(timezone.utc).replace(second=0, microsecond=0).isoformat()
-        decision = self.ticks.on_tick(integration, when, lambda name: self.start_run(name, "changed"), force)
+        problem = self.integration(integration).configuration_problem()
+        decision = self.ticks.on_tick(integration, when, lambda name: self.start_run(name, "changed"), force,
+                                      problem)
         logger.info("Tick of %s at %s: %s %s", integration, when, decision.action,
                     decision.run_id or decision.reason,
                     extra={"event": "tick", "integration": integration, "action": decision.action,

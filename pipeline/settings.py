@@ -57,6 +57,8 @@ class Settings:
     #: Redis broker: how long a worker may go silent before its unacked messages go to another one
     #: (``pipeline.flow.recovery`` requeues them within one and a half times this).
     heartbeat_timeout_ms: int = 60_000
+    #: Where the embedded mode keeps cursors, ledger, runs and dead letters between invocations.
+    embedded_state: Path = Path("var/embedded-state.json")
     #: Tests only: the crash point (``pipeline.crash_points``) at which a worker exits on the spot.
     test_crash_at: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -107,6 +109,7 @@ class Settings:
             ledger_retention_s=integer("PIPELINE_LEDGER_RETENTION_S", 400 * 86_400),
             tick_stale_s=integer("PIPELINE_TICK_STALE_S", 300),
             heartbeat_timeout_ms=integer("PIPELINE_HEARTBEAT_TIMEOUT_MS", 60_000),
+            embedded_state=Path(env.get("PIPELINE_EMBEDDED_STATE") or "var/embedded-state.json"),
             test_crash_at=env.get("PIPELINE_TEST_CRASH_AT") or "",
             environ=env,
         )

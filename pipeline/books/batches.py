@@ -9,6 +9,8 @@ working it out again from the step's arguments.
 
 from __future__ import annotations
 
+from pipeline.systems import fallback_key
+
 
 def extracted_as(batch: str) -> str:
     """The id of a page's extraction count."""
@@ -28,3 +30,13 @@ def alone_batch(batch: str, key: str) -> str:
 def unkeyed(batch: str, index: int) -> str:
     """The name of a record that has no natural key (it could not even be read): where it stood."""
     return f"{batch}#{index}"
+
+
+def record_name(mapper, source_system: str, record: object, batch: str, index: int) -> str:
+    """The key a failed source record is kept under: its natural key, else its source id, else where it stood.
+
+    ``mapper`` is the integration's (``pipeline.mapping.Mapper``: its ``source_key``). The source
+    id (``netsuite:103``) keeps a record that always fails under one name from run to run, so it
+    has one dead letter instead of one per run.
+    """
+    return mapper.source_key(record) or fallback_key(source_system, record) or unkeyed(batch, index)

@@ -75,9 +75,14 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """The first of failed > running > waiting > scheduled > complete that applies (the PHP library's order)."""
+        """The first of failed > running > waiting > scheduled > partial > complete that applies.
+
+        The PHP library's order, plus ``partial``: ``failed`` is a run that itself failed (its
+        extraction, or a message failed for good); ``partial`` one that finished with failed records
+        (kept as dead letters).
+        """
         states = self.states or {}
-        if self.error or self.counts["failed"] or states.get("failed"):
+        if self.error or states.get("failed"):
             return "failed"
         if states.get("running"):
             return "running"
@@ -85,7 +90,9 @@ class RunSummary:
             return "waiting"
         if states.get("scheduled"):
             return "scheduled"
-        return "complete" if self.finished_at is not None else "running"
+        if self.finished_at is None:
+            return "running"
+        return "partial" if self.counts["failed"] else "complete"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "status": self.status, "processed": self.processed}

@@ -16,11 +16,12 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Mapping
 
 import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
-from pipeline.books.batches import unkeyed
+from pipeline.books.batches import record_name, unkeyed
 from pipeline.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,11 @@ class RunAccounting(dramatiq.Middleware):
     and ``booked_as`` and ``batch_id`` (set by the sender, ``pipeline.flow.chain``).
     """
 
-    def __init__(self, *, books: Books) -> None:
+    def __init__(self, *, books: Books, integrations: Mapping[str, object] | None = None) -> None:
         self.books = books
+        #: The app's integrations (``pipeline.flow``, a layer above: not imported), to name the records
+        #: of a failed map message as the map step does (``batches.record_name``).
+        self.integrations = integrations or {}
 
     def after_nack(self, broker, message):
         kwargs = message.kwargs or {}
@@ -136,7 +140,9 @@ class RunAccounting(dramatiq.Middleware):
             failures = []
         elif step == "map":
             batch = message.options.get("batch_id") or message.message_id
-            failures = [Failure(key=unkeyed(batch, index),
+            found = self.integrations.get(integration)
+            failures = [Failure(key=record_name(found.mapper, found.spec.source.system, record, batch, index)
+                                if found else unkeyed(batch, index),
                                 stage="map", error=error, error_type=error_type, record=record)
                         for index, record in enumerate(kwargs.get("records", []))]
         elif step == "load":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pipeline.cli.context import build_app, echo_json, when
+from pipeline.cli.exits import USAGE, Exit
 
 
 def _filters(function):
@@ -23,14 +24,20 @@ def dead_letters() -> None:
 @dead_letters.command("list")
 @_filters
 @click.option("--limit", default=100, show_default=True)
-def list_letters(integration, run_id, error_type, limit) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the dead letters as a JSON list.")
+def list_letters(integration, run_id, error_type, limit, as_json) -> None:
     """List dead letters, newest first."""
     letters = build_app().books.dead_letters.list(integration=integration, run_id=run_id,
                                                   error_type=error_type, limit=limit)
+    if as_json:
+        echo_json([_letter_dict(letter, history=False) for letter in letters])
+        return
     for letter in letters:
         failure = letter.failure
-        click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] "
-                   f"{failure.error_type}: {failure.error}")
+        # A message's error already starts with its type ("ConfigError: ..."); a record's does not.
+        error = failure.error if failure.error.startswith(f"{failure.error_type}: ") else \
+            f"{failure.error_type}: {failure.error}"
+        click.echo(f"{when(letter.failed_at)}  {letter.integration}  {failure.key}  [{failure.stage}] {error}")
     click.echo(f"{len(letters)} dead letter(s).")
 
 
@@ -41,10 +48,15 @@ def show(integration: str, key: str) -> None:
     """Show one dead letter: its error, the record it carries and its history."""
     letter = build_app().books.dead_letters.get(integration, key)
     if letter is None:
-        raise click.ClickException(f"No dead letter for {key!r} of {integration!r}.")
-    echo_json({"integration": letter.integration, "run_id": letter.run_id, "message_id": letter.message_id,
-               "failed_at": when(letter.failed_at), "attempts": letter.attempts,
-               "failure": vars(letter.failure), "history": letter.history})
+        raise Exit(f"No dead letter for {key!r} of {integration!r}.", USAGE)
+    echo_json(_letter_dict(letter))
+
+
+def _letter_dict(letter, history: bool = True) -> dict:
+    found = {"integration": letter.integration, "key": letter.failure.key, "run_id": letter.run_id,
+             "message_id": letter.message_id, "failed_at": letter.failed_at, "attempts": letter.attempts,
+             "failure": vars(letter.failure)}
+    return {**found, "history": letter.history} if history else found
 
 
 def _selected(app, integration, key, run_id, error_type, every):
@@ -54,7 +66,7 @@ def _selected(app, integration, key, run_id, error_type, every):
             raise click.UsageError("Name the integration of KEY with --integration.")
         letter = store.get(integration, key)
         if letter is None:
-            raise click.ClickException(f"No dead letter for {key!r} of {integration!r}.")
+            raise Exit(f"No dead letter for {key!r} of {integration!r}.", USAGE)
         return [letter]
     if not (every or integration or run_id or error_type):
         raise click.UsageError("Name a KEY, a filter, or --all.")

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import ConfigError, RecordError
+from pipeline.cli.context import echo_json
+from pipeline.cli.exits import FAILED, Exit
+from pipeline.errors import ConfigError, MappingError, RecordError
+from pipeline.cli.samples import SAMPLE_FORMATS, read_sample, read_source
 from pipeline.mapping import Mapper, load_mapping, load_mappings
+from pipeline.mapping.paths import absent_paths
 from pipeline.settings import Settings
 
 
@@ -17,18 +21,36 @@ def _mappings_dir() -> Path:
 
 
 @click.command("list")
-def list_integrations() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the integrations as a JSON list.")
+def list_integrations(as_json: bool) -> None:
     """List the integrations found in the mappings directory."""
-    for name, spec in sorted(load_mappings(_mappings_dir()).items()):
+    specs = sorted(load_mappings(_mappings_dir()).items())
+    if as_json:
+        echo_json([{"integration": name, "connector": spec.connector, "entity": spec.entity,
+                    "source": vars(spec.source), "target": vars(spec.target), "schedule": spec.schedule,
+                    "enabled": spec.enabled, "path": str(spec.path)} for name, spec in specs])
+        return
+    for name, spec in specs:
         ends = f"{spec.source.system}:{spec.source.connection} -> {spec.target.system}:{spec.target.connection}"
-        click.echo(f"{name:40} {spec.connector:20} {ends:50} {spec.schedule or '-'}")
+        schedule = (spec.schedule or "-") + ("" if spec.enabled else " (disabled)")
+        click.echo(f"{name:40} {spec.connector:20} {ends:50} {schedule}")
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
-    """Validate mapping files (all of the mappings directory by default); list every problem."""
-    files = list(paths) or sorted(_mappings_dir().glob("*.y*ml"))
+    """Validate mapping files (all of the mappings directory by default); list every problem.
+
+    Exits 1 when a file is invalid, 2 when there is no mapping file to validate.
+    """
+    if paths:
+        files = list(paths)
+    else:
+        try:
+            load_mappings(_mappings_dir())
+        except MappingError:
+            pass  # reported file by file below
+        files = sorted(_mappings_dir().glob("*.y*ml"))
     bad = 0
     for path in files:
         try:
@@ -39,18 +61,31 @@ def validate(paths: tuple[Path, ...]) -> None:
             continue
         click.echo(f"ok  {path} ({spec.name}: {spec.connector})")
     if bad:
-        raise SystemExit(f"{bad} of {len(files)} mapping files are invalid.")
+        raise Exit(f"{bad} of {len(files)} mapping files are invalid.", FAILED)
 
 
 @click.command()
-@click.argument("mapping", type=click.Path(exists=True, path_type=Path))
-@click.argument("sample", type=click.File("r"))
-def preview(mapping: Path, sample) -> None:
-    """Map SAMPLE (a JSON record or list of records; - for stdin) with MAPPING; nothing is loaded."""
-    mapper = Mapper(load_mapping(mapping))
-    records = json.load(sample)
-    failed = 0
-    for index, record in enumerate(records if isinstance(records, list) else [records]):
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("sample", required=False, type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--format", "sample_format", type=click.Choice(SAMPLE_FORMATS),
+              help="The sample's format (default: from its extension; stdin: JSON, else JSON Lines).")
+@click.option("--from-source", "from_source", type=click.IntRange(1, 10_000), metavar="N",
+              help="Read N records from the mapping's configured source instead (no cursor moves, nothing loads).")
+def preview(mapping: Path, sample: Path | None, sample_format: str | None, from_source: int | None) -> None:
+    """Map sample records with MAPPING and show each entity or its errors; nothing is loaded.
+
+    SAMPLE is a JSON record or list, JSON Lines, or CSV (- for stdin); or use --from-source N.
+    Warns (stderr) about every source field the mapping reads that no sample has. Exits 1 when a
+    record fails to map.
+    """
+    spec = load_mapping(mapping)
+    if (sample is None) == (from_source is None):
+        raise click.UsageError("Give a SAMPLE file, or --from-source N (not both).")
+    records = read_source(spec, from_source) if from_source else read_sample(sample, sample_format)
+    for warning in absent_paths(spec, records):
+        click.echo(f"Warning: {warning}", err=True)
+    mapper, failed = Mapper(spec), 0
+    for index, record in enumerate(records):
         try:
             item = mapper.map(record)
         except RecordError as error:
@@ -61,7 +96,7 @@ def preview(mapping: Path, sample) -> None:
         click.echo(json.dumps({"record": index, "key": item.key, "entity": item.data, "target_fields": item.native},
                               indent=2))
     if failed:
-        raise SystemExit(1)
+        raise SystemExit(FAILED)
 
 
 COMMANDS = (list_integrations, validate, preview)

@@ -1,42 +1,51 @@
-"""``connector init``: the folders of a connector project, for ``connector new`` to fill."""
+"""``connector init DIR``: a new project folder, for users of the installed library.
+
+The template ships inside the package (``pipeline/project_template``), so it works after
+``pip install`` anywhere, not only in a clone of this repository.
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import click
 
-from pipeline.mapping.scaffold import GOLDEN_TEST
+from pipeline.cli.exits import USAGE, Exit
 
-README = """\
-# Connector project
+#: Template files whose name a package cannot carry as it is (setuptools skips dot files).
+RENAMED = {"env.example": ".env.example"}
 
-- `mappings/`: one mapping file per integration (`connector new` writes one).
-- `systems/`: REST systems described in YAML, by the name mapping files use.
-- `tests/fixtures/<integration>/`: each integration's golden sample; `tests/fixtures/recorded/`:
-  what `connector record` saved from a source.
 
-Run `pytest` to check every mapping against its golden sample.
-"""
+def _copy(source, target: Path) -> list[Path]:
+    written = []
+    for entry in sorted(source.iterdir(), key=lambda e: e.name):
+        if entry.name in ("__pycache__",):
+            continue
+        destination = target / RENAMED.get(entry.name, entry.name)
+        if entry.is_dir():
+            destination.mkdir(exist_ok=True)
+            written += _copy(entry, destination)
+        else:
+            destination.write_bytes(entry.read_bytes())
+            written.append(destination)
+    return written
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
-    """Make DIRECTORY a connector project: mappings/, systems/, tests/ with the golden test."""
-    written = []
-    for folder in ("mappings", "systems", "tests/fixtures"):
-        (directory / folder).mkdir(parents=True, exist_ok=True)
-    for path, text in ((directory / "README.md", README),
-                       (directory / "tests" / "test_golden_samples.py",
-                        GOLDEN_TEST.format(mappings="mappings", fixtures="tests/fixtures"))):
-        # Never over an author's own files: init may be run in an existing project.
-        if not path.exists():
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    click.echo(f"Connector project in {directory}: mappings/, systems/, tests/fixtures/"
-               + "".join(f"\n  wrote {path}" for path in written))
-    click.echo("Next: describe a REST system in systems/<name>.yaml (or use ours), then `connector new`.")
+    """Start a project in DIRECTORY: mappings/ with a first integration, a sample, .env.example, a README."""
+    if directory.exists() and any(directory.iterdir()):
+        raise Exit(f"{directory} is not empty: `connector init` only fills a new or empty folder.", USAGE)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = _copy(resources.files("pipeline") / "project_template", directory)
+    # Where REST systems described in YAML go (``connector new`` and mapping files name them).
+    (directory / "systems").mkdir(exist_ok=True)
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo(f"Next: cd {directory} && cp .env.example .env && set -a && . ./.env && set +a && "
+               "connector run customers_from_csv --embedded")
 
 
 COMMANDS = (init,)

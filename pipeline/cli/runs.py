@@ -9,6 +9,8 @@ import click
 
 from pipeline.books.runs import RunSummary
 from pipeline.cli.context import build_app, echo_json, when
+from pipeline.cli.exits import FAILED, OK, USAGE, Exit
+from pipeline.cli.liveness import live_workers
 from pipeline.flow.chain import TIERS
 
 
@@ -19,7 +21,8 @@ from pipeline.flow.chain import TIERS
 @click.option("--ref", "refs", multiple=True, help="A record's natural key (with --mode refs); repeatable.")
 @click.option("--tier", type=click.Choice(list(TIERS)), help="Queue to run on.")
 @click.option("--force", is_flag=True, help="Load records even when unchanged since their last load.")
-@click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed.")
+@click.option("--embedded", is_flag=True, help="Run in this process on an in-memory broker: no Redis needed "
+              "(state kept in PIPELINE_EMBEDDED_STATE, default var/embedded-state.json).")
 @click.option("--wait/--no-wait", default=None, help="Follow the run until it finishes (default with --embedded).")
 def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, force: bool, embedded: bool,
         wait: bool | None) -> None:
@@ -37,30 +40,53 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, fo
         run_id = app.start_run(integration, mode, refs, tier, force)
         click.echo(f"Run {run_id} of {integration} ({mode}) started.")
         if wait or (wait is None and embedded):
-            summary = follow(app.runs, run_id)
+            summary = follow(app.runs, run_id, None if embedded else app.broker)
             print_summary(summary, app.runs.failures(run_id))
-            # Failed records are kept for an operator (connector status); only a failed run is an error here.
-            if summary.error:
-                raise SystemExit(1)
+            sys.exit(exit_code(summary))
     finally:
         if worker is not None:
             worker.stop()
+            app.embedded_state.save(app.books.redis)
 
 
-def follow(runs, run_id: str, poll_s: float = 0.1) -> RunSummary:
-    """Show a live progress line until the run finishes."""
+def exit_code(summary: RunSummary) -> int:
+    """0 for a complete (or still going) run; 1 for a failed run or one finished with failed records."""
+    return FAILED if summary.status in ("failed", "partial") else OK
+
+
+def follow(runs, run_id: str, broker=None, poll_s: float = 0.1, idle_warning_s: float = 5.0) -> RunSummary:
+    """Show a live progress line until the run finishes.
+
+    With a ``broker``, a run whose messages wait for ``idle_warning_s`` without a live worker gets a
+    warning (once), instead of waiting in silence.
+    """
     tty = sys.stderr.isatty()
+    waiting_since, warned = time.monotonic(), broker is None
     while True:
         summary = runs.get(run_id)
         if summary is None:
-            raise click.ClickException(f"Unknown run {run_id!r}.")
+            raise Exit(f"Unknown run {run_id!r}: see `connector runs` for the recent ones.", USAGE)
         if tty:
             click.echo(f"\r{progress(summary)}", nl=False, err=True)
         if summary.finished_at is not None:
             if tty:
                 click.echo("", err=True)
             return summary
+        if not warned and time.monotonic() - waiting_since > idle_warning_s and summary.status == "waiting":
+            warned = True
+            warn_without_workers(broker, summary)
         time.sleep(poll_s)
+
+
+def warn_without_workers(broker, summary: RunSummary) -> bool:
+    """Warn (on stderr) when the run waits and no worker heartbeats; returns whether it warned."""
+    if summary.finished_at is not None or not (summary.states or {}).get("enqueued"):
+        return False
+    if live_workers(broker) != 0:
+        return False
+    click.echo(f"Warning: no live worker consumes the queues of run {summary.run_id} (no Dramatiq heartbeat "
+               "in Redis): its messages wait until one starts. Start workers: dramatiq pipeline.actors", err=True)
+    return True
 
 
 def progress(summary: RunSummary, width: int = 30) -> str:
@@ -87,21 +113,41 @@ def print_summary(summary: RunSummary, failures) -> None:
 @click.command()
 @click.argument("run_id")
 @click.option("--follow", "live", is_flag=True, help="Watch the run until it finishes.")
-def status(run_id: str, live: bool) -> None:
-    """Show a run's progress, message states and failed records."""
-    runs = build_app().runs
-    summary = follow(runs, run_id) if live else runs.get(run_id)
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+def status(run_id: str, live: bool, as_json: bool) -> None:
+    """Show a run's progress, message states and failed records.
+
+    Exits 1 when the run finished failed or with failed records (status failed or partial).
+    """
+    app = build_app()
+    runs = app.runs
+    summary = follow(runs, run_id, app.broker) if live else runs.get(run_id)
     if summary is None:
-        raise click.ClickException(f"Unknown run {run_id!r}.")
-    print_summary(summary, runs.failures(run_id))
+        raise Exit(f"Unknown run {run_id!r}: see `connector runs` for the recent ones.", USAGE)
+    if not live and not as_json:
+        warn_without_workers(app.broker, summary)
+    if as_json:
+        echo_json({**run_dict(summary), "failures": [vars(f) for f in runs.failures(run_id)]})
+    else:
+        print_summary(summary, runs.failures(run_id))
+    sys.exit(exit_code(summary))
+
+
+def run_dict(summary: RunSummary) -> dict:
+    return {**summary.as_dict(), "finished": summary.finished_at is not None}
 
 
 @click.command("runs")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--integration", help="Only this integration's runs.")
-def list_runs(limit: int, integration: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as a JSON list.")
+def list_runs(limit: int, integration: str | None, as_json: bool) -> None:
     """List recent runs, newest first."""
-    for summary in build_app().runs.recent(limit, integration):
+    found = build_app().runs.recent(limit, integration)
+    if as_json:
+        echo_json([run_dict(summary) for summary in found])
+        return
+    for summary in found:
         click.echo(f"{summary.run_id}  {when(summary.started_at)}  {summary.integration:36} {summary.mode:8} "
                    f"{summary.status:9} " + " ".join(f"{k}={v}" for k, v in summary.all_counts.items()))
 
@@ -112,7 +158,7 @@ def message(message_id: str) -> None:
     """Show one message's status: state, attempts, timestamps, last error."""
     found = build_app().books.messages.get(message_id)
     if found is None:
-        raise click.ClickException(f"No status for message {message_id!r} (unknown, or expired).")
+        raise Exit(f"No status for message {message_id!r} (unknown, or expired).", USAGE)
     echo_json(found)
 
 
@@ -129,7 +175,7 @@ def entity(integration: str, key: str) -> None:
         found["dead_letter"] = {"stage": letter.failure.stage, "error": letter.failure.error,
                                 "run_id": letter.run_id, "attempts": letter.attempts, "history": letter.history}
     if not found:
-        raise click.ClickException(f"Integration {name!r} has no record of {key!r}.")
+        raise Exit(f"Integration {name!r} has no record of {key!r}.", USAGE)
     echo_json(found)
 
 
@@ -147,53 +193,30 @@ def cursor(integration: str, value: str | None, reset: bool) -> None:
 
 
 @click.command()
-def queues() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the queues as a JSON list.")
+def queues(as_json: bool) -> None:
     """Messages waiting per queue (ready, and delayed: scheduled or waiting to be retried)."""
     app = build_app()
     broker = app.broker
     client = getattr(broker, "client", None)
+    rows = []
     for queue in sorted(TIERS, key=TIERS.get):
         if client is not None:
             prefix = f"{broker.namespace}:{queue}"
             ready, delayed = client.llen(prefix), client.llen(f"{prefix}.DQ")
         else:
             ready, delayed = broker.queues[queue].qsize(), broker.queues[f"{queue}.DQ"].qsize()
-        click.echo(f"{queue:12} ready {ready:8}  delayed {delayed:8}")
+        rows.append({"queue": queue, "ready": ready, "delayed": delayed})
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['queue']:12} ready {row['ready']:8}  delayed {row['delayed']:8}")
 
 
 COMMANDS = (run, status, list_runs, message, entity, cursor, queues)
 
 
-@click.command()
-def schedule() -> None:
-    """Each scheduled integration: its cron spec, its last tick and what it did, its next tick."""
-    from datetime import datetime, timezone
-
-    from pipeline.schedule.ticks import next_ticks
-
-    app = build_app()
-    for name, found in sorted(app.integrations.items()):
-        spec = found.spec.schedule
-        if not spec:
-            continue
-        upcoming = next_ticks(spec, datetime.now(timezone.utc), 1)[0]
-        last = app.ticks.decisions(name, 1)
-        done = f"{last[0].tick_at} {last[0].action} {last[0].run_id or last[0].reason}" if last else "never"
-        click.echo(f"{name:40} {spec:16} last: {done:60} next: {upcoming.isoformat()}")
-
-
-@click.command("tick")
-@click.argument("integration")
-@click.option("--force", is_flag=True, help="Start a pull even while a run of it is in progress.")
-@click.option("--at", "tick_at", help="The tick's scheduled time (ISO 8601), as periodiq stamps it; default now.")
-def tick_now(integration: str, force: bool, tick_at: str | None) -> None:
-    """Tick INTEGRATION now, as the scheduler would (skipped if a run is in progress, unless forced)."""
-    app = build_app()
-    decision = app.tick(app.integration(integration).name, tick_at, force)
-    click.echo(f"{decision.integration}: {decision.action} {decision.run_id or decision.reason}")
-
-
-COMMANDS = (*COMMANDS, schedule, tick_now)
 
 
 @click.command()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.books.batches import alone_batch, mapped_as, unkeyed
+from pipeline.books.batches import alone_batch, mapped_as, record_name
 from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
 from pipeline.flow.integrations import Integration
 from pipeline.flow.missing import MissingCheck, load_outcomes
@@ -73,6 +73,7 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
 
     No per-record work here beyond what ``refs`` needs: extraction stays as fast as the source.
     """
+    job.integration.require_configured()
     spec, books, mapper = job.integration.spec, job.books, job.integration.mapper
     since = books.runs.get_cursor(spec.name) if mode == "changed" else None
     wanted = set(refs or ())
@@ -124,7 +125,8 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         try:
             item = mapper.map(record).as_message()
         except RecordError as error:
-            failures.append(Failure(key=mapper.source_key(record) or unkeyed(batch, index), stage="map",
+            key = record_name(mapper, job.integration.spec.source.system, record, batch, index)
+            failures.append(Failure(key=key, stage="map",
                                     error=str(error), error_type="RecordError",
                                     problems=_json_safe(error.problems), record=record))
             continue

@@ -30,7 +30,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from pipeline.entities import ENTITIES
 from pipeline.entities.connectors import CONNECTOR_TYPES
-from pipeline.errors import MappingError
+from pipeline.errors import ConfigError, MappingError
 from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule.cron import cron_problem
@@ -86,6 +86,7 @@ class _DocumentSchema(Schema):
     source = fields.Nested(_SystemRefSchema, required=True)
     target = fields.Nested(_SystemRefSchema, required=True)
     schedule = fields.String(allow_none=True)
+    enabled = fields.Boolean()
     constants = fields.Dict(keys=fields.String())
     value_maps = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String()))
     fields_ = fields.Dict(data_key="fields", keys=fields.String(), required=True)
@@ -101,7 +102,16 @@ def load_mapping(path: str | Path) -> MappingSpec:
     Raises:
         MappingError: with every problem of the file, each under its dotted field path.
     """
-    path = Path(path)
+    try:
+        return _load_mapping(Path(path))
+    except RecursionError:
+        # YAML's composer and JMESPath's parser both recurse once per level of nesting.
+        raise MappingError(str(path), {"(file)": [
+            "Nested too deeply to read (YAML nesting or a JMESPath expression hundreds of levels deep): "
+            "flatten it."]}) from None
+
+
+def _load_mapping(path: Path) -> MappingSpec:
     problems: dict[str, list[str]] = {}
     try:
         with path.open(encoding="utf-8") as handle:  # a file, so YAML's messages name it
@@ -129,9 +139,15 @@ def load_mappings(directory: str | Path) -> dict[str, MappingSpec]:
     Raises:
         MappingError: for the first invalid file; ``MappingErrors`` lists them all.
     """
+    files = sorted(Path(directory).glob("*.y*ml"))
+    if not files:
+        why = "has no mapping files (*.yaml)" if Path(directory).is_dir() else "does not exist"
+        raise ConfigError(f"The mappings directory {str(directory)!r} (PIPELINE_MAPPINGS_DIR) {why}: run from "
+                          "your project's folder, set PIPELINE_MAPPINGS_DIR, or start a project with "
+                          "`connector init DIR`.")
     specs: dict[str, MappingSpec] = {}
     errors: list[MappingError] = []
-    for path in sorted(Path(directory).glob("*.y*ml")):
+    for path in files:
         try:
             spec = load_mapping(path)
         except MappingError as error:
@@ -209,6 +225,7 @@ class _Builder:
             connector=connector.name, entity=connector.entity, direction=connector.direction,
             source=source, target=target, fields=rules, constants=constants, value_maps=value_maps,
             target_fields=extras, schedule=schedule, description=data.get("description", ""),
+            enabled=data.get("enabled", True),
             options=Options(options.get("batch_size"), options.get("max_retries"),
                             tuple(options.get("retry_on", ())), options.get("on_missing", "ignore"),
                             options.get("missing_limit_pct", 10.0)),

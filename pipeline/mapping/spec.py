@@ -65,3 +65,5 @@ class MappingSpec:
     schedule: str | None = None
     description: str = ""
     options: Options = Options()
+    #: ``enabled: false`` keeps the file (runs by hand still work) but switches its schedule off.
+    enabled: bool = True

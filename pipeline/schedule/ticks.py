@@ -32,7 +32,8 @@ KEPT = 100
 class TickDecision:
     integration: str
     tick_at: str
-    #: ``started``, ``duplicate`` (another scheduler's copy), ``overlap`` (a run is going on) or ``stale``.
+    #: ``started``, ``duplicate`` (another scheduler's copy), ``overlap`` (a run is going on), ``stale``,
+    #: ``paused`` (``connector pause``) or ``not configured`` (a connection's variables are missing).
     action: str
     run_id: str | None = None
     reason: str = ""
@@ -50,7 +51,7 @@ def next_ticks(spec: str, after: datetime, count: int) -> list[datetime]:
 
 
 class Ticks:
-    """Tick claims and decisions in Redis, under ``<namespace>:tick:`` and ``<namespace>:ticks:``."""
+    """Tick claims, decisions and paused schedules in Redis, under ``<namespace>:tick:``, ``:ticks:``, ``:paused``."""
 
     def __init__(self, client: redis.Redis, runs: RunStore, *, namespace: str, stale_after_s: float = 300,
                  run_stale_after_s: float = 6 * 3600, clock: Callable[[], float] = time.time) -> None:
@@ -58,12 +59,21 @@ class Ticks:
         self.stale_after_s, self.run_stale_after_s = stale_after_s, run_stale_after_s
 
     def on_tick(self, integration: str, tick_at: str, start_run: Callable[[str], str],
-                force: bool = False) -> TickDecision:
-        """Decide (and do) what the tick of ``integration`` scheduled at ``tick_at`` (ISO 8601) does."""
+                force: bool = False, not_configured: str | None = None) -> TickDecision:
+        """Decide (and do) what the tick of ``integration`` scheduled at ``tick_at`` (ISO 8601) does.
+
+        ``not_configured`` says why the integration cannot run in this process (its connection
+        variables): the tick is recorded, and nothing else happens (no run, no dead letter).
+        """
         now = self.clock()
         scheduled = datetime.fromisoformat(tick_at).timestamp()
         if not self.redis.set(f"{self.ns}:tick:{integration}:{int(scheduled)}", now, nx=True, ex=86_400):
             return self._keep(integration, tick_at, "duplicate", reason="another scheduler sent this tick")
+        if not_configured:
+            return self._keep(integration, tick_at, "not configured", reason=not_configured)
+        if not force and self.paused(integration):
+            return self._keep(integration, tick_at, "paused",
+                              reason=f"paused; `connector resume {integration}` switches it on")
         if not force and now - scheduled > self.stale_after_s:
             return self._keep(integration, tick_at, "stale",
                               reason=f"{now - scheduled:.0f}s late: the next tick's pull covers the gap")
@@ -80,6 +90,16 @@ class Ticks:
             return True
         self._keep(integration, tick_at, "duplicate", reason="another scheduler enqueued this tick")
         return False
+
+    def pause(self, integration: str) -> None:
+        """Switch the integration's schedule off until ``resume`` (runs by hand still work)."""
+        self.redis.sadd(f"{self.ns}:paused", integration)
+
+    def resume(self, integration: str) -> None:
+        self.redis.srem(f"{self.ns}:paused", integration)
+
+    def paused(self, integration: str) -> bool:
+        return bool(self.redis.sismember(f"{self.ns}:paused", integration))
 
     def decisions(self, integration: str, limit: int = 10) -> list[TickDecision]:
         raw = self.redis.lrange(f"{self.ns}:ticks:{integration}", 0, limit - 1)

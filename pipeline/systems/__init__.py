@@ -44,4 +44,17 @@ def build_system(name: str, connection: str, environ: Mapping[str, str]) -> Syst
     return SYSTEMS[name].from_env(connection, environ)
 
 
-__all__ = ["GENERIC", "SHOPS", "SYSTEMS", "LoadItem", "Page", "System", "build_system"]
+def fallback_key(system: str, record: object) -> str | None:
+    """``<system>:<id>``, the name of a source record whose natural key is missing (None without an id).
+
+    A NetSuite customer without an email fails every time it is read; named by its source id, its
+    failures update one dead letter instead of adding one per run.
+    """
+    fields = getattr(SYSTEMS.get(system), "id_fields", ())
+    if not isinstance(record, dict):
+        return None
+    value = next((record[name] for name in fields if record.get(name) not in (None, "")), None)
+    return None if value is None else f"{system}:{value}"
+
+
+__all__ = ["GENERIC", "SHOPS", "SYSTEMS", "LoadItem", "Page", "System", "build_system", "fallback_key"]

@@ -38,6 +38,9 @@ class FilesSystem:
     """A directory of CSV / JSON Lines files."""
 
     name = "files"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id", "Id", "ID")
 
     def __init__(self, directory: Path, output_format: str = "jsonl", encoding: str = "utf-8",
                  delimiter: str = ",") -> None:
@@ -67,6 +70,14 @@ class FilesSystem:
             raise ConfigError(f"The files connection {connection!r} is misconfigured: " + " ".join(problems))
         return cls(Path(directory), (connection_env(connection, environ, "FORMAT") or "jsonl").lower(), encoding,
                    delimiter)
+
+    def check(self) -> str:
+        """The folder is there and usable; or it does not exist yet (a load creates it)."""
+        if not self.directory.exists():
+            return f"folder {self.directory} does not exist yet (a load creates it; a pull finds nothing)"
+        if not self.directory.is_dir() or not os.access(self.directory, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(f"{self.directory} is not a folder this process can read and write.")
+        return f"folder {self.directory} is readable and writable"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

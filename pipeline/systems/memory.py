@@ -50,6 +50,9 @@ class MemorySystem:
     """Source records are a list (the cursor is a position in it); loads upsert by key."""
 
     name = "memory"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, connection: str) -> None:
         self.connection = connection

@@ -33,6 +33,9 @@ def _message(response: requests.Response) -> str:
 
 class RestSystem:
     name = "rest"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, client: HttpClient) -> None:
         self.client = client

@@ -25,6 +25,9 @@ def synthetic_customer(number: int) -> dict:
 
 class SyntheticSystem:
     name = "synthetic"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, records: int) -> None:
         self.records = records

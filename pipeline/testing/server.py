@@ -112,7 +112,8 @@ class Emulator:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> Emulator:
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> Emulator:
+        """Serve on ``host:port`` (default: a free loopback port, as tests want; ``connector emulate`` fixes it)."""
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -132,7 +133,7 @@ class Emulator:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         # A short poll, so stop() returns at once (the default half second adds up across a suite).
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},

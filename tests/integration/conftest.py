@@ -39,6 +39,7 @@ def pipeline_env(namespace, tmp_path) -> dict[str, str]:
         "PIPELINE_DEMO_OUTBOX_DIR": str(tmp_path / "outbox"),
         "PIPELINE_SHOP_EXPORT_DIR": str(tmp_path / "shop_export"),
         "PIPELINE_ERP_IMPORT_DIR": str(tmp_path / "erp_import"),
+        "PIPELINE_EMBEDDED_STATE": str(tmp_path / "embedded-state.json"),
         "PYTHONPATH": str(ROOT),
     })
     return env

@@ -130,6 +130,7 @@ def test_netsuite_customers_become_magento_customers_then_only_changes_follow(en
     [failure] = runs.failures(first.run_id)
     assert failure.error == "Invalid customer record: email: Missing data for required field."
     assert failure.record["id"] == ids["walk_in"]
+    assert failure.key == f"netsuite:{ids['walk_in']}"  # no email: named by its NetSuite id
     customers = magento_customers(shop)
     assert sorted(customers) == ["ada.lovelace@example.com", "grace.hopper@example.com",
                                  "purchasing@acme-tools.example"]

@@ -83,6 +83,10 @@ class Magento1Client:
         return str(self.reads.call(lambda: self._once("login", "login", (self._user, self._key)),
                                    "Magento 1 login"))
 
+    def sign_in(self) -> None:
+        """Open the session now rather than on the first call (``connector check``)."""
+        self._current_session()
+
     def end_session(self) -> None:
         """End the current session, if any (``endSession``), once the calls in flight on it are done.
 

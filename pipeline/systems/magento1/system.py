@@ -43,6 +43,9 @@ class Magento1System:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = SYSTEM
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("customer_id", "order_id", "product_id", "entity_id", "increment_id")
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:
@@ -59,6 +62,12 @@ class Magento1System:
         parts = urlsplit(config.url)
         shop = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
         return cls(config, limiter=concurrency_budget(f"magento1:{shop}", config.concurrency, environ))
+
+    def check(self) -> str:
+        """Open and close an API session: the user, key and URL work (``connector check``)."""
+        self.client.sign_in()
+        self.client.end_session()
+        return f"signed in as API user {self.config.api_user!r}"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

@@ -39,6 +39,9 @@ class Magento2System:
     name = SYSTEM
     #: Entity -> what ``apply_missing`` can do to its records missing from a source.
     missing_actions = lifecycle.MISSING_ACTIONS
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("entity_id", "id")
 
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:
@@ -57,6 +60,12 @@ class Magento2System:
         shop = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
         budget = concurrency_budget(f"magento2:{shop}", config.concurrency, environ)
         return cls(config, limiter=budget)
+
+    def check(self) -> str:
+        """Reach the shop with one cheap authenticated read (``connector check``)."""
+        self.client.get("/V1/customers/search", [("searchCriteria[pageSize]", "1"),
+                                                 ("searchCriteria[currentPage]", "1")])
+        return f"signed in ({self.config.auth}) and read one page of customers"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

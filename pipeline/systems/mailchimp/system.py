@@ -44,6 +44,9 @@ class MailchimpSystem:
     name = SYSTEM
     #: Entity -> what ``apply_missing`` can do to its records gone from the source.
     missing_actions = lifecycle.MISSING_ACTIONS
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, config: MailchimpConfig, *,
                  limiter: Callable[[], AbstractContextManager] | None = None) -> None:
@@ -64,6 +67,12 @@ class MailchimpSystem:
         account = hashlib.sha256(config.api_key.encode()).hexdigest()[:16]
         budget = concurrency_budget(f"mailchimp:{config.data_center}:{account}", config.concurrency, environ)
         return cls(config, limiter=budget)
+
+    def check(self) -> str:
+        """Reach the account with one cheap authenticated read of its audience or store (``connector check``)."""
+        setting = "list_id" if self.config.list_id or not self.config.store_id else "store_id"
+        self._ready(setting)
+        return f"authenticated and found the {'audience' if setting == 'list_id' else 'e-commerce store'}"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

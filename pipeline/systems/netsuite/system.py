@@ -41,6 +41,9 @@ class NetSuiteSystem:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = "netsuite"
+    #: Fields of a source record holding its own id (the first present wins): a record without its
+    #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
+    id_fields = ("id",)
 
     def __init__(self, settings: NetSuiteSettings, client: NetSuiteClient) -> None:
         self.settings = settings
@@ -60,6 +63,11 @@ class NetSuiteSystem:
                           sign=token_signer(settings.account, settings.credentials), session=session,
                           limiter=budget)
         return cls(settings, NetSuiteClient(http, reads=settings.reads))
+
+    def check(self) -> str:
+        """Reach the account with one cheap signed read (``connector check``)."""
+        self.client.list_page("customer", limit=1)
+        return f"signed in to account {self.settings.account} and listed one customer"
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:

@@ -77,6 +77,13 @@ class NetSuiteEmulator(Emulator):
         self.__dict__["_in_flight_now"] = value
         self.peak_in_flight = max(self.peak_in_flight, value)
 
+    def environ(self, connection: str = "netsuite") -> dict[str, str]:
+        """The ``PIPELINE_<CONNECTION>_*`` variables of a NetSuite connection to this emulator.
+
+        Named like the other emulators' ``environ``; ``env`` is the older name of the same thing.
+        """
+        return self.env(connection)
+
     def env(self, connection: str = "netsuite") -> dict[str, str]:
         """The ``PIPELINE_<CONNECTION>_*`` variables of a NetSuite connection to this emulator."""
         prefix = f"PIPELINE_{connection.upper()}_"
