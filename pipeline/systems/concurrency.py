@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -42,7 +43,9 @@ RECOVER_S = 5.0
 
 _SCRIPT = (Path(__file__).with_name("concurrency.lua")).read_text(encoding="utf-8")
 _clients: dict[str, redis.Redis] = {}
-_local_budgets: dict[str, LocalBudget] = {}
+# In-process budgets live as long as a system holds one (its bound ``slot``), so the threads of one
+# embedded run share what they learn about the account, and a later run starts from the setting.
+_local_budgets: weakref.WeakValueDictionary[str, LocalBudget] = weakref.WeakValueDictionary()
 
 
 def outcome_of(status: int | None) -> str:
@@ -194,9 +197,10 @@ def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max
         recover_s = float(environ.get("PIPELINE_BUDGET_RECOVER_S") or RECOVER_S)
     if (environ.get("PIPELINE_BROKER_URL") or "").startswith("stub:"):
         key = f"{namespace}:{name}"
-        if key not in _local_budgets or _local_budgets[key].limit != limit:
-            _local_budgets[key] = LocalBudget(name, limit, max_wait_s=max_wait_s, recover_s=recover_s)
-        return _local_budgets[key].slot
+        local = _local_budgets.get(key)
+        if local is None or local.limit != limit:
+            local = _local_budgets[key] = LocalBudget(name, limit, max_wait_s=max_wait_s, recover_s=recover_s)
+        return local.slot
     url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     if url not in _clients:
         _clients[url] = redis.Redis.from_url(url)

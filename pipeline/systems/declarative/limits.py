@@ -13,9 +13,22 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 from dramatiq.rate_limits import WindowRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from pipeline.errors import RetryableError
-from pipeline.systems.concurrency import rate_limit_backend
+from pipeline.settings import DEFAULT_REDIS_URL
+
+_backends: dict[str, object] = {}
+
+
+def rate_limit_backend(environ: Mapping[str, str]):
+    """Redis (shared by every worker) or, in the embedded mode, an in-process stand-in; one per URL."""
+    if (environ.get("PIPELINE_BROKER_URL") or "").startswith("stub:"):
+        return _backends.setdefault("stub", StubBackend())
+    url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if url not in _backends:
+        _backends[url] = RedisBackend(url=url)
+    return _backends[url]
 
 
 def window_budget(name: str, requests: int, window_s: int, environ: Mapping[str, str], *,

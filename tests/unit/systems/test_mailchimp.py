@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import tarfile
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -44,7 +45,8 @@ def mailchimp(mailchimp_emulator):  # noqa: F811 (the imported fixture)
 
 
 def system(emulator: MailchimpEmulator, **settings: object) -> MailchimpSystem:
-    environ = {**emulator.environ("mailchimp"), **STUB_BROKER,
+    # A namespace of its own: in-process budgets (and what they learned from 429s) are per namespace.
+    environ = {**emulator.environ("mailchimp"), **STUB_BROKER, "PIPELINE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
                **{f"PIPELINE_MAILCHIMP_{name}": str(value) for name, value in settings.items()}}
     return build_system("mailchimp", "mailchimp", environ)
 
