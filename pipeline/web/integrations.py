@@ -59,6 +59,8 @@ def overview() -> list[dict]:
             "source": f"{spec.source.system}:{spec.source.connection}",
             "target": f"{spec.target.system}:{spec.target.connection}",
             "schedule": spec.schedule,
+            # Switched off by `connector pause` (until `resume`), or by `enabled: false` in the file.
+            "paused": bool(spec.schedule) and (not spec.enabled or console.app.ticks.paused(name)),
             "next_tick": (next_ticks(spec.schedule, datetime.now(timezone.utc), 1)[0].isoformat()
                           if spec.schedule else None),
             "last_tick": {"at": tick.tick_at, "action": tick.action, "run_id": tick.run_id,

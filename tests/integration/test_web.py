@@ -203,3 +203,16 @@ def test_with_a_token_every_request_needs_it(pipeline_env, tmp_path):
     assert refused.status_code == 401 and "Wrong access token" in refused.text
     assert logged_in.status_code == 200 and "<title>Integrations" in logged_in.text
     assert token not in console.output()
+
+
+def test_an_integration_paused_from_the_command_line_shows_as_paused(pipeline_env, console):
+    before = {row["name"]: row for row in requests.get(console.url + "/api/integrations", timeout=10).json()[
+        "integrations"]}
+    run_cli(pipeline_env, "pause", DEMO)
+    after = {row["name"]: row for row in requests.get(console.url + "/api/integrations", timeout=10).json()[
+        "integrations"]}
+    page = requests.get(console.url + "/", timeout=10).text
+
+    assert before[DEMO]["paused"] is False and after[DEMO]["paused"] is True
+    assert [name for name, row in after.items() if row["paused"]] == [DEMO]
+    assert re.search(r'<code>\*/15 \* \* \* \*</code> <strong class="paused">paused</strong>', page)
