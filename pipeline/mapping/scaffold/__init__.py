@@ -19,6 +19,7 @@ from pipeline.errors import ConfigError, UnknownNameError
 from pipeline.mapping.scaffold.mapping_file import field_lines
 from pipeline.mapping.scaffold.samples import find_sample
 from pipeline.systems import GENERIC, SHOPS, SYSTEMS
+from pipeline.systems.carrying import carried
 from pipeline.systems.declarative import declared_names, declared_spec, systems_dir
 from pipeline.mapping.golden import PENDING
 
@@ -102,10 +103,16 @@ def mapping_text(name: str, connector: str, entity: str, source: str, source_con
         f"target: {{system: {target}, connection: {target_connection}}}",
         '# schedule: "*/15 * * * *"',
         "fields:",
-        *field_lines(ENTITIES[entity], sample),
+        *field_lines(ENTITIES[entity], sample, carries=_carries(target, entity)),
         *carried_fields_note(target, entity, mappings_dir),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _carries(target: str, entity: str):
+    """The target's carried-fields table for ``entity``, for a vendor system that declares one."""
+    table = carried(SYSTEMS[target], entity) if target in SYSTEMS else None
+    return (target, table) if table is not None else None
 
 
 def carried_fields_note(target: str, entity: str, mappings_dir: Path) -> list[str]:

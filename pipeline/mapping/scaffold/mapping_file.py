@@ -7,10 +7,16 @@ written commented out, so the file lists everything without mapping anything the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from marshmallow import Schema, fields
 
 from pipeline.entities import fields as ours
 from pipeline.mapping.scaffold.guesses import expression, guess
+from pipeline.systems.carrying import uncarried
+
+#: A target system's name and its carried-fields table (``pipeline.systems.carrying``).
+Target = tuple[str, Mapping[str, str]]
 
 #: A marshmallow field class -> how the mapping file describes its type.
 TYPES = [(ours.Email, "email address"), (ours.UtcDateTime, "date-time, ISO 8601 (to_datetime() converts others)"),
@@ -31,17 +37,34 @@ def type_of(field: fields.Field) -> str:
     return next((label for kind, label in TYPES if isinstance(field, kind)), type(field).__name__)
 
 
-def field_lines(schema: type[Schema], sample: dict, indent: str = "  ") -> list[str]:
-    """The ``fields:`` entries of ``schema``, one block per field."""
+def field_lines(schema: type[Schema], sample: dict, indent: str = "  ", *, carries: Target | None = None,
+                prefix: str = "") -> list[str]:
+    """The ``fields:`` entries of ``schema``, one block per field.
+
+    With ``carries`` (the target's name and its carried-fields table), each field also says where the
+    target's load puts it, or that it does not carry it (such a field, if mapped, goes under ``ignore:``).
+    """
     lines: list[str] = []
     for name, field in schema().fields.items():
-        lines += _field(name, field, sample, indent)
+        lines += _field(name, field, sample, indent, carries, prefix + name)
     return lines
 
 
-def _field(name: str, field: fields.Field, sample: dict, indent: str) -> list[str]:
+def carried_note(path: str, carries: Target | None) -> str:
+    if carries is None:
+        return ""
+    target, table = carries
+    if path in table:
+        return f"; {target}: {table[path]}"
+    if uncarried([path], table):
+        return f"; not carried by {target}'s load (list it under ignore: if you map it)"
+    return ""
+
+
+def _field(name: str, field: fields.Field, sample: dict, indent: str, carries: Target | None = None,
+           path: str = "") -> list[str]:
     required = bool(field.required)
-    note = ("required, " if required else "") + type_of(field)
+    note = ("required, " if required else "") + type_of(field) + carried_note(path or name, carries)
     nested = _nested(field)
     if nested is not None:
         many = isinstance(field, fields.List)
@@ -50,7 +73,8 @@ def _field(name: str, field: fields.Field, sample: dict, indent: str) -> list[st
         where = f"{'each' if many else 'from'}: {source_key or 'TODO'}"
         block = [f"{name}:  # {note}", f"  {where}" + ("  # guessed from the sample: check it" if source_key else
                                                        "  # TODO: the source list" if many else "  # TODO"),
-                 "  fields:"] + [f"  {line}" for line in field_lines(nested, inner_sample, "  ")]
+                 "  fields:"] + [f"  {line}" for line in field_lines(nested, inner_sample, "  ", carries=carries,
+                                                                      prefix=f"{path or name}.")]
         return [indent + (line if required else "# " + line) for line in block]
     found = guess(name, sample)
     if found and isinstance(field, fields.List) and not isinstance(sample.get(found.strip('"')), list):
