@@ -157,4 +157,10 @@ class DurableRetries(Retries):
     def before_ack(self, broker, message):
         if message.message_id in self._unsent:
             self._unsent.discard(message.message_id)
+            # Acks run on the consumer's thread. The consumer counts the message as outstanding until
+            # it is acked, and it never will be here: without this, a consumer whose whole prefetch was
+            # refused would never fetch again (the message itself stays in Redis' acks set, to be requeued).
+            consumer = getattr(threading.current_thread(), "consumer", None)
+            if consumer is not None and hasattr(consumer, "queued_message_ids"):
+                consumer.queued_message_ids.discard(message.message_id)
             raise RetryNotEnqueuedError(f"The retry of message {message.message_id} was not enqueued.")

@@ -36,7 +36,9 @@ def test_init_makes_a_project_that_validates_previews_and_runs(pipeline_env, tmp
     previewed = connector("preview", "mappings/customers_from_csv.yaml", "inbox/customer/customers.csv")
     ran = connector("run", "customers_from_csv", "--embedded")
 
-    assert files == [".env.example", "README.md", "inbox/customer/customers.csv", "mappings/customers_from_csv.yaml"]
+    assert files == [".env.example", "README.md", "inbox/customer/customers.csv", "mappings/customers_from_csv.yaml",
+                     "tests/fixtures/customers_from_csv/expected.json",  # its golden sample, for the golden test
+                     "tests/fixtures/customers_from_csv/input.json"]
     assert "connector run customers_from_csv --embedded" in made.stdout
     assert validated.stdout.strip() == "ok  mappings/customers_from_csv.yaml (customers_from_csv: customer_pull)"
     assert previewed.returncode == 0 and previewed.stderr == ""

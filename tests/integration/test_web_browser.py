@@ -65,6 +65,8 @@ def world(tmp_path_factory):
     (tmp / "mappings").mkdir()
     for path in MAPPINGS.glob("*.yaml"):
         shutil.copy(path, tmp / "mappings")
+    # REST systems described in YAML (the shipped Shopify mappings name one), beside the mappings folder.
+    shutil.copytree(ROOT / "systems", tmp / "systems")
     shop = Magento2Emulator(clock=Clock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)))
     chimp = MailchimpEmulator()
     shop.start(), chimp.start()
