@@ -90,6 +90,7 @@ class DeadWorkerRecovery(dramatiq.Middleware):
     def after_worker_boot(self, broker, worker):
         from dramatiq.brokers.redis import RedisBroker
 
+        self._worker = worker
         if isinstance(broker, RedisBroker):
             threading.Thread(target=self._run, args=(broker,), name="dead-worker-recovery", daemon=True).start()
 
@@ -104,6 +105,7 @@ class DeadWorkerRecovery(dramatiq.Middleware):
                 if self._outage.is_set():
                     self._outage.clear()
                     self._new_identity(broker)
+                    self._forget_held(getattr(self, "_worker", None))
                     due = 0.0
                 if time.monotonic() >= due:
                     due = time.monotonic() + interval_s
@@ -120,6 +122,17 @@ class DeadWorkerRecovery(dramatiq.Middleware):
         for worker, count in recover_dead_workers(broker).items():
             logger.warning("Requeued %d unacknowledged messages of dead worker %s (silent for more than %d ms).",
                            count, worker, broker.heartbeat_timeout)
+
+    @staticmethod
+    def _forget_held(worker) -> None:
+        # A consumer counts each message it handed out until its ack or nack, and fetches no more
+        # once its prefetch is counted. An ack or nack that failed in the outage (a middleware's
+        # before-hook could not reach Redis) never comes, so its count would stay: a consumer
+        # could stop fetching for good. What the old identity held is requeued anyway.
+        for thread in (worker.consumers.values() if worker is not None else ()):
+            consumer = getattr(thread, "consumer", None)
+            if consumer is not None and hasattr(consumer, "queued_message_ids"):
+                consumer.queued_message_ids.clear()
 
     @staticmethod
     def _new_identity(broker) -> None:
