@@ -95,6 +95,13 @@ class Ledger:
         entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
         return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries, strict=True) if raw}
 
+    def loaded_in_run(self, integration: str, keys: Sequence[str], run_id: str) -> set[str]:
+        """The keys of ``keys`` whose last successful load was made by run ``run_id``."""
+        if not keys:
+            return set()
+        entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
+        return {key for key, raw in zip(keys, entries, strict=True) if raw and json.loads(raw).get("run_id") == run_id}
+
     def record(self, pipe, integration: str, outcomes: Iterable[tuple[str, str, str | None, str | None]],
                run_id: str, message_id: str | None) -> None:
         """Queue on ``pipe`` each record's outcome: ``(key, status, payload hash or None, error or None)``.

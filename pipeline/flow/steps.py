@@ -145,6 +145,13 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
     # Booked before sending: the load clears the waiting marks, so it must come after them.
     job.books.mapped(job.run_id, name, {item["key"]: item["hash"] for item in fresh}, sorted(duplicates),
                      failures, job.message_id, batch)
+    if not booking.booked:
+        # Two deliveries of one page may map at once (an extract redelivered after it sent the
+        # page): only the first booking counts, so both follow its decision and send the same load.
+        decided = set(job.books.runs.booking(job.run_id, mapped_as(batch)).set_apart)
+        if decided != duplicates:
+            duplicates = decided
+            fresh = [item for item in items if item["key"] not in duplicates]
     job.reached("map.after_books")
     for failure in failures:
         logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
@@ -192,6 +199,11 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
+    # A record split out of its page counts for the run here, by its own message. If a second
+    # delivery of its page (redelivered after a crash, running at the same time) already loaded it in
+    # this run, it was loaded, not unchanged: counting it skipped would make the run's counts lie.
+    loaded_meanwhile = job.books.ledger.loaded_in_run(spec.name, sorted(unchanged), job.run_id) if alone else set()
+    unchanged -= loaded_meanwhile
     outcomes = load_outcomes(job.integration.target, spec.entity, todo) if todo else []
     if len(outcomes) != len(todo):
         # A short list would drop records silently, and their run would never finish.
@@ -200,7 +212,7 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
                          "one outcome per record, in order.")
     _page_outcome(job, connection, outcomes, breaker.failures)
     job.reached("load.after_write")
-    loaded, failures, split, applied = [], [], [], []
+    loaded, failures, split, applied = [(key, digests[key]) for key in sorted(loaded_meanwhile)], [], [], []
     for item, outcome in zip(todo, outcomes, strict=True):
         if outcome is None:
             loaded.append((item["key"], digests[item["key"]]))
