@@ -216,14 +216,7 @@ class _Compiler:
 
         def projection(value):
             found = base(value)
-            if not isinstance(found, list):
-                return None
-            collected = []
-            for element in found:
-                current = project(element)
-                if current is not None:
-                    collected.append(current)
-            return collected
+            return _project(found, project) if isinstance(found, list) else None
         return projection
 
     def _value_projection(self, node):
@@ -234,13 +227,13 @@ class _Compiler:
                 found = base(value).values()
             except AttributeError:
                 return None
-            collected = []
-            for element in found:
-                current = project(element)
-                if current is not None:
-                    collected.append(current)
-            return collected
+            return _project(found, project)
         return value_projection
+
+
+def _project(elements, project: Compiled) -> list:
+    # A projection drops the elements its right-hand side maps to null, as jmespath's does.
+    return [current for current in map(project, elements) if current is not None]
 
 
 def _function_call(functions: jp_functions.Functions, name: str, arguments: list[Compiled]) -> Compiled:
