@@ -146,7 +146,8 @@ class Workers:
     """``dramatiq pipeline.actors`` worker processes with ``env``, stopped (SIGTERM) by ``stop()``."""
 
     def __init__(self, env: Mapping[str, str], log_dir: Path, cwd: Path | None = None) -> None:
-        self.env, self.log_dir, self.cwd = dict(env), log_dir, cwd
+        # The caller's mapping itself, not a copy: a fixture may add variables before workers start.
+        self.env, self.log_dir, self.cwd = env, log_dir, cwd
         self.processes: list[subprocess.Popen] = []
 
     def start(self, processes: int = 1, threads: int = 2) -> subprocess.Popen:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from pipeline.books.runs import RunStore, RunSummary
-from tests.conftest import MAPPINGS, REDIS_URL, ROOT
+from pipeline.testing.harness import Workers
+from tests.conftest import FIXTURES, MAPPINGS, REDIS_URL, ROOT
 
 
 @pytest.fixture
@@ -45,39 +44,18 @@ def pipeline_env(namespace, tmp_path) -> dict[str, str]:
     return env
 
 
-class Workers:
-    """`dramatiq pipeline.actors` worker processes, stopped (SIGTERM) when the test ends."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env, self.log_dir, self.processes = env, log_dir, []
-
-    def start(self, processes: int = 1, threads: int = 2) -> subprocess.Popen:
-        log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "pipeline.actors", "--processes", str(processes),
-             "--threads", str(threads)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-    def logs(self) -> str:
-        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("worker-*.log")))
+def status_customer_env(pipeline_env: dict[str, str], crm, tmp_path, token: str, **settings: str) -> dict[str, str]:
+    """``pipeline_env`` for ``status_customer`` (a drop folder pushed to the REST CRM emulator ``crm``)."""
+    shutil.copy(FIXTURES / "integration_mappings" / "status_customer.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
+    pipeline_env.update({"PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"), "PIPELINE_CRM_URL": crm.url,
+                         "PIPELINE_CRM_TOKEN": token, **settings})
+    return pipeline_env
 
 
 @pytest.fixture
 def workers(pipeline_env, tmp_path):
-    found = Workers(pipeline_env, tmp_path)
+    """`dramatiq pipeline.actors` worker processes (the pytest plugin's own), stopped when the test ends."""
+    found = Workers(pipeline_env, tmp_path, cwd=ROOT)
     yield found
     found.stop()
 

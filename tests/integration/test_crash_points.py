@@ -10,7 +10,6 @@ its data, the counts exact, the run finished and no message left running or wait
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from pipeline.books import Books
 from pipeline.crash_points import CRASH_EXIT_CODE, POINTS
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
-from tests.conftest import FIXTURES
-from tests.integration.conftest import start_run, wait_for_run
+from tests.integration.conftest import start_run, status_customer_env, wait_for_run
 
 TOKEN = "crash-crm-token"
 INTEGRATION = "status_customer"  # a drop folder pushed to a REST CRM, pages of 20 records
@@ -36,15 +34,8 @@ def crm():
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
-    shutil.copy(FIXTURES / "integration_mappings" / f"{INTEGRATION}.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
-    pipeline_env.update({
-        "PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"),
-        "PIPELINE_CRM_URL": crm.url,
-        "PIPELINE_CRM_TOKEN": TOKEN,
-        # A documented setting: a dead worker's messages are requeued within 1.5 times this.
-        "PIPELINE_HEARTBEAT_TIMEOUT_MS": "3000",
-    })
-    return pipeline_env
+    # A documented setting: a dead worker's messages are requeued within 1.5 times this.
+    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_HEARTBEAT_TIMEOUT_MS="3000")
 
 
 def write_customers(env: dict[str, str]) -> dict[str, dict]:

@@ -10,7 +10,6 @@ and no record's data.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ import pytest
 from pipeline.books import Books
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
-from tests.conftest import FIXTURES
-from tests.integration.conftest import run_cli, start_run, wait_for_run
+from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run
 
 TOKEN = "outage-crm-token"
 INTEGRATION = "status_customer"  # files -> REST CRM, pages of 20, max_retries 3
@@ -34,10 +32,7 @@ def crm():
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
-    shutil.copy(FIXTURES / "integration_mappings" / f"{INTEGRATION}.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
-    pipeline_env.update({"PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"), "PIPELINE_CRM_URL": crm.url,
-                         "PIPELINE_CRM_TOKEN": TOKEN, "PIPELINE_RETRY_MIN_BACKOFF_MS": "200"})
-    return pipeline_env
+    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_RETRY_MIN_BACKOFF_MS="200")
 
 
 def test_an_outage_longer_than_the_retry_budget_ends_with_every_record_loaded_once(env, workers, crm, redis_client,

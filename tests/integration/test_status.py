@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -18,8 +17,7 @@ import pytest
 from pipeline.books import Books
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
-from tests.conftest import FIXTURES
-from tests.integration.conftest import run_cli, start_run, wait_for_run
+from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run
 
 TOKEN = "s3cret-crm-token-42"
 INTEGRATION = "status_customer"
@@ -35,15 +33,8 @@ def crm():
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
-    shutil.copy(FIXTURES / "integration_mappings" / f"{INTEGRATION}.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
-    pipeline_env.update({
-        "PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"),
-        "PIPELINE_CRM_URL": crm.url,
-        "PIPELINE_CRM_TOKEN": TOKEN,
-        "PIPELINE_RETRY_MIN_BACKOFF_MS": str(BACKOFF_MS),
-        "PIPELINE_LOG_LEVEL": "INFO",
-    })
-    return pipeline_env
+    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_RETRY_MIN_BACKOFF_MS=str(BACKOFF_MS),
+                               PIPELINE_LOG_LEVEL="INFO")
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def world(tmp_path_factory):
                 "PIPELINE_RETRY_MIN_BACKOFF_MS": "50", "PYTHONPATH": str(ROOT),
                 **connection_env(shop.environ("magento2_shop", "oauth"), "magento2_shop"),
                 **connection_env(chimp.environ("mailchimp"), "mailchimp")})
-    workers = Workers(env, tmp)
+    workers = Workers(env, tmp, cwd=ROOT)
     runs = RunStore(client, namespace=namespace, ttl_s=3600)
     try:
         for number, (first, last) in enumerate([("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing")]):
