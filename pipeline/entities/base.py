@@ -91,17 +91,27 @@ class Entity(Part):
         key = ""
         if isinstance(data, Mapping) and data.get(cls.natural_key) not in (None, ""):
             key = f" {cls.key_of(data)!r}"
-        details = "; ".join(f"{path}: {message}" for path, message in _flatten(problems))
+        details = "; ".join(f"{path}: {message}" for path, message in message_paths(problems))
         return f"Invalid {cls.entity_name} record{key}: {details}"
 
 
-def _flatten(messages: Any, prefix: str = ""):
-    """Yield ``(dotted path, message)`` from marshmallow's nested messages (list indexes included)."""
+def message_paths(messages: Any, prefix: str = "", renames: Mapping[str, str] | None = None):
+    """Yield ``(dotted path, message)`` from marshmallow's nested messages (list indexes included).
+
+    ``renames`` gives a field's name in the file for its attribute name (``fields_`` -> ``fields``).
+    """
     if isinstance(messages, Mapping):
         for name, inner in messages.items():
-            yield from _flatten(inner, f"{prefix}.{name}" if prefix else str(name))
+            name = (renames or {}).get(name, name)
+            yield from message_paths(inner, f"{prefix}.{name}" if prefix else str(name), renames)
     elif isinstance(messages, list):
         for message in messages:
-            yield from _flatten(message, prefix)
+            yield from message_paths(message, prefix, renames)
     else:
         yield prefix, messages
+
+
+def problems_by_path(messages: Any, into: dict[str, list[str]], renames: Mapping[str, str] | None = None) -> None:
+    """Add marshmallow's messages to ``into`` as ``{dotted path: [messages]}`` ("(file)" for the top)."""
+    for path, message in message_paths(messages, renames=renames):
+        into.setdefault(path or "(file)", []).append(str(message))

@@ -29,6 +29,7 @@ from jmespath.exceptions import JMESPathError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from pipeline.entities import ENTITIES
+from pipeline.entities.base import problems_by_path
 from pipeline.entities.connectors import CONNECTOR_TYPES
 from pipeline.errors import ConfigError, MappingError
 from pipeline.mapping.functions import ARITIES
@@ -125,7 +126,7 @@ def _load_mapping(path: Path) -> MappingSpec:
     try:
         data = _DocumentSchema().load(document)
     except ValidationError as error:
-        _flatten(error.messages, "", problems)
+        problems_by_path(error.messages, problems, renames={"fields_": "fields"})
         data = {k: v for k, v in error.valid_data.items()} if isinstance(error.valid_data, dict) else {}
     spec = _Builder(path, data, problems).build()
     if problems or spec is None:
@@ -388,17 +389,6 @@ def _walk(node: dict) -> Iterator[dict]:
     for child in node.get("children", ()):
         if isinstance(child, dict):
             yield from _walk(child)
-
-
-def _flatten(messages: object, prefix: str, into: dict[str, list[str]]) -> None:
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            key = "fields" if key == "fields_" else key
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        into.setdefault(prefix or "(file)", []).extend(messages)
-    else:
-        into.setdefault(prefix or "(file)", []).append(str(messages))
 
 
 def _unknown(kind: str, name: object, known: Mapping) -> str:

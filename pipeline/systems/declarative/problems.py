@@ -8,17 +8,6 @@ from collections.abc import Mapping
 from marshmallow import Schema, fields
 
 
-def flatten(messages: object, prefix: str, into: dict[str, list[str]]) -> None:
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            key = "in" if key == "in_" else key
-            flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        into.setdefault(prefix or "(file)", []).extend(messages)
-    else:
-        into.setdefault(prefix or "(file)", []).append(str(messages))
-
-
 #: Fields that are dicts of user-named keys: marshmallow files their errors under "key" and "value".
 _DICTS = ("entities", "headers", "params")
 

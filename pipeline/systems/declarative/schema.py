@@ -15,9 +15,10 @@ import yaml
 from jmespath.exceptions import JMESPathError
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from pipeline.entities.base import problems_by_path
 from pipeline.errors import SystemFileError
 from pipeline.systems.declarative import spec as s
-from pipeline.systems.declarative.problems import flatten, suggest, suggest_keys, without_dict_levels
+from pipeline.systems.declarative.problems import suggest, suggest_keys, without_dict_levels
 from pipeline.systems.declarative.templates import RECORD_VALUES, VARIABLE, placeholders
 
 NAME = r"^[a-z][a-z0-9_]*$"
@@ -165,7 +166,7 @@ def load_system_file(path: str | Path) -> s.SystemSpec:
         data = _DocumentSchema().load(document)
     except ValidationError as error:
         messages = without_dict_levels(error.messages)
-        flatten(messages, "", problems)
+        problems_by_path(messages, problems, renames={"in_": "in"})
         data = error.valid_data if isinstance(error.valid_data, dict) else {}
         suggest_keys(messages, "", problems, _DocumentSchema)
     built = _Builder(path, data, problems).build()
