@@ -41,6 +41,8 @@ class Settings:
     status_ttl_s: int = 7 * 24 * 3600
     #: How long dead letters are kept: longer than statuses, an operator may be on holiday.
     dead_letter_ttl_s: int = 30 * 24 * 3600
+    #: Events (failures, retries) kept in a dead letter's history: the newest, so it stays bounded.
+    dead_letter_history: int = 10
     log_json: bool = False
     #: Per-message statuses (``connector message``, run roll-ups); off only to measure what they cost.
     status_tracking: bool = True
@@ -101,6 +103,7 @@ class Settings:
             retry_max_backoff_ms=integer("PIPELINE_RETRY_MAX_BACKOFF_MS", 10 * 60_000),
             status_ttl_s=integer("PIPELINE_STATUS_TTL", 7 * 24 * 3600),
             dead_letter_ttl_s=integer("PIPELINE_DEAD_LETTER_TTL", 30 * 24 * 3600),
+            dead_letter_history=integer("PIPELINE_DEAD_LETTER_HISTORY", 10),
             status_tracking=(env.get("PIPELINE_STATUS_TRACKING") or "on").lower() not in ("off", "0", "false"),
             worker_metrics=(env.get("PIPELINE_WORKER_METRICS") or "off").lower() in ("on", "1", "true"),
             log_json=env.get("PIPELINE_LOG_FORMAT", "text").lower() == "json",

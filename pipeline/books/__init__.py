@@ -50,7 +50,8 @@ class Books:
         self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s,
                              retention_s=settings.ledger_retention_s, clock=clock)
-        self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)
+        self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s,
+                                        history=settings.dead_letter_history, clock=clock)
         self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
         self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,
                                  max_s=settings.retry_max_backoff_ms / 1000, clock=clock)

@@ -5,7 +5,8 @@ entry and adds to its history), kept ``dead_letter_ttl_s`` (default 30 days, lon
 Dramatiq's 7). An entry goes away when the record later loads, or when it is discarded::
 
     ns:dead:<integration>:<key>           JSON: the last failure (stage, error, record, run, attempts)
-    ns:dead:<integration>:<key>:history   list of JSON: every failure and retry, oldest first
+    ns:dead:<integration>:<key>:history   list of JSON: the newest failures and retries (``history`` of
+                                          them, default 10), oldest first
     ns:dead                               sorted set of "<integration>\\x1f<key>" by last failure time
 """
 
@@ -51,8 +52,18 @@ class DeadLetter:
 
 
 class DeadLetters:
-    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
-        self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, history: int = 10,
+                 clock=time.time) -> None:
+        self.redis, self.ns, self.ttl_s, self.history, self.clock = client, namespace, ttl_s, history, clock
+
+    def _append(self, pipe, history_key: str, event: dict) -> None:
+        """Queue on ``pipe`` (a transaction): one event added and the oldest beyond ``history`` dropped.
+
+        Trimmed in the same transaction as the push, so no reader ever sees more than ``history``.
+        """
+        pipe.rpush(history_key, json.dumps(event))
+        pipe.ltrim(history_key, -self.history, -1)
+        pipe.expire(history_key, self.ttl_s)
 
     def _key(self, integration: str, key: str) -> str:
         return f"{self.ns}:dead:{integration}:{key}"
@@ -66,9 +77,8 @@ class DeadLetters:
                      "message_id": message_id, "failed_at": now, "attempts": attempts}
             key = self._key(integration, failure.key)
             pipe.set(key, json.dumps(entry, default=str), ex=self.ttl_s)
-            pipe.rpush(f"{key}:history", json.dumps({"event": "failed", "at": now, "run_id": run_id,
-                                                     "stage": failure.stage, "error": failure.error}))
-            pipe.expire(f"{key}:history", self.ttl_s)
+            self._append(pipe, f"{key}:history", {"event": "failed", "at": now, "run_id": run_id,
+                                                  "stage": failure.stage, "error": failure.error})
             pipe.zadd(f"{self.ns}:dead", {f"{integration}{_SEP}{failure.key}": now})
         if failures:
             # The index forgets letters that expired, so it stays as bounded as they are.
@@ -83,8 +93,10 @@ class DeadLetters:
             pipe.zrem(f"{self.ns}:dead", *[f"{integration}{_SEP}{key}" for key in keys])
 
     def note_retry(self, integration: str, key: str, run_id: str) -> None:
-        history = f"{self._key(integration, key)}:history"
-        self.redis.rpush(history, json.dumps({"event": "retried", "at": self.clock(), "run_id": run_id}))
+        with self.redis.pipeline() as pipe:
+            self._append(pipe, f"{self._key(integration, key)}:history",
+                         {"event": "retried", "at": self.clock(), "run_id": run_id})
+            pipe.execute()
 
     def get(self, integration: str, key: str) -> DeadLetter | None:
         return self._get_many([(integration, key)])[0]

@@ -142,6 +142,8 @@ class RunStore:
         key = self.key(run_id)
         if failures:
             pipe.hset(f"{key}:failures", mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
+            # Bounded even when written after the run finished (its keys' TTLs set) or expired.
+            pipe.expire(f"{key}:failures", self.ttl_s * UNFINISHED_TTL_FACTOR, nx=True)
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
@@ -149,7 +151,8 @@ class RunStore:
         if missing:
             increments += ["missing", missing]
         decision = json.dumps(sorted(set_apart)) if set_apart else ""
-        keys, args = [key, f"{key}:booked", f"{key}:decided"], [batch_id or "", decision, *increments]
+        keys = [key, f"{key}:booked", f"{key}:decided"]
+        args = [batch_id or "", decision, self.ttl_s * UNFINISHED_TTL_FACTOR, *increments]
         if pipe is pending(self.redis):  # a page's round trip (round_trip.py): no SCRIPT EXISTS of its own
             queue_script(pipe, self._count_once, keys, args)
         else:

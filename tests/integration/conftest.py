@@ -84,6 +84,19 @@ def wait_for_run(runs: RunStore, run_id: str, timeout_s: float = 60) -> RunSumma
     raise AssertionError(f"Run {run_id} did not finish in {timeout_s}s: {runs.get(run_id)}")
 
 
+def wait_until(what: str, probe, done, timeout_s: float = 120, poll_s: float = 0.05):
+    """Poll ``probe()`` until ``done(value)``; returns the value. On timeout, fail naming ``what`` was
+    awaited and the last value seen, so a slow machine's failure says what never happened."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Waited {timeout_s:.0f} s for {what}; last seen: {value!r}")
+        time.sleep(poll_s)
+
+
 @pytest.fixture
 def runs(redis_client, namespace) -> RunStore:
     return RunStore(redis_client, namespace=namespace, ttl_s=3600)

@@ -1,0 +1,91 @@
+"""What failures and late messages leave in Redis stays bounded, with real worker processes.
+
+A dead letter retried again and again keeps only its newest ``PIPELINE_DEAD_LETTER_HISTORY`` events;
+a message delivered long after its run finished (its keys expired meanwhile) writes only keys that
+expire again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.app import App
+from pipeline.books import Books
+from pipeline.settings import Settings
+from pipeline.testing.rest import RestEmulator
+from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run, wait_until
+
+TOKEN = "bounded-crm-token"
+INTEGRATION = "status_customer"  # a drop folder pushed to a REST CRM, pages of 20 records
+REFUSED = "refused@example.com"
+
+
+@pytest.fixture
+def crm():
+    with RestEmulator(token=TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def env(pipeline_env, crm, tmp_path):
+    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_DEAD_LETTER_HISTORY="3")
+
+
+def write_customers(env: dict[str, str], emails: list[str]) -> None:
+    inbox = Path(env["PIPELINE_STATUS_INBOX_DIR"]) / "customer"
+    inbox.mkdir(parents=True)
+    (inbox / "customers.jsonl").write_text("".join(json.dumps({"email": e, "first": "B", "last": "S"}) + "\n"
+                                                   for e in emails))
+
+
+def test_a_dead_letter_retried_many_times_keeps_only_its_newest_history(env, workers, crm, redis_client):
+    write_customers(env, ["kept@example.com", REFUSED])
+    crm.fail_next("customer", REFUSED, 422, times=100)  # refused for good, however often it is retried
+    books = Books(redis_client, Settings.from_env(env))
+    workers.start(threads=2)
+    runs = [start_run(env, INTEGRATION)]
+    assert wait_for_run(books.runs, runs[0], timeout_s=120).counts["failed"] == 1
+    for _ in range(3):
+        retried = run_cli(env, "dead-letters", "retry", "--all").stdout.split()[-1].rstrip(".")
+        assert wait_for_run(books.runs, retried, timeout_s=120).counts == {
+            "extracted": 1, "loaded": 0, "skipped": 0, "failed": 1}
+        runs.append(retried)
+
+    letter = books.dead_letters.get(INTEGRATION, REFUSED)
+    # 7 events happened (a failure, then 3 x retried + failed); the newest 3 are kept, oldest first
+    assert [(event["event"], event["run_id"]) for event in letter.history] == [
+        ("failed", runs[2]), ("retried", runs[3]), ("failed", runs[3])]
+    assert "422" in letter.history[-1]["error"]
+    history_key = f"{env['PIPELINE_NAMESPACE']}:dead:{INTEGRATION}:{REFUSED}:history"
+    assert redis_client.llen(history_key) == 3 and redis_client.ttl(history_key) > 0
+
+
+def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env, workers, crm, redis_client,
+                                                                             namespace):
+    emails = [f"late{n}@example.com" for n in range(5)]
+    write_customers(env, emails)
+    books = Books(redis_client, Settings.from_env(env))
+    workers.start(threads=2)
+    run_id = start_run(env, INTEGRATION)
+    assert wait_for_run(books.runs, run_id, timeout_s=120).counts["loaded"] == len(emails)
+    run_keys = list(redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    assert run_keys and all(redis_client.ttl(key) > 0 for key in run_keys)
+    redis_client.delete(*run_keys)  # as if the run's TTL had passed
+
+    # A redelivery of one of its pages long after (a worker's acks requeued days later), one record now refused.
+    crm.fail_next("customer", emails[0], 422)
+    app = App.from_env(env)
+    items = [{"key": email, "data": {"email": email, "first_name": "B", "last_name": "Late"}, "native": {}}
+             for email in emails]
+    late = app.chains["normal"].send("load", app.integration(INTEGRATION),
+                                     {"run_id": run_id, "items": items, "batch": "late-page"}, batch="late-page")
+    status = wait_until(f"the late load {late.message_id} to end", lambda: books.messages.get(late.message_id),
+                        lambda found: (found or {}).get("state") in ("done", "failed"))
+    assert status["state"] == "done", status
+
+    written = sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    assert f"{namespace}:run:{run_id}" in written and f"{namespace}:run:{run_id}:failures" in written
+    assert {key: redis_client.ttl(key) for key in written if redis_client.ttl(key) < 0} == {}
