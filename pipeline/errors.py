@@ -89,6 +89,15 @@ class RetryableError(RemoteError):
         self.retry_after = retry_after
 
 
+class NotSentError(RetryableError):
+    """A record not sent at all: the records before it found its target down. Retried like them."""
+
+
+class WaitError(RetryableError):
+    """The message waits ``retry_after`` seconds for its target (an open circuit breaker) without trying:
+    the wait is a delay, not an attempt, and uses up none of its retries."""
+
+
 class FatalError(RemoteError):
     """A failure that retrying cannot fix: the record fails at once and waits for an operator."""
 
@@ -117,6 +126,17 @@ class RecordError(PipelineError):
 #: Exception class names retried by default besides RetryableError: network trouble from any client.
 RETRYABLE_NAMES = frozenset({"ConnectionError", "TimeoutError", "Timeout", "ConnectTimeout", "ReadTimeout",
                              "ChunkedEncodingError", "ProtocolError"})
+
+
+def finds_target_down(error: BaseException) -> bool:
+    """Whether ``error`` says the target itself is down (no answer, or a 5xx), not that it refused a record.
+
+    A 429 is not: the target answers, only slower (the concurrency budget deals with it).
+    """
+    status = getattr(error, "status", None)
+    if isinstance(error, RetryableError):
+        return status is None or (isinstance(status, int) and status >= 500)
+    return is_retryable(error)
 
 
 def is_retryable(error: BaseException, also: Iterable[str] = ()) -> bool:

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterable
 
-from pipeline.errors import RetryableError
+from pipeline.errors import RetryableError, WaitError
 from pipeline.redaction import redact
 
 #: Attributes every LogRecord has; anything else was passed with ``extra=`` and goes into JSON output.
@@ -47,9 +47,14 @@ class MessageNaming(logging.Filter):
         if isinstance(error, RetryableError) and record.name.startswith("dramatiq"):
             # The status line and the message's stored error say the rest; a traceback per attempt
             # of an outage buried everything else.
-            record.msg = f"{record.getMessage().rstrip('.')}: {type(error).__name__}: {error} (retried with backoff)."
+            said = record.getMessage().rstrip(".")
             record.args, record.exc_info, record.exc_text = None, None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            if isinstance(error, WaitError):  # no attempt failed: the message waits for its target
+                record.msg = f"{said}: {error} (not an attempt)."
+                record.levelno, record.levelname = logging.INFO, "INFO"
+            else:
+                record.msg = f"{said}: {type(error).__name__}: {error} (retried with backoff)."
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import dramatiq
 
+from pipeline.errors import WaitError
 from pipeline.redaction import redact
 
 
@@ -33,6 +34,10 @@ class Attempts(dramatiq.Middleware):
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
+            return
+        if isinstance(exception, WaitError):
+            # It waited for its target instead of trying (DurableRetries re-sends it): no attempt made.
+            message.options["attempts"] -= 1
             return
         # Kept in the message itself, where after_nack finds it if this was the last attempt.
         message.options["last_error"] = redact(f"{type(exception).__name__}: {exception}", self.secrets)

@@ -22,6 +22,7 @@ import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
 from pipeline.books.batches import record_name, unkeyed
+from pipeline.errors import WaitError
 from pipeline.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,12 @@ class StatusTracking(dramatiq.Middleware):
 
     def before_enqueue(self, broker, message, delay):
         retries = message.options.get("retries", 0)
+        waits = message.options.get("waits")  # times it waited for its target (DurableRetries), not attempts
         if delay and retries:
             self._change(message, "retrying", attempts=retries, next_attempt_at=time.time() + delay / 1000,
-                         max_retries=message.options.get("max_retries"))
+                         max_retries=message.options.get("max_retries"), waits=waits)
+        elif delay and waits:
+            self._change(message, "scheduled", eta=time.time() + delay / 1000, waits=waits)
         elif delay:
             self._change(message, "scheduled", eta=time.time() + delay / 1000, **self._describe(message))
         else:
@@ -78,6 +82,8 @@ class StatusTracking(dramatiq.Middleware):
         if exception is None:
             self._change(message, "done")
             return
+        if isinstance(exception, WaitError):
+            return  # no attempt failed: it waits for its target (scheduled again by DurableRetries)
         error = redact(f"{type(exception).__name__}: {exception}", self.secrets)
         trace = redact("".join(traceback.format_exception(exception, limit=20)), self.secrets)
         try:

@@ -24,6 +24,8 @@ import dramatiq
 from dramatiq.common import current_millis
 from dramatiq.middleware import MiddlewareError, Retries
 
+from pipeline.errors import WaitError
+
 logger = logging.getLogger(__name__)
 
 #: How many ids the maintenance unpacks at once when it drops expired dead-lettered messages
@@ -160,6 +162,11 @@ class DurableRetries(Retries):
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         try:
+            if isinstance(exception, WaitError):
+                # Waiting for its target is a delay, not an attempt: re-sent without counting a retry.
+                message.options["waits"] = message.options.get("waits", 0) + 1
+                broker.enqueue(message, delay=int((exception.retry_after or 1) * 1000))
+                return
             super().after_process_message(broker, message, result=result, exception=exception)
         except Exception as error:
             self._unsent.add(message.message_id)

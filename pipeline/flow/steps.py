@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.books.batches import alone_batch, mapped_as, record_name
-from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
+from pipeline.errors import FatalError, RecordError, RetryableError, WaitError, is_retryable
 from pipeline.flow.integrations import Integration
 from pipeline.flow.missing import MissingCheck, load_outcomes
 from pipeline.flow.sendable import sendable
@@ -191,10 +191,11 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     breaker = job.books.breakers.state(connection)
     if breaker.open_s:
         # Spread over half as long again, so that the pages waiting do not all probe at once.
-        raise RetryableError(f"Target {connection} is down ({breaker.failures} pages failed in a row, the last "
-                             f"with {breaker.last_error}); its circuit breaker is open for {breaker.open_s:.1f} s "
-                             "more, the page waits.", system=connection,
-                             retry_after=breaker.open_s * (1 + random.random() / 2))
+        # A wait, not an attempt: it uses up none of the page's retries (pipeline.flow.recovery.DurableRetries).
+        raise WaitError(f"Target {connection} is down ({breaker.failures} pages failed in a row, the last "
+                        f"with {breaker.last_error}); its circuit breaker is open for {breaker.open_s:.1f} s "
+                        "more, the page waits.", system=connection,
+                        retry_after=breaker.open_s * (1 + random.random() / 2))
     digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
     previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, is_retryable
+from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, WaitError, is_retryable
 from pipeline.flow.chain import TIERS, Chain, actor_name
 from pipeline.flow.integrations import Integration
 from pipeline.flow.steps import Job, extract, load_records, map_records
@@ -25,6 +25,8 @@ def run_step(integration: Integration, step: Callable[[], None]) -> None:
     """Run a step, sorting its errors into retried (with the server's Retry-After) and failed at once."""
     try:
         step()
+    except WaitError:
+        raise  # re-sent after its delay by DurableRetries, without counting an attempt
     except RetryableError as error:
         if error.retry_after:
             raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipeline.errors import PipelineError, UnknownNameError
+from pipeline.errors import NotSentError, PipelineError, UnknownNameError, finds_target_down
 
 #: A source record that could not even be read (e.g. a broken JSON line) carries this key with
 #: the reason; the map step fails it with that reason, so it is kept and reported like any other.
@@ -101,17 +101,34 @@ def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> Load
         raise UnknownNameError(f"{system} entity to load", entity, loaders) from None
 
 
+#: Records in a row that find the target down (no answer, or a 5xx) before the rest of a batch is not sent.
+DOWN_AFTER = 3
+
+
 def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | None]:
     """Load items one at a time, one outcome each: what the loader returned, or the PipelineError it raised.
 
-    Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
+    Once ``DOWN_AFTER`` records in a row found the target down, the rest are not sent: each gets a
+    ``NotSentError`` (retryable, with the last error's Retry-After), so an outage costs a few requests
+    per batch, not one per record. Any other exception propagates: it is a bug, or a failure of the
+    whole batch, not of one record.
     """
     outcomes: list = []
-    for item in items:
+    down = 0
+    for index, item in enumerate(items):
+        if down >= DOWN_AFTER:
+            last = outcomes[-1]
+            outcomes += [NotSentError(f"Not sent: the {down} records before it found the target down, the last "
+                                      f"with {type(last).__name__}: {last}", system=getattr(last, "system", ""),
+                                      status=getattr(last, "status", None),
+                                      retry_after=getattr(last, "retry_after", None)) for _ in items[index:]]
+            break
         try:
             outcome = load_one(item)
         except PipelineError as error:
             outcomes.append(error)
+            down = down + 1 if finds_target_down(error) else 0
         else:
             outcomes.append(outcome)
+            down = 0
     return outcomes

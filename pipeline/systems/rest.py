@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import requests
 
-from pipeline.errors import ConfigError, RemoteError
-from pipeline.systems.base import LoadItem, Page, connection_env
+from pipeline.errors import ConfigError
+from pipeline.systems.base import LoadItem, Page, connection_env, load_each
 from pipeline.systems.http import HttpClient
 
 
@@ -71,13 +71,8 @@ class RestSystem:
                 return
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
-        outcomes: list[Exception | None] = []
-        for item in items:
-            try:
-                self.client.request("PUT", f"/{quote(entity)}/{quote(item.key, safe='')}",
-                                    json={**item.data, **item.native})
-            except RemoteError as error:
-                outcomes.append(error)
-            else:
-                outcomes.append(None)
-        return outcomes
+        def put(item: LoadItem) -> None:
+            self.client.request("PUT", f"/{quote(entity)}/{quote(item.key, safe='')}",
+                                json={**item.data, **item.native})
+
+        return load_each(put, items)
