@@ -22,6 +22,7 @@ from pipeline.books.round_trip import pending, queue_script
 #: Every state a message can be in.
 STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
 _SCRIPT = (Path(__file__).with_name("transition.lua")).read_text()
+_IF_NEWER = (Path(__file__).with_name("transition_if_newer.lua")).read_text()
 
 
 class MessageStatuses:
@@ -30,16 +31,14 @@ class MessageStatuses:
     def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
         self._transition = client.register_script(_SCRIPT)
+        self._if_newer = client.register_script(_IF_NEWER)
 
     def key(self, message_id: str) -> str:
         return f"{self.ns}:msg:{message_id}"
 
     def transition(self, message_id: str, state: str, run_id: str | None, **fields: object) -> str | None:
         """Move a message to ``state``, stamping ``<state>_at`` and setting ``fields``; returns the old state."""
-        values: list[object] = [f"{state}_at", self.clock()]
-        for name, value in fields.items():
-            if value is not None:
-                values += [name, value if isinstance(value, (str, int, float)) else json.dumps(value)]
+        values: list[object] = [f"{state}_at", self.clock(), *_pairs(fields)]
         run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
         pipe = pending(self.redis)
         if pipe is not None:
@@ -50,6 +49,24 @@ class MessageStatuses:
         old = self._transition(keys=[self.key(message_id), run_key], args=[state, self.ttl_s, *values])
         return old.decode() if isinstance(old, bytes) else old
 
+    def transition_if_newer(self, message_id: str, state: str, run_id: str | None, at: float,
+                            fields: dict[str, object]) -> bool:
+        """A change that happened at ``at`` and is written late (``pipeline.books.backlog``): applied only if
+        no change of the message is stamped at or after it. Returns whether it was applied."""
+        run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
+        applied, _ = self._if_newer(keys=[self.key(message_id), run_key],
+                                    args=[state, self.ttl_s, at, *_pairs(fields)])
+        return bool(applied)
+
     def get(self, message_id: str) -> dict[str, str] | None:
         raw = self.redis.hgetall(self.key(message_id))
         return {k.decode(): v.decode() for k, v in raw.items()} if raw else None
+
+
+def _pairs(fields: dict[str, object]) -> list[object]:
+    """Field/value pairs as a script's arguments: set fields only, structures as JSON."""
+    values: list[object] = []
+    for name, value in fields.items():
+        if value is not None:
+            values += [name, value if isinstance(value, (str, int, float)) else json.dumps(value)]
+    return values

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 import dramatiq
 
 from pipeline.books import Books, Failure, LoadOutcomes
+from pipeline.books.backlog import StatusBacklog
 from pipeline.books.batches import record_name, unkeyed
 from pipeline.errors import WaitError
 from pipeline.redaction import redact
@@ -44,16 +46,38 @@ class StatusTracking(dramatiq.Middleware):
         secrets: values to mask in errors and tracebacks (on top of secret-shaped text).
     """
 
+    #: How often a worker tries to write the changes it holds (``pipeline.books.backlog``).
+    FLUSH_S = 1.0
+
     def __init__(self, *, books: Books, secrets: set[str]) -> None:
         self.books, self.secrets = books, secrets
+        #: Changes Redis refused (an outage), written once it answers again.
+        self.backlog = StatusBacklog(books.messages)
+        self._stop = threading.Event()
+
+    def after_worker_boot(self, broker, worker):
+        threading.Thread(target=self._flush_held, name="status-backlog", daemon=True).start()
+
+    def before_worker_shutdown(self, broker, worker):
+        self._stop.set()
+        self.backlog.flush()
+
+    def _flush_held(self) -> None:
+        while not self._stop.wait(self.FLUSH_S):
+            if len(self.backlog):
+                self.backlog.flush()
 
     def _change(self, message, state: str, **fields) -> None:
         kwargs = message.kwargs or {}
         run_id = kwargs.get("run_id")
         try:
             old = self.books.messages.transition(message.message_id, state, run_id, **fields)
-        except Exception:  # a status write must never fail the work itself
-            logger.exception("Could not record state %r of message %r.", state, message.message_id)
+        except Exception as error:  # a status write must never fail the work itself: held, written later
+            if not len(self.backlog):
+                logger.warning("Could not record state %r of message %s (%s: %s); this worker holds its status "
+                               "changes until Redis answers.", state, message.message_id, type(error).__name__,
+                               error)
+            self.backlog.hold(message.message_id, state, run_id, fields)
             return
         logger.info("Message %s of run %s (%s, %s) %s -> %s.", message.message_id, run_id, message.actor_name,
                     kwargs.get("integration"), old or "new", state,
@@ -89,8 +113,9 @@ class StatusTracking(dramatiq.Middleware):
         try:
             self.books.messages.redis.hset(self.books.messages.key(message.message_id), mapping={
                 "error_type": type(exception).__name__, "error": error, "traceback": trace})
-        except Exception:
-            logger.exception("Could not record the error of message %r.", message.message_id)
+        except Exception as error:  # Redis away: the attempt's failure still counts, in the message's options
+            logger.warning("Could not record the error of message %s (%s: %s).", message.message_id,
+                           type(error).__name__, error)
 
     def after_skip_message(self, broker, message):
         self._change(message, "skipped", reason=message.options.get("skip_reason", "skipped by middleware"))

@@ -84,6 +84,20 @@ def wait_for_run(runs: RunStore, run_id: str, timeout_s: float = 60) -> RunSumma
     raise AssertionError(f"Run {run_id} did not finish in {timeout_s}s: {runs.get(run_id)}")
 
 
+#: Message states after which nothing more happens to a message.
+FINAL_STATES = frozenset({"done", "skipped", "failed"})
+
+
+def message_states(redis_client, namespace: str) -> dict[str, int]:
+    """How many messages of the test's namespace are in each state (read from their status records)."""
+    states: dict[str, int] = {}
+    for key in redis_client.scan_iter(match=f"{namespace}:msg:*", count=1000):
+        state = redis_client.hget(key, "state")
+        if state is not None:
+            states[state.decode()] = states.get(state.decode(), 0) + 1
+    return states
+
+
 def wait_until(what: str, probe, done, timeout_s: float = 120, poll_s: float = 0.05):
     """Poll ``probe()`` until ``done(value)``; returns the value. On timeout, fail naming ``what`` was
     awaited and the last value seen, so a slow machine's failure says what never happened."""

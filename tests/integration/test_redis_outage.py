@@ -21,7 +21,7 @@ from pipeline.books import Books
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
 from tests.conftest import FIXTURES
-from tests.integration.conftest import start_run, wait_for_run
+from tests.integration.conftest import FINAL_STATES, message_states, start_run, wait_for_run, wait_until
 
 TOKEN = "redis-outage-token"
 INTEGRATION = "status_customer"  # files -> REST CRM, pages of 20
@@ -79,7 +79,7 @@ def crm():
 
 
 def test_a_redis_outage_mid_run_ends_with_every_record_loaded_once(pipeline_env, workers, crm, own_redis,
-                                                                   tmp_path):
+                                                                   tmp_path, namespace):
     env = pipeline_env
     shutil.copy(FIXTURES / "integration_mappings" / f"{INTEGRATION}.yaml", env["PIPELINE_MAPPINGS_DIR"])
     env.update({"REDIS_URL": own_redis.url, "PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"),
@@ -105,9 +105,16 @@ def test_a_redis_outage_mid_run_ends_with_every_record_loaded_once(pipeline_env,
     time.sleep(5)
     own_redis.start()
     summary = wait_for_run(books.runs, run_id, timeout_s=300)
+    # Messages requeued after the outage may still be running when the counts are complete; they end.
+    states = wait_until("every message to reach a final state", lambda: message_states(client, namespace),
+                        lambda found: set(found) <= FINAL_STATES, timeout_s=120)
 
     assert 200 <= stopped_at < RECORDS
     assert summary.counts == {"extracted": RECORDS, "loaded": RECORDS, "skipped": 0, "failed": 0}
     assert sorted(crm.records["customer"]) == emails
     assert not client.hlen(f"{env['PIPELINE_NAMESPACE']}:ledger:{INTEGRATION}:waiting")
     assert "Redis answers again: this worker goes on as" in workers.logs()
+    # nothing left running, enqueued or retrying, in the messages' records or in the run's roll-up
+    assert set(states) == {"done"}, states
+    assert books.runs.get(run_id).states == {"done": states["done"]}
+    assert books.runs.get(run_id).status == "complete"
