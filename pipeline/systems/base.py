@@ -101,17 +101,18 @@ def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> Load
         raise UnknownNameError(f"{system} entity to load", entity, loaders) from None
 
 
-#: Records in a row that find the target down (no answer, or a 5xx) before the rest of a batch is not sent.
+#: Records that open a batch and all find the target down (no answer, or a 5xx) before its rest is not sent.
 DOWN_AFTER = 3
 
 
 def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | None]:
     """Load items one at a time, one outcome each: what the loader returned, or the PipelineError it raised.
 
-    Once ``DOWN_AFTER`` records in a row found the target down, the rest are not sent: each gets a
+    When the first ``DOWN_AFTER`` records all found the target down, the rest are not sent: each gets a
     ``NotSentError`` (retryable, with the last error's Retry-After), so an outage costs a few requests
-    per batch, not one per record. Any other exception propagates: it is a bug, or a failure of the
-    whole batch, not of one record.
+    per batch, not one per record, and the batch is retried whole. Once a record went through, every
+    record is sent: failures among successes are the records' own, split out and retried alone. Any
+    other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
     """
     outcomes: list = []
     down = 0
@@ -127,8 +128,7 @@ def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | 
             outcome = load_one(item)
         except PipelineError as error:
             outcomes.append(error)
-            down = down + 1 if finds_target_down(error) else 0
+            down = down + 1 if down == index and finds_target_down(error) else 0
         else:
             outcomes.append(outcome)
-            down = 0
     return outcomes

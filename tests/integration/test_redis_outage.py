@@ -118,3 +118,5 @@ def test_a_redis_outage_mid_run_ends_with_every_record_loaded_once(pipeline_env,
     assert set(states) == {"done"}, states
     assert books.runs.get(run_id).states == {"done": states["done"]}
     assert books.runs.get(run_id).status == "complete"
+    print(f"\nRedis outage figures: {stopped_at} loaded when stopped, {sum(crm.writes.values()) - RECORDS} PUTs "
+          f"written again (idempotent upserts), message states {states}")
