@@ -1,4 +1,4 @@
-"""Documents that change in NetSuite after they reached Magento 2: tracking numbers added, invoices voided.
+"""Documents that change in NetSuite after they reached Magento 2: tracking numbers added, documents voided.
 
 Through real `dramatiq pipeline.actors` workers, NetSuite and Magento 2 emulators on loopback.
 """
@@ -9,6 +9,8 @@ from tests.integration.test_netsuite_magento2_integrations import (  # noqa: F40
     MUG, TEE, clock, counts, env, erp, m2_address, run, sales_orders, seed_magento_order, seed_netsuite_items, shop)
 
 SHIPMENTS, INVOICES = "netsuite_to_magento2_shipment", "netsuite_to_magento2_invoice"
+MEMOS = "netsuite_to_magento2_credit_memo"
+VOIDED = {"id": "Voided", "refName": "Voided"}
 
 
 def tracks_of(shop, shipment: dict) -> list[tuple[str, str, str]]:
@@ -89,3 +91,48 @@ def test_an_invoice_voided_in_netsuite_is_reported_when_the_shop_has_it_and_not_
         "offline invoice: refund it with a credit memo, or cancel the order, in Magento."))
     assert len(shop.tables.invoices) == 1
     assert f"INV{second}" not in str(shop.tables.comments)
+
+
+def test_a_credit_memo_and_a_shipment_voided_in_netsuite_are_reported_when_the_shop_has_them_and_never_created(
+        env, workers, runs, erp, shop, clock):
+    workers.start(threads=4)
+    order, so_id = ordered(env, runs, erp, shop)
+    store = erp.store
+    shipped = store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": 1, "itemReceive": True, "quantity": 2}]}})
+    invoice = store.transform("salesOrder", so_id, "invoice", {"status": {"id": "Open", "refName": "Open"}})
+    memo = store.transform("invoice", invoice, "creditMemo", {"item": {"items": [{"orderLine": 2, "quantity": 1}]},
+                                                             "status": {"id": "Open", "refName": "Open"}})
+    assert run(env, runs, SHIPMENTS).counts == counts(1, loaded=1)
+    assert run(env, runs, INVOICES).counts == counts(1, loaded=1)
+    assert run(env, runs, MEMOS).counts == counts(1, loaded=1)
+    [magento_shipment], [magento_memo] = shop.tables.shipments.values(), shop.tables.creditmemos.values()
+
+    # Both voided after they reached the shop; a second fulfilment and credit memo voided before.
+    clock.advance()
+    store.update("itemFulfillment", shipped, {"status": VOIDED})
+    store.update("creditMemo", memo, {"status": VOIDED})
+    never_shipped = store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "status": VOIDED,
+        "item": {"items": [{"orderLine": 2, "itemReceive": True, "quantity": 1}]}})
+    never_credited = store.transform("invoice", invoice, "creditMemo", {
+        "item": {"items": [{"orderLine": 1, "quantity": 1}]}, "status": VOIDED})
+    shipments, memos = run(env, runs, SHIPMENTS), run(env, runs, MEMOS)
+
+    assert (shipments.counts, shipments.events) == (counts(2, failed=1), {"cancelled": 1})
+    assert (memos.counts, memos.events) == (counts(2, failed=1), {"cancelled": 1})
+    [shipment_failure], [memo_failure] = runs.failures(shipments.run_id), runs.failures(memos.run_id)
+    assert (shipment_failure.key, shipment_failure.error) == (f"IF{shipped}", (
+        f"The shipment 'IF{shipped}' was voided in the source after it reached Magento 2 as shipment "
+        f"{magento_shipment['increment_id']!r} of order {order['increment_id']!r}. Magento's API cannot delete a "
+        "shipment: correct its tracks, or record a return, in Magento."))
+    assert (memo_failure.key, memo_failure.error) == (f"CM{memo}", (
+        f"The credit memo 'CM{memo}' was voided in the source after it reached Magento 2 as credit memo "
+        f"{magento_memo['increment_id']!r} of order {order['increment_id']!r}. Magento's API cannot cancel a "
+        "credit memo once refunded: charge the amount again (a new invoice or order), or correct it in Magento."))
+    assert (len(shop.tables.shipments), len(shop.tables.creditmemos)) == (1, 1)
+    assert f"IF{never_shipped}" not in str(shop.tables.comments)
+    assert f"CM{never_credited}" not in str(shop.tables.comments)
+    # Read again by force: the one never created stays cancelled and is still not created.
+    again = run(env, runs, MEMOS, "--mode", "full", "--force")
+    assert (again.counts, again.events, len(shop.tables.creditmemos)) == (counts(2, failed=1), {"cancelled": 1}, 1)
