@@ -19,7 +19,8 @@ from pipeline.systems.mailchimp.load import Catalog, Sender
 from pipeline.systems.mailchimp.problems import SYSTEM
 
 #: What ``extract`` reads and ``load`` writes.
-EXTRACTS = ("customer",)
+#: ``subscription`` reads the same members, for what the shop needs of them: still subscribed or not.
+EXTRACTS = ("customer", "subscription")
 LOADS = ("customer", "order", "product")
 
 
@@ -107,7 +108,18 @@ class MailchimpSystem:
                 outcomes[index] = error
         for index, outcome in self.sender.run(chains, [item.key for item in items]).items():
             outcomes[index] = outcome
+        if entity == "customer":
+            self._unsubscribe(target, items, outcomes)
         return outcomes
+
+    def _unsubscribe(self, list_id: str, items: Sequence[LoadItem], outcomes: list) -> None:
+        """Members upserted whose customer left the newsletter in the shop: unsubscribed, one by one."""
+        leaving = [index for index, item in enumerate(items)
+                   if outcomes[index] is None and item.data.get("is_subscribed") is False]
+        results = load_each(lambda item: lifecycle.unsubscribe(self.client, list_id, item.data["email"]),
+                            [items[index] for index in leaving])
+        for index, result in zip(leaving, results, strict=True):
+            outcomes[index] = result
 
     def apply_missing(self, entity: str, keys: Sequence[str], action: str) -> list:
         """Archive (or permanently delete) the members of customers gone from the shop; one outcome each."""
