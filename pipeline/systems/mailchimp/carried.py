@@ -12,6 +12,7 @@ CARRIES = {
         "first_name": "merge_fields.FNAME",
         "last_name": "merge_fields.LNAME",
         "dob": "merge_fields.BIRTHDAY (MM/DD)",
+        "anonymised": "true: the member of the address last sent for its external_id deleted permanently",
         "is_subscribed": "status_if_new (false: transactional); false: a subscribed member unsubscribed",
         "addresses.default_billing": "which address is the member's ADDRESS and PHONE",
         "addresses.street": "merge_fields.ADDRESS.addr1, addr2",

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pipeline.errors import ConfigError, NotFoundError, PipelineError, RetryableError, UnknownNameError
 from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
+from pipeline.systems.lifecycle import Applied
 from pipeline.systems.mailchimp import extract, lifecycle, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.carried import CARRIES
@@ -48,6 +49,9 @@ class MailchimpSystem:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
+    #: Entities whose load needs the key sent before for the same source record: an anonymised
+    #: customer's member is the one of the address sent before (``pipeline.flow.previous_keys``).
+    previous_keys_of = ("customer",)
 
     def __init__(self, config: MailchimpConfig, *,
                  limiter: Callable[[], AbstractContextManager] | None = None) -> None:
@@ -102,6 +106,9 @@ class MailchimpSystem:
         outcomes: list[Exception | None] = [None] * len(items)
         chains = {}
         for index, item in enumerate(items):
+            if entity == "customer" and item.data.get("anonymised"):
+                outcomes[index] = self._erase_anonymised(target, item)
+                continue
             try:
                 chains[index] = self._chain(entity, target, item)
             except PipelineError as error:
@@ -111,6 +118,14 @@ class MailchimpSystem:
         if entity == "customer":
             self._unsubscribe(target, items, outcomes)
         return outcomes
+
+    def _erase_anonymised(self, list_id: str, item: LoadItem) -> Exception | Applied:
+        """An anonymised customer's member deleted for good: found by the address sent before, if any."""
+        email = item.previous_key or item.data["email"]
+        try:
+            return lifecycle.remove_member(self.client, list_id, email, permanent=True)
+        except PipelineError as error:
+            return error
 
     def _unsubscribe(self, list_id: str, items: Sequence[LoadItem], outcomes: list) -> None:
         """Members upserted whose customer left the newsletter in the shop: unsubscribed, one by one."""
