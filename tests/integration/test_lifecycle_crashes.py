@@ -101,7 +101,10 @@ def test_a_member_archived_and_one_erased_through_a_worker_killed_mid_event_are_
 
     # Ada asks to be forgotten; the worker dies right after Mailchimp erased her.
     chimp.add_member("ada@example.com")
-    erase = lambda: run_cli(env, "erase", customers, "ada@example.com", "--no-wait").stdout.split()[1]  # noqa: E731
+
+    def erase() -> str:
+        return run_cli(env, "erase", customers, "ada@example.com", "--no-wait").stdout.split()[1]
+
     erased = through_a_crash(env, workers, runs, erase)
 
     assert (erased.counts, erased.events, erased.status) == (counts(1), {"deleted": 1}, "complete")
