@@ -616,3 +616,11 @@ def test_a_customer_with_an_invalid_email_is_refused_with_magentos_message(shop,
                            timeout=5)
     assert (answer.status_code, answer.json()) == (400, body)
     assert shop.tables.customers == {}
+
+
+def test_an_address_with_more_street_lines_than_the_shop_keeps_is_refused_with_magentos_message(shop):
+    address = {**customer_item().data["addresses"][0], "street": ["1 Main St", "Suite 2", "Floor 3"]}
+    [outcome] = system(shop).load("customer", [customer_item(addresses=[address])])
+    assert isinstance(outcome, FatalError) and outcome.status == 400
+    assert '"Street Address" cannot contain more than 2 lines.' in str(outcome)
+    assert shop.tables.customers == {}
