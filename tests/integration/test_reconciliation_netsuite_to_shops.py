@@ -17,7 +17,15 @@ from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems import build_system
 from tests.conftest import MAPPINGS
 from tests.integration.reconciliation import account, checked_paths, compare, erp, money, run, shop  # noqa: F401 (fixtures)
-from tests.integration.test_netsuite_magento2_integrations import connect, ns_address, seed_netsuite_items
+from tests.integration.test_netsuite_magento2_integrations import (
+    MUG,
+    TEE,
+    connect,
+    m2_address,
+    ns_address,
+    seed_magento_order,
+    seed_netsuite_items,
+)
 
 
 def extracted(env: dict, spec) -> list[dict]:
@@ -201,3 +209,181 @@ def test_every_mapped_field_of_netsuite_stock_reaches_magento_source_items(pipel
         compared |= compare(found, expected, f"{entity['sku']}@{entity['source_code']}", failures)
     assert failures == []
     account(checked_paths(compared), INVENTORY_UNCHECKED, spec)
+
+
+# NetSuite -> Magento 2: shipments, invoices, credit memos of an order the shop sent to NetSuite --------
+
+DOCUMENT_UNCHECKED = {
+    "external_id": "not carried (ignored): Magento numbers its documents; ours is named by a marker comment",
+    "created_at": "not carried (ignored): Magento stamps created_at itself",
+}
+
+
+def order_in_netsuite(env: dict, runs, erp, shop) -> tuple[dict, str, dict[str, int]]:
+    """A Magento order with a line discount, tax and shipping, sent to NetSuite by the shop's own
+    integration (so its sales order's external id is the increment id): the Magento order, the
+    sales order's id, and its line numbers by SKU."""
+    items = seed_netsuite_items(erp)
+    tee = {**TEE, "row_total": 45.0, "discount_amount": 4.5, "tax_amount": 3.24}
+    mug = {**MUG, "row_total": 9.9, "tax_amount": 0.79}
+    calder = m2_address("billing", "Veronica", "Costello", ["6146 Honey Bluff Parkway"], "Calder", "49628-7978",
+                        "US", "(555) 229-3326", ("MI", "Michigan", 33))
+    # 45.00 + 9.90 - 4.50 + 4.03 + 5.00 = 59.43
+    order = seed_magento_order(shop, "veronica.costello@example.com", "Veronica", "Costello", [tee, mug], calder,
+                               status="processing", state="processing", subtotal=54.9, discount_amount=-4.5,
+                               tax_amount=4.03, shipping_amount=5, grand_total=59.43)
+    assert run(env, runs, "magento2_to_netsuite_order").counts["loaded"] == 1
+    [(so_id, sales_order)] = erp.store.records["salesOrder"].items()
+    assert money(sales_order["total"]) == money(order["grand_total"])
+    skus = {item_id: sku for sku, item_id in (("WS12-M-Orange", items["tee"]), ("MUG-LOGO", items["mug"]))}
+    lines = {skus[line["item"]["id"]]: line["line"] for line in sales_order["item"]["items"]
+             if line["item"]["id"] in skus}
+    return order, so_id, lines
+
+
+def marked(shop, table: str, document: dict, entity: str) -> str | None:
+    """Our document number, from the marker comment the load left on Magento's document."""
+    prefix = f"pipeline: {entity} "
+    for comment in shop.tables.comments[(table, document["entity_id"])]:
+        for line in comment["comment"].splitlines():
+            if line.startswith(prefix):
+                return line[len(prefix):]
+    return None
+
+
+def magento_documents(shop, table: str, entity: str) -> dict[str, dict]:
+    """Magento's documents of ``table`` by our document number (each exactly once)."""
+    found = {marked(shop, table, document, entity): document for document in getattr(shop.tables, table).values()}
+    assert None not in found and len(found) == len(getattr(shop.tables, table)), "a document without its marker"
+    return found
+
+
+def document_found(shop, table: str, entity: str, document: dict, line_fields: tuple[str, ...]) -> dict:
+    """A Magento document in canonical terms: its number, order number and lines."""
+    order = shop.tables.orders[document["order_id"]]
+    found = {f"{entity}_number": marked(shop, table, document, entity), "order_number": order["increment_id"]}
+    for number, line in enumerate(document["items"]):
+        values = {"sku": line["sku"], "qty": Decimal(str(line["qty"])), "price": money(line["price"]),
+                  "row_total": money(line["row_total"])}
+        found.update({f"lines.{number}.{name}": values[name] for name in line_fields})
+    return found
+
+
+def document_expected(entity: dict, kind: str, line_fields: tuple[str, ...]) -> dict:
+    expected = {f"{kind}_number": entity[f"{kind}_number"], "order_number": entity["order_number"]}
+    for number, line in enumerate(entity.get("lines") or []):
+        values = {"sku": line["sku"], "qty": Decimal(str(line["qty"])), "price": money(line.get("price")),
+                  "row_total": money(line.get("row_total"))}
+        expected.update({f"lines.{number}.{name}": values[name] for name in line_fields})
+    return expected
+
+
+def test_every_mapped_field_of_netsuite_fulfillments_reaches_magento_shipments(pipeline_env, workers, runs, erp,
+                                                                              shop):
+    env = connect(pipeline_env, erp, shop)
+    workers.start(threads=4)
+    order, so_id, lines = order_in_netsuite(env, runs, erp, shop)
+    # The tees leave with UPS and a generic parcel service; the mug with FedEx and USPS.
+    erp.store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": lines["WS12-M-Orange"], "quantity": 2}]},
+        "packageUps": {"items": [{"packageTrackingNumberUps": "1Z999AA10123456784"}]},
+        "package": {"items": [{"packageTrackingNumber": "JJD000390007891234", "packageDescr": "DHL Paket"},
+                              {"packageDescr": "no number yet"}]}})
+    erp.store.transform("salesOrder", so_id, "itemFulfillment", {
+        "shipStatus": {"id": "C"}, "item": {"items": [{"orderLine": lines["MUG-LOGO"], "quantity": 1}]},
+        "packageFedEx": {"items": [{"packageTrackingNumberFedEx": "794698660000"}]},
+        "packageUsps": {"items": [{"packageTrackingNumberUsps": "9400100000000000000000"}]}})
+
+    assert run(env, runs, "netsuite_to_magento2_shipment").counts == {"extracted": 2, "loaded": 2, "skipped": 0,
+                                                                      "failed": 0}
+    spec, entities = mapped(env, "netsuite_to_magento2_shipment")
+    stored = magento_documents(shop, "shipments", "shipment")
+    assert len(stored) == len(entities) == 2
+    failures: list[str] = []
+    compared: set[str] = set()
+    for entity in entities:
+        shipment = stored[entity["shipment_number"]]
+        found = document_found(shop, "shipments", "shipment", shipment, ("sku", "qty"))
+        found["tracks"] = [{name: track.get(name) for name in ("carrier_code", "title", "track_number")}
+                           for track in shipment["tracks"]]
+        expected = {**document_expected(entity, "shipment", ("sku", "qty")), "tracks": entity["tracks"]}
+        compared |= compare(found, expected, entity["shipment_number"], failures)
+    assert failures == []
+    assert sorted(track["carrier_code"] for entity in entities for track in entity["tracks"]) == [
+        "custom", "fedex", "ups", "usps"]
+    account(checked_paths(compared), DOCUMENT_UNCHECKED, spec)
+
+
+INVOICE_UNCHECKED = {
+    **DOCUMENT_UNCHECKED,
+    "status": "not carried (ignored): Magento sets its invoice's state itself",
+}
+
+
+def test_every_mapped_field_of_netsuite_invoices_reaches_magento_and_the_totals_agree(pipeline_env, workers, runs,
+                                                                                     erp, shop):
+    env = connect(pipeline_env, erp, shop)
+    workers.start(threads=4)
+    order, so_id, _ = order_in_netsuite(env, runs, erp, shop)
+    # Everything, with the order's shipping: NetSuite's total is the order's grand total.
+    erp.store.transform("salesOrder", so_id, "invoice", {"status": {"id": "Open", "refName": "Open"},
+                                                          "shippingCost": 5.0})
+
+    assert run(env, runs, "netsuite_to_magento2_invoice").counts == {"extracted": 1, "loaded": 1, "skipped": 0,
+                                                                     "failed": 0}
+    spec, entities = mapped(env, "netsuite_to_magento2_invoice")
+    stored = magento_documents(shop, "invoices", "invoice")
+    assert len(stored) == len(entities) == 1
+    failures: list[str] = []
+    compared: set[str] = set()
+    line_fields = ("sku", "qty", "price", "row_total")
+    for entity in entities:
+        invoice = stored[entity["invoice_number"]]
+        # Prices and totals are not sent: Magento invoices at the order's prices and computes its own
+        # totals. They are compared all the same: both sides must come to the same money.
+        found = {**document_found(shop, "invoices", "invoice", invoice, line_fields),
+                 "grand_total": money(invoice["grand_total"])}
+        expected = {**document_expected(entity, "invoice", line_fields), "grand_total": money(entity["grand_total"])}
+        compared |= compare(found, expected, entity["invoice_number"], failures)
+    assert failures == []
+    assert money(next(iter(stored.values()))["grand_total"]) == money(order["grand_total"])
+    account(checked_paths(compared), INVOICE_UNCHECKED, spec)
+
+
+def test_every_mapped_field_of_netsuite_credit_memos_reaches_magento_to_the_cent(pipeline_env, workers, runs, erp,
+                                                                                shop):
+    env = connect(pipeline_env, erp, shop)
+    workers.start(threads=4)
+    order, so_id, lines = order_in_netsuite(env, runs, erp, shop)
+    invoice_id = erp.store.transform("salesOrder", so_id, "invoice", {"shippingCost": 5.0})
+    assert run(env, runs, "netsuite_to_magento2_invoice").counts["loaded"] == 1
+    # The invoice's line numbers, by the sales order line each was made from.
+    invoice_lines = {line["orderLine"]: line["line"] for line in erp.store.records["invoice"][invoice_id]["item"]["items"]}
+    tee_line, mug_line = invoice_lines[lines["WS12-M-Orange"]], invoice_lines[lines["MUG-LOGO"]]
+    # One tee of two, no shipping: Magento would refund 22.50 + 1.62 tax - 2.25 discount and, unless
+    # told otherwise, the order's 5.00 of shipping. NetSuite credits 22.50.
+    erp.store.transform("invoice", invoice_id, "creditMemo", {"item": {"items": [{"orderLine": tee_line,
+                                                                                  "quantity": 1}]}})
+    # The mug and the shipping: NetSuite credits 9.90 + 5.00, without the mug's tax.
+    erp.store.transform("invoice", invoice_id, "creditMemo", {"item": {"items": [{"orderLine": mug_line,
+                                                                                  "quantity": 1}]},
+                                                              "shippingCost": 5.0})
+
+    assert run(env, runs, "netsuite_to_magento2_credit_memo").counts == {"extracted": 2, "loaded": 2,
+                                                                         "skipped": 0, "failed": 0}
+    spec, entities = mapped(env, "netsuite_to_magento2_credit_memo")
+    stored = magento_documents(shop, "creditmemos", "credit_memo")
+    assert len(stored) == len(entities) == 2
+    failures: list[str] = []
+    compared: set[str] = set()
+    line_fields = ("sku", "qty", "price")
+    for entity in entities:
+        memo = stored[entity["credit_memo_number"]]
+        found = {**document_found(shop, "creditmemos", "credit_memo", memo, line_fields),
+                 "shipping_amount": money(memo["shipping_amount"]), "grand_total": money(memo["grand_total"])}
+        expected = {**document_expected(entity, "credit_memo", line_fields),
+                    "shipping_amount": money(entity.get("shipping_amount")), "grand_total": money(entity["grand_total"])}
+        compared |= compare(found, expected, entity["credit_memo_number"], failures)
+    assert failures == []
+    assert sorted(money(memo["grand_total"]) for memo in stored.values()) == [money("14.90"), money("22.50")]
+    account(checked_paths(compared), DOCUMENT_UNCHECKED, spec)
