@@ -28,7 +28,15 @@ from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems import build_system
 from pipeline.testing.magento1 import Magento1Emulator
 from tests.conftest import MAPPINGS
-from tests.integration.reconciliation import account, checked_paths, compare, erp, money, run, shop  # noqa: F401 (fixtures)
+from tests.integration.reconciliation import (  # noqa: F401 (erp and shop are fixtures)
+    account,
+    checked_paths,
+    compare,
+    erp,
+    money,
+    run,
+    shop,
+)
 from tests.integration.test_netsuite_magento2_integrations import (
     MUG,
     TEE,
@@ -166,7 +174,8 @@ STATUSES = {1: "enabled", 2: "disabled"}
 
 
 def magento_product(product: dict) -> dict:
-    attributes = {attribute["attribute_code"]: attribute["value"] for attribute in product.get("custom_attributes") or []}
+    attributes = {attribute["attribute_code"]: attribute["value"]
+                  for attribute in product.get("custom_attributes") or []}
     return {"sku": product["sku"], "name": product.get("name"), "price": money(product.get("price")),
             "status": STATUSES.get(product.get("status")),
             "weight": Decimal(str(product["weight"])) if product.get("weight") is not None else None,
@@ -375,7 +384,8 @@ def test_every_mapped_field_of_netsuite_credit_memos_reaches_magento_to_the_cent
     invoice_id = erp.store.transform("salesOrder", so_id, "invoice", {"shippingCost": 5.0})
     assert run(env, runs, "netsuite_to_magento2_invoice").counts["loaded"] == 1
     # The invoice's line numbers, by the sales order line each was made from.
-    invoice_lines = {line["orderLine"]: line["line"] for line in erp.store.records["invoice"][invoice_id]["item"]["items"]}
+    invoice_lines = {line["orderLine"]: line["line"]
+                     for line in erp.store.records["invoice"][invoice_id]["item"]["items"]}
     tee_line, mug_line = invoice_lines[lines["WS12-M-Orange"]], invoice_lines[lines["MUG-LOGO"]]
     # One tee of two, no shipping: Magento would refund 22.50 + 1.62 tax - 2.25 discount and, unless
     # told otherwise, the order's 5.00 of shipping. NetSuite credits 22.50.
@@ -399,7 +409,8 @@ def test_every_mapped_field_of_netsuite_credit_memos_reaches_magento_to_the_cent
         found = {**document_found(shop, "creditmemos", "credit_memo", memo, line_fields),
                  "shipping_amount": money(memo["shipping_amount"]), "grand_total": money(memo["grand_total"])}
         expected = {**document_expected(entity, "credit_memo", line_fields),
-                    "shipping_amount": money(entity.get("shipping_amount")), "grand_total": money(entity["grand_total"])}
+                    "shipping_amount": money(entity.get("shipping_amount")),
+                    "grand_total": money(entity["grand_total"])}
         compared |= compare(found, expected, entity["credit_memo_number"], failures)
     assert failures == []
     assert sorted(money(memo["grand_total"]) for memo in stored.values()) == [money("14.90"), money("22.50")]
