@@ -9,14 +9,14 @@ from itertools import islice
 import click
 
 from pipeline.flow.integrations import discover, get_integration
-from pipeline.redaction import SECRET_NAME, redact, secret_values
+from pipeline.redaction import redact, secret_values
 from pipeline.settings import Settings
 from pipeline.systems import build_system
 from pipeline.systems.declarative import declared_spec, systems_dir
 from pipeline.systems.declarative.templates import variables
 from pipeline.systems.http import transport
 from pipeline.mapping.golden import PENDING
-from pipeline.systems.recording import (DEFAULT_PERSONAL_DATA, RECORDED_ORIGIN, STAND_IN, Recorder, Scrubber,
+from pipeline.systems.recording import (DEFAULT_PERSONAL_DATA, RECORDED_ORIGIN, Recorder, Scrubber,
                                         connection_variables, save)
 
 
@@ -52,8 +52,8 @@ def record(integration: str, count: int, golden: bool, strip: tuple[str, ...]) -
     if recorder.exchanges:  # a files or memory source has none
         about = {"system": ref.system, "entity": ref.entity, "integration": integration,
                  "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                 "variables": (_variables(declared, ref.connection, settings.environ) if declared
-                               else connection_variables(ref.connection, settings.environ))}
+                 "variables": connection_variables(ref.connection, settings.environ,
+                                                   _secret_auth_variables(declared))}
         cassette = save(recorder, folder / f"{ref.entity}.http.json", secrets=secrets, scrubber=scrubber,
                         about=about, ignored_params=_ignored_params(declared, source))
         click.echo(f"wrote {cassette} ({len(recorder.exchanges)} exchanges)")
@@ -81,15 +81,12 @@ def _ignored_params(declared, source) -> list[str]:
     return list(getattr(source, "clock_params", ()))
 
 
-def _variables(spec, connection: str, environ) -> dict[str, str]:
-    """The connection's variables the file needs: real values, except secret ones (stand-ins)."""
-    needed = variables(spec.base_url) | {v for text in spec.headers.values() for v in variables(text)}
-    needed |= {v for text in [*spec.auth.values.values(), spec.auth.token_url] for v in variables(text)}
-    prefix = f"PIPELINE_{connection.upper()}_"
-    secret_auth = {v for name, text in spec.auth.values.items() for v in variables(text)
-                   if name not in ("client_id", "username", "consumer_key")}
-    return {name: STAND_IN if SECRET_NAME.search(name) or name in secret_auth else environ.get(prefix + name, "")
-            for name in sorted(needed)}
+def _secret_auth_variables(declared) -> set[str]:
+    """The variables a system file's auth uses as secrets, whatever their names (a client id is no secret)."""
+    if declared is None:
+        return set()
+    return {name for key, text in declared.auth.values.items() for name in variables(text)
+            if key not in ("client_id", "username", "consumer_key")}
 
 
 COMMANDS = (record,)

@@ -123,18 +123,20 @@ def body_digest(body: bytes | str, secrets: Iterable[str]) -> str:
     return hashlib.sha256(redact(text, secrets).encode()).hexdigest()
 
 
-def connection_variables(connection: str, environ: Mapping[str, str]) -> dict[str, str]:
+def connection_variables(connection: str, environ: Mapping[str, str], secret: Iterable[str] = ()) -> dict[str, str]:
     """The connection's ``PIPELINE_<CONNECTION>_*`` variables for a replay: secret ones as stand-ins.
 
+    Secret: names that say so, and ``secret`` (short names a system file's auth uses as secrets).
     A Mailchimp key keeps its ``-<data center>`` tail: the client derives its host from it.
     """
     prefix = f"PIPELINE_{connection.upper()}_"
+    secret = set(secret)
     kept = {}
     for name, value in sorted(environ.items()):
         if not name.startswith(prefix):
             continue
         short = name[len(prefix):]
-        if SECRET_NAME.search(short):
+        if SECRET_NAME.search(short) or short in secret:
             tail = re.search(r"-[a-z]+\d+$", value)
             # One hyphen only: Mailchimp's clients split the key in exactly two parts.
             value = STAND_IN.replace("-", "") + tail.group(0) if tail else STAND_IN
