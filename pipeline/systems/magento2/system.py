@@ -42,6 +42,9 @@ class Magento2System:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("entity_id", "id")
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("middlename", "taxvat", "postcode", "customer_email", "customer_firstname",
+                     "customer_lastname", "customer_taxvat", "customer_dob")
 
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:

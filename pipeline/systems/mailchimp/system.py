@@ -52,6 +52,12 @@ class MailchimpSystem:
     #: Entities whose load needs the key sent before for the same source record: an anonymised
     #: customer's member is the one of the address sent before (``pipeline.flow.previous_keys``).
     previous_keys_of = ("customer",)
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    #: A member's ``id`` is the MD5 of its email: as telling as the email.
+    personal_data = ("email_address", "fname", "lname", "addr1", "addr2", "zip", "full_name", "ip_signup", "ip_opt",
+                     "id", "unique_email_id", "contact_id")
+    #: Query parameters taken from the clock (the pull's upper bound): a replay does not match on them.
+    clock_params = ("before_last_changed",)
 
     def __init__(self, config: MailchimpConfig, *,
                  limiter: Callable[[], AbstractContextManager] | None = None) -> None:
