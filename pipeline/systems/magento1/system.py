@@ -46,6 +46,15 @@ class Magento1System:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("customer_id", "order_id", "product_id", "entity_id", "increment_id")
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("middlename", "prefix", "suffix", "taxvat", "postcode", "fax", "customer_email",
+                     "customer_firstname", "customer_middlename", "customer_lastname", "customer_taxvat",
+                     "customer_dob", "remote_ip", "password_hash",
+                     # An order list row's names (the sales grid's columns).
+                     "billing_name", "shipping_name", "billing_firstname", "billing_lastname",
+                     "shipping_firstname", "shipping_lastname")
+    #: The upper bound of a pull's last window is the clock's now: not kept in a recording, nor matched.
+    clock_params = ("updated_at.to",)
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:
