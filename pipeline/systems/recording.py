@@ -132,7 +132,10 @@ def body_digest(body: bytes | str, secrets: Iterable[str]) -> str:
 
 def is_xmlrpc(request: requests.PreparedRequest) -> bool:
     """An XML-RPC call (Magento 1's): a POST of ``text/xml``."""
-    return request.method == "POST" and (request.headers.get("Content-Type") or "").startswith("text/xml")
+    kind = request.headers.get("Content-Type") or ""
+    # oauthlib's signers (NetSuite) set bytes.
+    kind = kind.decode("latin-1") if isinstance(kind, bytes) else kind
+    return request.method == "POST" and kind.startswith("text/xml")
 
 
 def xmlrpc_call(body: bytes | str, secrets: Iterable[str], ignored: Iterable[str] = ()) -> dict:
