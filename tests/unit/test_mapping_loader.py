@@ -260,7 +260,8 @@ def test_an_unknown_connector_type_suggests_the_closest_one(tmp_path):
     assert problems == {"connector": [
         "Unknown connector type 'customer_pul'. Known: credit_memo_pull, credit_memo_push, customer_pull, "
         "customer_push, inventory_pull, inventory_push, invoice_pull, invoice_push, order_pull, order_push, "
-        "product_pull, product_push, shipment_pull, shipment_push. Did you mean 'customer_pull'?"]}
+        "product_pull, product_push, shipment_pull, shipment_push, subscription_pull, subscription_push. "
+            "Did you mean 'customer_pull'?"]}
 
 
 @pytest.mark.parametrize(("schedule", "message"), [
