@@ -98,7 +98,7 @@ def save(recorder: Recorder, path: Path, *, secrets: Iterable[str], scrubber: Sc
         origin = _origin(request.url or "")
         rpc = is_xmlrpc(request)
         entry = {"method": request.method, "url": without_secret_params(request.url or "", dropped),
-                 **({"call": xmlrpc_call(request.body, secrets, dropped)} if rpc else {}),
+                 **({"call": xmlrpc_call(request.body, secrets)} if rpc else {}),
                  "status": response.status_code,
                  "headers": {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}}
         if rpc:
@@ -138,31 +138,16 @@ def is_xmlrpc(request: requests.PreparedRequest) -> bool:
     return request.method == "POST" and kind.startswith("text/xml")
 
 
-def xmlrpc_call(body: bytes | str, secrets: Iterable[str], ignored: Iterable[str] = ()) -> dict:
-    """An XML-RPC request as a cassette keeps it and a replay matches it: its method and params, with
-    secrets masked and the ``ignored`` struct members left out (a dotted path's end: ``updated_at.to``).
+def xmlrpc_call(body: bytes | str, secrets: Iterable[str]) -> dict:
+    """An XML-RPC request as a cassette keeps it and a replay matches it: its method and params, secrets masked.
 
-    >>> xmlrpc_call(xmlrpc.client.dumps(("s3ss10n", "customer.list", [{"updated_at": {"from": "a", "to": "b"}}]),
-    ...                                 "call"), ["s3ss10n"], ["updated_at.to"])
+    >>> xmlrpc_call(xmlrpc.client.dumps(("s3ss10n", "customer.list", [{"updated_at": {"from": "a"}}]), "call"),
+    ...             ["s3ss10n"])
     {'method': 'call', 'params': ['***', 'customer.list', [{'updated_at': {'from': 'a'}}]]}
     """
     params, method = xmlrpc.client.loads(body)
     # str(): an XML-RPC dateTime or base64 value has no JSON form; Magento 1 sends neither.
-    masked = json.loads(redact(json.dumps({"method": method, "params": list(params)}, default=str), secrets))
-    return _without_members(masked, tuple(ignored))
-
-
-def _without_members(value: object, ignored: tuple[str, ...], path: str = "") -> object:
-    if isinstance(value, dict):
-        kept = {}
-        for key, inner in value.items():
-            where = f"{path}.{key}" if path else key
-            if not any(where == name or where.endswith("." + name) for name in ignored):
-                kept[key] = _without_members(inner, ignored, where)
-        return kept
-    if isinstance(value, list):
-        return [_without_members(inner, ignored, path) for inner in value]
-    return value
+    return json.loads(redact(json.dumps({"method": method, "params": list(params)}, default=str), secrets))
 
 
 def _scrubbed_xmlrpc(text: str, scrubber: Scrubber) -> str:

@@ -3,7 +3,7 @@
 ``connector record`` (``pipeline.systems.recording``) writes the cassettes. ``Replayer`` is the
 transport tests give a system instead of the network: it answers each request with the recorded
 response of the same method, path, query (secret and ignored parameters left out) and body digest
-(or, for an XML-RPC call, the same method and params, secrets masked and ignored members left out),
+(or, for an XML-RPC call, the same method and params, secrets masked),
 and refuses anything that was not recorded, naming it. ``replay_system`` builds any system, declared
 in YAML or written in Python, with every session it makes sending through one.
 """
@@ -48,7 +48,7 @@ class Replayer(BaseAdapter):
         self.replayed = 0
 
     def send(self, request, *args, **kwargs):
-        call = xmlrpc_call(request.body, self.secrets, self.ignored) if is_xmlrpc(request) else None
+        call = xmlrpc_call(request.body, self.secrets) if is_xmlrpc(request) else None
         digest = body_digest(request.body, self.secrets) if request.body and call is None else None
         wanted = (request.method, request_key(request.url or "", self.ignored), digest, call)
         for interaction in self.interactions:

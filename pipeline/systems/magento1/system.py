@@ -53,8 +53,6 @@ class Magento1System:
                      # An order list row's names (the sales grid's columns).
                      "billing_name", "shipping_name", "billing_firstname", "billing_lastname",
                      "shipping_firstname", "shipping_lastname")
-    #: The upper bound of a pull's last window is the clock's now: not kept in a recording, nor matched.
-    clock_params = ("updated_at.to",)
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:
@@ -88,6 +86,11 @@ class Magento1System:
         if refs:
             return self.extractor.named(listing, refs, page_size)
         return self.extractor.changes(listing, since=since, page_size=page_size)
+
+    def recording_variables(self) -> dict[str, str]:
+        """What a replay of ``connector record``'s cassette needs besides the connection's variables: the
+        recorded pull's end, so that a replay at any later time asks for the same windows."""
+        return {"END": self.extractor.pulled_until} if self.extractor.pulled_until else {}
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         return load_each(loader_for("Magento 1", entity, self._loaders()), items)
