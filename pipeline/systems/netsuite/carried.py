@@ -44,6 +44,7 @@ CARRIES = {
         "lines.row_total": "amount (rate x quantity when not mapped)",
         "lines.discount": "a line of PIPELINE_<C>_DISCOUNT_ITEM right after the line, amount -discount",
         "lines.tax": "tax (see tax_amount)",
+        "lines.tax_percent": "taxCode {id} of its rate in PIPELINE_<C>_TAX_CODES (TAX_MODE=code; unused by item)",
         "custom_attributes": "the record's fields by id (custbody_...)",
     },
 }
