@@ -34,7 +34,8 @@ CARRIES = {
         "discount_amount": "discount_total (what was taken off)",
         **{f"billing_address.{name}": f"billing_address.{where}" for name, where in _ORDER_ADDRESS.items()},
         **{f"shipping_address.{name}": f"shipping_address.{where}" for name, where in _ORDER_ADDRESS.items()},
-        "lines.sku": "lines.product_id, lines.product_variant_id (a missing product is created)",
+        "lines.sku": "lines.id (the SKU: a line the order no longer has is deleted), lines.product_id, "
+                     "lines.product_variant_id (a missing product is created)",
         "lines.name": "the title of a product created for the line",
         "lines.qty": "lines.quantity (whole items only)",
         "lines.price": "lines.price",

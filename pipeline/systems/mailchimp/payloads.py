@@ -106,8 +106,8 @@ def order(item: LoadItem) -> dict:
     body = {"id": data["order_number"], "customer": _customer(data, native),
             "currency_code": data["currency"], "order_total": money(data["grand_total"]),
             "processed_at_foreign": data["created_at"],
-            "lines": [_line(data["order_number"], number, line)
-                      for number, line in enumerate(data.get("lines") or [], start=1)]}
+            "lines": [_line(data["order_number"], number, line, line_id)
+                      for number, (line, line_id) in enumerate(_with_ids(data.get("lines") or []), start=1)]}
     optional = {"tax_total": data.get("tax_amount"), "shipping_total": data.get("shipping_amount"),
                 "discount_total": data.get("discount_amount")}
     for name, value in optional.items():
@@ -144,13 +144,26 @@ def _customer(data: dict, native: dict) -> dict:
     return customer
 
 
-def _line(order_number: str, number: int, line: dict) -> dict:
+def _with_ids(lines: list[dict]) -> list[tuple[dict, str]]:
+    """Each line with its Mailchimp line id: its SKU (``SKU#2`` for a second line of one SKU).
+
+    Ids follow the SKU, not the position, so that they stay stable when another line is removed:
+    the load then changes each line by its id and deletes the ids Mailchimp has beyond these.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for line in lines:
+        seen[line["sku"]] = seen.get(line["sku"], 0) + 1
+        out.append((line, line["sku"] if seen[line["sku"]] == 1 else f"{line['sku']}#{seen[line['sku']]}"))
+    return out
+
+
+def _line(order_number: str, number: int, line: dict, line_id: str) -> dict:
     quantity = Decimal(line["qty"])
     if quantity != quantity.to_integral_value():
         raise RecordError(f"Order {order_number!r} line {number} ({line['sku']}) has quantity {line['qty']}: "
                           "Mailchimp counts whole items only.", {f"lines.{number - 1}.qty": ["Not whole."]})
-    # Line ids are positions: stable for an order, so that a PATCH updates lines instead of adding.
-    body = {"id": str(number), "product_id": line["sku"], "product_variant_id": line["sku"],
+    body = {"id": line_id, "product_id": line["sku"], "product_variant_id": line["sku"],
             "quantity": int(quantity), "price": money(line["price"])}
     if line.get("discount") is not None:
         body["discount"] = abs(money(line["discount"]))
