@@ -24,7 +24,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pipeline.errors import RecordError
+from pipeline.systems.carrying import copy_into
 from pipeline.systems.netsuite import vat
+from pipeline.systems.netsuite.carried import CARRIES
 from pipeline.systems.netsuite.config import LoadSettings
 
 CENT = Decimal("0.01")
@@ -70,9 +72,7 @@ def product_line(line: dict, item_id: str) -> dict:
     row_total = amount(line["row_total"]) if line.get("row_total") is not None else (price * quantity)
     out = {"item": {"id": item_id}, "quantity": float(quantity), "rate": float(price),
            "amount": float(row_total.quantize(CENT))}
-    if line.get("name"):
-        out["description"] = line["name"]
-    return out
+    return copy_into(out, line, CARRIES["order"], part="lines")
 
 
 def header_discount(data: dict, settings: LoadSettings) -> dict:
