@@ -7,7 +7,8 @@ rate, rounded per line. Each order's NetSuite total must be Magento's ``grand_to
 what Magento's tax differs from NetSuite's per-line tax by (its rounding, and shipping tax) is on
 one tax item line at the 0 % code. Every mapped field is checked or listed below with why.
 
-Fields checked / fields mapped: 38 / 41 (``pytest -s`` prints them).
+Fields checked / fields mapped: magento2_to_netsuite_order 38 / 41 (``pytest -s`` prints them);
+magento1_to_netsuite_order: money and each line's rate (the rest as in ``test_reconciliation``).
 """
 
 from __future__ import annotations
@@ -116,3 +117,45 @@ def test_vat_orders_reach_netsuite_with_a_tax_code_per_line_and_each_total_is_ma
     assert rounding == {("EUR", Decimal("9.33")): [Decimal("0.01")], ("GBP", Decimal("5.39")): [Decimal("0.79")],
                         ("EUR", Decimal("2.61")): [Decimal("-0.01")]}
     account(checked_paths(compared), UNCHECKED, spec)
+
+
+def test_magento1_vat_orders_carry_their_item_rates_and_each_total_is_magentos_grand_total(
+        pipeline_env, workers, runs, vat_erp):
+    """Magento 1's order items give ``tax_percent`` too; every other field is checked by
+    ``test_reconciliation``'s Magento 1 test (one mapping shape), so here: money and rates."""
+    from pipeline.testing.magento1 import Magento1Emulator
+    from tests.integration.test_magento1_integrations import connect as connect_magento1
+
+    with Magento1Emulator() as shop:
+        env = connect_magento1(pipeline_env, shop, vat_erp)
+        for sku in ("MUG-LOGO", "CARD-GIFT", "TEA-DE", "CUP-DE"):
+            vat_erp.store.add("inventoryItem", {"itemId": sku})
+        # GBP: 10 % off the mug at 20 % (5.39 both ways), a zero-rated card; 29.97 - 3 + 2.50 + 5.39 + 5.
+        gbp = shop.add_order(customer_email="ada@example.co.uk", currency="GBP",
+                             items=[{"sku": "MUG-LOGO", "qty_ordered": 3, "price": 9.99},
+                                    {"sku": "CARD-GIFT", "qty_ordered": 1, "price": 2.5}])
+        # EUR: 19 % and 7 %, Magento taxing per unit (0.69 where NetSuite has 0.70); 20.10 + 2.60 + 5.
+        eur = shop.add_order(customer_email="lena@example.de", currency="EUR",
+                             items=[{"sku": "TEA-DE", "qty_ordered": 1, "price": 10.05},
+                                    {"sku": "CUP-DE", "qty_ordered": 3, "price": 3.35}])
+        with shop.lock:
+            gbp.update(discount_amount="-3.0000", tax_amount="5.3900", grand_total="39.8600")
+            gbp["items"][0].update(discount_amount="3.0000", tax_amount="5.3900", tax_percent="20.0000")
+            eur.update(tax_amount="2.6000", grand_total="27.7000")
+            eur["items"][0].update(tax_amount="1.9100", tax_percent="19.0000")
+            eur["items"][1].update(tax_amount="0.6900", tax_percent="7.0000")
+        workers.start(threads=2)
+
+        assert run(env, runs, "magento1_to_netsuite_order").counts == {"extracted": 2, "loaded": 2, "skipped": 0,
+                                                                        "failed": 0}
+        stored = {order["otherRefNum"]: order for order in vat_erp.store.records["salesOrder"].values()}
+        found = {}
+        for source in (gbp, eur):
+            order = stored[source["increment_id"]]
+            assert money(order["total"]) == money(source["grand_total"])
+            found[source["increment_id"]] = (
+                [str(TAX_CODES[line["taxCode"]["id"]][1]) for line in order["item"]["items"]],
+                [money(line["amount"]) for line in order["item"]["items"] if line["item"]["id"] == "12"])
+        # Per line its rate's code (the mug's discount line the mug's), and the rounding line at 0 %.
+        assert found == {gbp["increment_id"]: (["20", "20", "0"], []),
+                         eur["increment_id"]: (["19", "7", "0"], [Decimal("-0.01")])}
