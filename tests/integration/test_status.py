@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 from pathlib import Path
@@ -220,7 +219,9 @@ def test_a_sigkilled_workers_messages_are_finished_by_another_and_loaded_once_wi
     assert not books.redis.hlen(f"{namespace}:ledger:{INTEGRATION}:waiting")
     # status and ledger agree: no message left running or waiting once the run is done
     assert {s["state"] for s in message_statuses(books, redis_client, namespace)} == {"done"}
-    assert re.search(r"Requeued \d+ unacknowledged messages of dead worker", workers.logs())
+    # The killed worker's unacknowledged messages were all requeued: no worker holds any. (Our recovery
+    # pass usually does it and says so; Dramatiq's own maintenance, on 1 fetch in 1,000, may come first.)
+    assert not list(redis_client.scan_iter(match=f"{namespace}-dramatiq:__acks__.*", count=1000))
 
 
 def test_no_secret_reaches_logs_statuses_or_dead_letters(env, workers, books, crm, redis_client, namespace):
