@@ -11,6 +11,14 @@ CARRIES = {
         "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
         "dob": "dob", "gender": "gender (1 male, 2 female)", "group": "group_id",
         "custom_attributes": "attributes by code",
+        "addresses.first_name": "customer_address firstname", "addresses.last_name": "customer_address lastname",
+        "addresses.company": "customer_address company", "addresses.street": "customer_address street",
+        "addresses.city": "customer_address city",
+        "addresses.region": "customer_address region (by name only: no region_id lookup in the API)",
+        "addresses.postcode": "customer_address postcode", "addresses.country_code": "customer_address country_id",
+        "addresses.telephone": "customer_address telephone",
+        "addresses.default_billing": "customer_address is_default_billing (set, never unset)",
+        "addresses.default_shipping": "customer_address is_default_shipping (set, never unset)",
     },
     "product": {
         "sku": "sku", "name": "name", "type": "type (create)", "price": "price",
@@ -24,7 +32,8 @@ CARRIES = {
     "shipment": {"shipment_number": "a marker comment", **_DOCUMENT, "tracks.carrier_code": "addTrack carrier",
                  "tracks.title": "addTrack title", "tracks.track_number": "addTrack trackNumber"},
     "credit_memo": {"credit_memo_number": "a marker comment", **_DOCUMENT,
-                    "shipping_amount": "creditmemoData.shipping_amount",
+                    "shipping_amount": "creditmemoData.shipping_amount (0 when absent: Magento would refund "
+                                       "the rest of the shipping)",
                     "adjustment_positive": "creditmemoData.adjustment_positive",
                     "adjustment_negative": "creditmemoData.adjustment_negative"},
 }

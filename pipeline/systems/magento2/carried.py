@@ -6,6 +6,11 @@ _DOCUMENT = {"order_number": "the order the document is created on (searched by 
              "lines.sku": "items.order_item_id (the order's item with that SKU)", "lines.qty": "items.qty"}
 
 CARRIES = {
+    "subscription": {
+        "email": "the customer (searched by email in the website)",
+        "subscribed": "extension_attributes.is_subscribed (false only: opt-ins stay the shop's own)",
+        "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
+    },
     "customer": {
         "email": "email", "first_name": "firstname", "last_name": "lastname",
         "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
@@ -39,7 +44,8 @@ CARRIES = {
     "credit_memo": {
         "credit_memo_number": "a marker comment (Magento numbers the credit memo)", **_DOCUMENT,
         "invoice_number": "refunds that invoice (POST /V1/invoice/{id}/refund)",
-        "shipping_amount": "arguments.shipping_amount",
+        "shipping_amount": "arguments.shipping_amount (0 when absent: Magento would refund the rest of the "
+                           "shipping)",
         "adjustment_positive": "arguments.adjustment_positive",
         "adjustment_negative": "arguments.adjustment_negative",
         "grand_total": "arguments.adjustment_positive / adjustment_negative: the difference between it and "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pipeline.errors import NotFoundError, RecordError
+from pipeline.systems import voided
 from pipeline.systems.base import LoadItem
 from pipeline.systems.lifecycle import Applied
 from pipeline.systems.magento2 import changes, payloads
@@ -61,8 +62,9 @@ def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) ->
     order = find_order(client, item.data["order_number"], f"{kind.entity} {item.key!r}")
     note = marker(kind.entity, item.key)
     existing = find_marked(client, kind, order["entity_id"], note)
-    if changes.is_voided(item.data):
-        return changes.voided(kind.entity, item.key, order, existing)
+    if voided.is_voided(item.data):
+        return voided.voided("Magento 2", kind.entity, item.key, order.get("increment_id"),
+                             None if existing is None else existing.get("increment_id"))
     if existing is not None and kind.entity == "shipment" and item.data.get("tracks"):
         # Tracking numbers added in the source after the shipment was made (pipeline.systems.magento2.changes).
         changes.add_new_tracks(client, existing, item.data["tracks"], item.key)
@@ -140,10 +142,10 @@ def _body(kind: DocumentKind, data: dict, order: dict) -> dict:
                            "title": track.get("title") or track["carrier_code"]} for track in data["tracks"]]
     if kind.entity == "credit_memo":
         arguments = {name: payloads.number(data[name], name)
-                     for name in ("shipping_amount", "adjustment_positive", "adjustment_negative")
-                     if data.get(name) is not None}
-        if arguments:
-            body["arguments"] = arguments
+                     for name in ("adjustment_positive", "adjustment_negative") if data.get(name) is not None}
+        # Always sent: without it Magento refunds all the shipping not refunded yet.
+        body["arguments"] = {"shipping_amount": payloads.number(data.get("shipping_amount") or 0,
+                                                                "shipping_amount"), **arguments}
     return body
 
 
@@ -178,8 +180,6 @@ def reconcile_refund(body: dict, data: dict, order: dict) -> None:
         arguments["adjustment_positive"] = float(given["adjustment_positive"] + difference)
     elif difference < 0:
         arguments["adjustment_negative"] = float(given["adjustment_negative"] - difference)
-    if not arguments:
-        del body["arguments"]
 
 
 def order_items(order: dict, lines: list[dict], entity: str, data: dict) -> list[dict]:
