@@ -71,7 +71,7 @@ class Ledger:
 
     def _prune_sent(self, integration: str, cutoff: float) -> int:
         # The source ids of records not loaded for ``retention_s``: the same bound as the keys.
-        sent, forgotten, stale = self._key(integration, "sent"), 0, []
+        sent, forgotten, stale = self.key(integration, "sent"), 0, []
         for source_id, raw in self.redis.hscan_iter(sent, count=1000):
             if json.loads(raw)["at"] < cutoff:
                 stale.append(source_id)
@@ -135,14 +135,14 @@ class Ledger:
         """source id -> the key last loaded for it, for the ids that have one."""
         if not source_ids:
             return {}
-        entries = self.redis.hmget(self._key(integration, "sent"), list(source_ids))
+        entries = self.redis.hmget(self.key(integration, "sent"), list(source_ids))
         return {source_id: json.loads(raw)["key"] for source_id, raw in zip(source_ids, entries, strict=True) if raw}
 
     def remember_sent(self, pipe, integration: str, pairs: Sequence[tuple[str, str]]) -> None:
         """Queue on ``pipe``: each ``(source id, key)`` was just loaded (one entry per source id, overwritten)."""
         if pairs:
             now = self.clock()
-            pipe.hset(self._key(integration, "sent"), mapping={
+            pipe.hset(self.key(integration, "sent"), mapping={
                 source_id: json.dumps({"key": key, "at": now}) for source_id, key in pairs})
 
     def known_keys(self, integration: str, *, except_hash_prefix: str | None = None) -> Iterator[str]:
