@@ -46,6 +46,13 @@ class Magento1System:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("customer_id", "order_id", "product_id", "entity_id", "increment_id")
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("middlename", "prefix", "suffix", "taxvat", "postcode", "fax", "customer_email",
+                     "customer_firstname", "customer_middlename", "customer_lastname", "customer_taxvat",
+                     "customer_dob", "remote_ip", "password_hash",
+                     # An order list row's names (the sales grid's columns).
+                     "billing_name", "shipping_name", "billing_firstname", "billing_lastname",
+                     "shipping_firstname", "shipping_lastname")
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:
@@ -79,6 +86,11 @@ class Magento1System:
         if refs:
             return self.extractor.named(listing, refs, page_size)
         return self.extractor.changes(listing, since=since, page_size=page_size)
+
+    def recording_variables(self) -> dict[str, str]:
+        """What a replay of ``connector record``'s cassette needs besides the connection's variables: the
+        recorded pull's end, so that a replay at any later time asks for the same windows."""
+        return {"END": self.extractor.pulled_until} if self.extractor.pulled_until else {}
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         return load_each(loader_for("Magento 1", entity, self._loaders()), items)

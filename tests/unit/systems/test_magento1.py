@@ -99,6 +99,16 @@ def test_missing_and_malformed_settings_are_all_reported_by_name():
         "  PIPELINE_SHOP_START='yesterday' must be a UTC time such as '2015-01-01 00:00:00'.")
 
 
+def test_an_end_before_the_start_is_reported_with_both_names():
+    environ = {"PIPELINE_SHOP_URL": "https://shop.test/api/xmlrpc/", "PIPELINE_SHOP_API_USER": "sync",
+               "PIPELINE_SHOP_API_KEY": "k3y", "PIPELINE_SHOP_START": "2024-05-01 10:00:00"}
+    with pytest.raises(ConfigError, match=r"PIPELINE_SHOP_END='2024-04-30 10:00:00' is before "
+                                          r"PIPELINE_SHOP_START='2024-05-01 10:00:00'\."):
+        Magento1System.from_env("shop", {**environ, "PIPELINE_SHOP_END": "2024-04-30 10:00:00"})
+    assert Magento1System.from_env("shop", {**environ, "PIPELINE_SHOP_END": "2024-05-02 10:00:00"}).config.end \
+        == "2024-05-02 10:00:00"
+
+
 def test_a_url_that_is_not_the_xmlrpc_endpoint_is_named_without_its_value():
     with pytest.raises(ConfigError) as raised:
         Magento1System.from_env("shop", {"PIPELINE_SHOP_URL": "https://user:pa55word@shop.test/rest/V1",
