@@ -30,16 +30,29 @@ _loaded: set[tuple] = set()
 @contextmanager
 def deferred(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
     """Let this thread's writes to ``pipe``'s server queue on it until the block ends (then execute it)."""
-    _local.pipe = pipe
+    with joined(pipe):
+        yield pipe
+    execute(pipe)
+
+
+@contextmanager
+def joined(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
+    """Let this thread's writes to ``pipe``'s server queue on it in the block; the caller executes it
+    (with ``execute``: its script calls are EVALSHAs without redis-py's SCRIPT EXISTS round trip)."""
+    outer, _local.pipe = getattr(_local, "pipe", None), pipe
     try:
         yield pipe
     finally:
-        _local.pipe = None
+        _local.pipe = outer
+
+
+def execute(pipe: redis.client.Pipeline) -> list:
+    """Execute a pipeline that may hold scripts queued by ``queue_script``; its replies."""
     try:
-        pipe.execute()
+        return pipe.execute()
     except redis.exceptions.NoScriptError:
-        # The server lost its scripts (a restart, SCRIPT FLUSH): every write of the block was a script,
-        # so none took effect; they are loaded again when the step is retried.
+        # The server lost its scripts (a restart, SCRIPT FLUSH): the scripts queued took no effect;
+        # they are loaded again when the step is retried.
         _loaded.clear()
         raise
 
