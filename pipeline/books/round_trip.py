@@ -46,6 +46,11 @@ def joined(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
         _local.pipe = outer
 
 
+def forget_loaded_scripts() -> None:
+    """The server lost its scripts (a restart, SCRIPT FLUSH): load each again before its next call."""
+    _loaded.clear()
+
+
 def execute(pipe: redis.client.Pipeline) -> list:
     """Execute a pipeline that may hold scripts queued by ``queue_script``; its replies."""
     try:
@@ -59,6 +64,11 @@ def execute(pipe: redis.client.Pipeline) -> list:
 
 def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) -> None:
     """Queue a registered script's call on ``pipe``, loading it first (once per process and server)."""
+    if getattr(pipe, "transaction", False):
+        # In a MULTI, an EVALSHA of a script the server lost (it restarted) fails alone at EXEC while
+        # the other commands apply: a page's ledger written without its counts. Sent whole, it cannot.
+        pipe.eval(script.script, len(keys), *keys, *args)
+        return
     server = _server(pipe)
     if (server, script.sha) not in _loaded:
         script.registered_client.script_load(script.script)

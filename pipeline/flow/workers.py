@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import dramatiq
+import redis
 from dramatiq.middleware import CurrentMessage
 
+from pipeline.books.round_trip import forget_loaded_scripts
 from pipeline.errors import ConfigError, FatalError, RecordError, RetryableError, WaitError, is_retryable
 from pipeline.flow.chain import TIERS, Chain, actor_name
 from pipeline.flow.integrations import Integration
@@ -27,6 +29,10 @@ def run_step(integration: Integration, step: Callable[[], None]) -> None:
         step()
     except WaitError:
         raise  # re-sent after its delay by DurableRetries, without counting an attempt
+    except redis.exceptions.NoScriptError as error:
+        # Redis restarted and lost its scripts: none of them ran. Loaded again for the retry.
+        forget_loaded_scripts()
+        raise RetryableError(f"Redis lost its scripts (restarted?): {error}") from error
     except RetryableError as error:
         if error.retry_after:
             raise dramatiq.Retry(str(error), delay=int(error.retry_after * 1000)) from error
