@@ -20,7 +20,7 @@ CARRIES = {
         "addresses.first_name": "customer_address firstname", "addresses.last_name": "customer_address lastname",
         "addresses.company": "customer_address company", "addresses.street": "customer_address street",
         "addresses.city": "customer_address city",
-        "addresses.region": "customer_address region (by name only: no region_id lookup in the API)",
+        "addresses.region": "customer_address region_id and region (resolved by the directory)",
         "addresses.postcode": "customer_address postcode", "addresses.country_code": "customer_address country_id",
         "addresses.telephone": "customer_address telephone",
         "addresses.default_billing": "customer_address is_default_billing (set, never unset)",

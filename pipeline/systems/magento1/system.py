@@ -17,6 +17,7 @@ from pipeline.systems.magento1.client import Magento1Client
 from pipeline.systems.magento1.config import MAGENTO_TIME, Magento1Config
 from pipeline.systems.magento1.extract import LISTINGS, Extractor
 from pipeline.systems.magento1.faults import SYSTEM
+from pipeline.systems.magento1.regions import RegionDirectory
 
 #: What ``extract`` reads and ``load`` writes.
 EXTRACTS = ("customer", "order", "product", "inventory")
@@ -60,6 +61,8 @@ class Magento1System:
         self.client = Magento1Client(config.url, config.api_user, config.api_key, timeout_s=config.timeout_s,
                                      limiter=limiter, reads=config.reads)
         self.extractor = Extractor(self.client, config, clock)
+        # Read once per country for as long as this connection lives (addresses' region_id).
+        self.regions = RegionDirectory(self.client)
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento1System:
@@ -100,11 +103,11 @@ class Magento1System:
         self.client.end_session()
 
     def _loaders(self) -> dict[str, LoadOne]:
-        client = self.client
+        client, regions, website_id = self.client, self.regions, self.config.website_id
         # Sales documents (invoice, shipment, credit memo) share one loader, told the kind.
         documented = {entity: partial(documents.load_document, client, kind)
                       for entity, kind in documents.KINDS.items()}
-        return {"customer": lambda item: load.load_customer(client, item, self.config.website_id),
+        return {"customer": lambda item: load.load_customer(client, regions, item, website_id),
                 "product": partial(load.load_product, client),
                 "inventory": partial(load.load_stock_item, client), **documented}
 

@@ -11,7 +11,7 @@ from pipeline.errors import ConfigError, NotFoundError, PipelineError, Retryable
 from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.lifecycle import Applied
-from pipeline.systems.mailchimp import extract, lifecycle, operations, payloads
+from pipeline.systems.mailchimp import email_changes, extract, lifecycle, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.carried import CARRIES
 from pipeline.systems.mailchimp.client import MailchimpClient
@@ -28,7 +28,8 @@ LOADS = ("customer", "order", "product")
 class MailchimpSystem:
     """Mailchimp Marketing API v3: upserts that are safe to repeat, and batches for big loads.
 
-    * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags); read back
+    * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags), a member whose
+      customer's email changed moved to the new address first (``email_changes``); read back
       incrementally by ``last_changed``;
     * ``product``, ``order``: the store's, ``PATCH``, or ``POST`` when Mailchimp answers 404; an
       order's customer rides inside the order, its missing products are created first, and the
@@ -51,7 +52,8 @@ class MailchimpSystem:
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
     #: Entities whose load needs the key sent before for the same source record: an anonymised
-    #: customer's member is the one of the address sent before (``pipeline.flow.previous_keys``).
+    #: customer's member is the one of the address sent before, and a customer whose email changed
+    #: moves that member to the new address (``pipeline.flow.previous_keys``).
     previous_keys_of = ("customer",)
     #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
     #: A member's ``id`` is the MD5 of its email: as telling as the email.
@@ -121,6 +123,8 @@ class MailchimpSystem:
                 outcomes[index] = self._erase_anonymised(target, item)
                 continue
             try:
+                if entity == "customer" and item.previous_key:
+                    email_changes.move_member(self.client, target, item.previous_key, item.data["email"])
                 chains[index] = self._chain(entity, target, item, known.get(numbers[index]))
             except PipelineError as error:
                 outcomes[index] = error

@@ -264,6 +264,11 @@ class MailchimpEmulator(MemberRemovalRoutes, Emulator):
         self.refuse_forgotten(list_id, request.json())
         return Response(200, self._audience(list_id).upsert(member, request.json(), self.now()))
 
+    @route("PATCH", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)")
+    def patch_member(self, request: Request, list_id: str, member: str) -> Response:
+        self.refuse_forgotten(list_id, request.json())
+        return Response(200, self._audience(list_id).patch(_hash_of(member), request.json(), self.now()))
+
     @route("POST", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)/tags")
     def set_tags(self, request: Request, list_id: str, member: str) -> Response:
         self._audience(list_id).set_tags(_hash_of(member), request.json()["tags"], self.now())

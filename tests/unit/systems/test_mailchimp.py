@@ -533,6 +533,28 @@ def test_a_body_field_of_another_verb_is_refused_and_fails_the_published_fixture
     mailchimp.violations.clear()
 
 
+def test_a_member_patch_changes_its_address_and_is_checked_against_patchs_own_schema(mailchimp):
+    auth = ("any", mailchimp.api_key)
+    members = f"{mailchimp.base_url}/lists/{mailchimp.list_id}/members"
+    for email in ("ada@example.com", "taken@example.com"):
+        mailchimp.audience().upsert(email, {"email_address": email, "status_if_new": "subscribed"}, "2026-01-01")
+    old = subscriber_hash("ada@example.com")
+    # status_if_new is PUT's: PATCH's schema does not describe it.
+    refused = requests.patch(f"{members}/{old}", auth=auth, timeout=5,
+                             json={"email_address": "ada.king@example.com", "status_if_new": "subscribed"})
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400, [{"field": "", "message": "Schema does not describe these properties: status_if_new"}])
+    mailchimp.violations.clear()
+    taken = requests.patch(f"{members}/{old}", auth=auth, timeout=5, json={"email_address": "taken@example.com"})
+    assert (taken.status_code, taken.json()["title"]) == (400, "Member Exists")
+
+    moved = requests.patch(f"{members}/{old}", auth=auth, timeout=5, json={"email_address": "ada.king@example.com"})
+    assert (moved.status_code, moved.json()["id"]) == (200, subscriber_hash("ada.king@example.com"))
+    assert requests.get(f"{members}/{old}", auth=auth, timeout=5).status_code == 404
+    assert requests.patch(f"{members}/{old}", auth=auth, timeout=5,
+                          json={"email_address": "ada.king@example.com"}).status_code == 404
+
+
 def test_a_product_is_patched_or_created(mailchimp):
     mug = {"sku": "MUG", "name": "Mug", "price": "9.5", "description": "A mug."}
     item = LoadItem("MUG", mug, {"vendor": "Acme"})
