@@ -14,6 +14,7 @@ Only a broker that writes its messages to the same Redis can take part (``broker
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -76,9 +77,17 @@ def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) ->
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
+#: Connection pool -> its server, looked up several times a page (``pending``, ``queue_script``).
+_servers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _server(client) -> tuple:
-    kwargs = client.connection_pool.connection_kwargs
-    return tuple(kwargs.get(key) for key in ("host", "port", "db", "path"))
+    pool = client.connection_pool
+    server = _servers.get(pool)
+    if server is None:
+        kwargs = pool.connection_kwargs
+        server = _servers[pool] = tuple(kwargs.get(key) for key in ("host", "port", "db", "path"))
+    return server
 
 
 def pending(client: redis.Redis) -> redis.client.Pipeline | None:
