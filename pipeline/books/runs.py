@@ -2,7 +2,7 @@
 
 Keys (all under the settings' namespace, ``ns``)::
 
-    ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
+    ns:run:<run_id>            hash: integration, mode, queue, started_at, finished_at, extract_done,
                                extracted, loaded, skipped, failed, cursor, error
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
     ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
@@ -58,6 +58,8 @@ class RunSummary:
     events: dict[str, int] = field(default_factory=dict)
     #: Records a full run no longer found in the source, each sent on to be deleted or disabled.
     missing: int = 0
+    #: The queue its messages are sent to ("" for runs started before it was kept).
+    queue: str = ""
 
     @property
     def processed(self) -> int:
@@ -117,11 +119,11 @@ class RunStore:
     def key(self, run_id: str) -> str:
         return f"{self.ns}:run:{run_id}"
 
-    def start(self, run_id: str, integration: str, mode: str) -> None:
+    def start(self, run_id: str, integration: str, mode: str, queue: str = "") -> None:
         now = self.clock()
         with self.redis.pipeline() as pipe:
             pipe.hset(self.key(run_id), mapping={
-                "integration": integration, "mode": mode, "started_at": now, "extract_done": 0,
+                "integration": integration, "mode": mode, "queue": queue, "started_at": now, "extract_done": 0,
                 **{counter: 0 for counter in COUNTERS}})
             # Bounded even if it never finishes (finishing sets the TTL again, from then).
             pipe.expire(self.key(run_id), self.ttl_s * UNFINISHED_TTL_FACTOR)
@@ -297,7 +299,7 @@ class RunStore:
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
             error=data.get("error", ""), states=states,
             events={event: int(data[event]) for event in EVENT_COUNTERS if int(data.get(event, 0))},
-            missing=int(data.get("missing", 0)),
+            missing=int(data.get("missing", 0)), queue=data.get("queue", ""),
         )
 
 
