@@ -20,12 +20,14 @@ from datetime import datetime, timezone
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
 from pipeline.books import Books
 from pipeline.books.attempts import Attempts
 from pipeline.books.batches import mapped_as
 from pipeline.books.dead_letters import DeadLetter
 from pipeline.books.embedded_state import EmbeddedState
+from pipeline.books.round_trip import same_database
 from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError
 from pipeline.flow.broker import make_broker
@@ -87,17 +89,24 @@ class App:
         self.embedded_state = embedded_state if settings.embedded else None
         self.books = make_books(settings, self.secrets, self.embedded_state)
         self.runs = self.books.runs
-        #: This process's queues and heartbeat, once it boots as a worker (``pipeline.flow.consumers``).
+        #: This process's queues and heartbeat, once it boots as a worker (``pipeline.flow.consumers``);
+        #: each beat also finishes the runs that only waited on an end that was never written.
         self.consumers = ConsumerRegistry(client=self.books.redis, namespace=settings.namespace,
-                                          timeout_ms=settings.heartbeat_timeout_ms)
+                                          timeout_ms=settings.heartbeat_timeout_ms,
+                                          on_beat=[self.books.inflight.finish_settling])
+        status = StatusTracking(books=self.books, secrets=self.secrets, owner=self.consumers.process_id)
+        self.consumers.deliveries = status.running_deliveries
         self.broker = make_broker(settings, [
             # Always on, and first: status tracking and the books read what it keeps in the options.
             Attempts(secrets=self.secrets),
-            *([StatusTracking(books=self.books, secrets=self.secrets)] if settings.status_tracking else []),
+            *([status] if settings.status_tracking else []),
             RunAccounting(books=self.books, integrations=self.integrations),
             ReportUnconfigured(integrations=self.integrations),
             self.consumers,
         ])
+        if isinstance(self.broker, RedisBroker) and same_database(self.broker.client, self.books.redis):
+            # Where a message's last word is: one the broker no longer holds is not in flight.
+            self.books.inflight.broker_namespace = self.broker.namespace
         # Messages are sent by actor name, so their queues are declared here, not by declaring actors.
         for tier in TIERS:
             self.broker.declare_queue(tier)

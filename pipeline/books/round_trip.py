@@ -53,6 +53,24 @@ def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) ->
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
+def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> list:
+    """Call ``queue(pipe)`` (which queues scripts with ``queue_script``) and execute ``pipe``; returns its replies.
+
+    If the server lost its scripts (a restart), every call of the pipeline failed alike and none took
+    effect: they are loaded again and the pipeline sent once more.
+    """
+    for attempt in (1, 2):
+        with client.pipeline(transaction=transaction) as pipe:
+            queue(pipe)
+            try:
+                return pipe.execute()
+            except redis.exceptions.NoScriptError:
+                _loaded.clear()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
 def _server(client) -> tuple:
     kwargs = client.connection_pool.connection_kwargs
     return tuple(kwargs.get(key) for key in ("host", "port", "db", "path"))

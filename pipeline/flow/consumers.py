@@ -5,8 +5,9 @@ which queues it takes: a worker started with ``--queues urgent`` beats like one 
 queue, while a run on ``normal`` waits in silence. So each worker process records its queues when
 it boots, and beats while it lives::
 
-    ns:consumers          sorted set: process id -> last beat (epoch ms)
-    ns:consumers:queues   hash: process id -> the queues it consumes, comma-separated
+    ns:consumers              sorted set: process id -> last beat (epoch ms)
+    ns:consumers:queues       hash: process id -> the queues it consumes, comma-separated
+    ns:consumers:deliveries   hash: process id -> the deliveries it ran at that beat (books.inflight)
 
 A process is live while its last beat is younger than the heartbeat timeout (Dramatiq's own
 measure of a dead worker); readers drop older entries. These keys live in the books' Redis, so
@@ -25,11 +26,9 @@ import dramatiq
 import redis
 from dramatiq.common import current_millis, q_name
 
+from pipeline.books.inflight import beats_key, deliveries_key
+
 logger = logging.getLogger(__name__)
-
-
-def beats_key(namespace: str) -> str:
-    return f"{namespace}:consumers"
 
 
 def queues_key(namespace: str) -> str:
@@ -43,7 +42,7 @@ class ConsumerRegistry(dramatiq.Middleware):
         client: the books' Redis.
         namespace: the settings' namespace.
         timeout_ms: a process silent this long is dead (the settings' heartbeat timeout).
-        on_beat: called after each beat, on the beat's thread (e.g. re-sending refused status writes).
+        on_beat: called after each beat, on the beat's thread (finishing runs whose last end was lost).
     """
 
     def __init__(self, *, client: redis.Redis, namespace: str, timeout_ms: int,
@@ -53,6 +52,8 @@ class ConsumerRegistry(dramatiq.Middleware):
         #: This process's id: fixed for its life, unlike a broker id, which a Redis outage renews.
         self.process_id = uuid.uuid4().hex
         self.queues: list[str] = []
+        #: The tokens of the deliveries running in this process now (``StatusTracking.running_deliveries``).
+        self.deliveries: Callable[[], Iterable[str]] = list
         self._stop = threading.Event()
 
     @property
@@ -72,14 +73,18 @@ class ConsumerRegistry(dramatiq.Middleware):
             with self.client.pipeline() as pipe:
                 pipe.zrem(beats_key(self.ns), self.process_id)
                 pipe.hdel(queues_key(self.ns), self.process_id)
+                pipe.hdel(deliveries_key(self.ns), self.process_id)
                 pipe.execute()
         except redis.RedisError:  # it ages out by itself
             pass
 
     def beat(self) -> None:
+        # The time first, then the list: a delivery started before this beat is on it (finish.lua).
+        now = current_millis()
         with self.client.pipeline() as pipe:
-            pipe.zadd(beats_key(self.ns), {self.process_id: current_millis()})
+            pipe.zadd(beats_key(self.ns), {self.process_id: now})
             pipe.hset(queues_key(self.ns), self.process_id, ",".join(self.queues))
+            pipe.hset(deliveries_key(self.ns), self.process_id, ",".join(self.deliveries()))
             pipe.execute()
         for callback in self.on_beat:
             callback()
@@ -104,6 +109,7 @@ def live_consumers(client: redis.Redis, namespace: str, timeout_ms: int) -> dict
         with client.pipeline() as pipe:
             pipe.zrem(beats_key(namespace), *dead)
             pipe.hdel(queues_key(namespace), *dead)
+            pipe.hdel(deliveries_key(namespace), *dead)
             pipe.execute()
     return {_text(process): set(filter(None, _text(queues.get(process, b"")).split(","))) for process in live}
 
