@@ -36,7 +36,10 @@ from pipeline.mapping.functions import ARITIES
 from pipeline.mapping.spec import FieldRule, MappingSpec, Options, SystemRef
 from pipeline.schedule.cron import cron_problem
 from pipeline.systems import GENERIC, SHOPS, SYSTEMS
-from pipeline.systems.declarative import declared_names, reference_problems, systems_dir
+from pipeline.systems.declarative import (
+    SystemFileError, declared_names, declared_spec, reference_problems, systems_dir,
+)
+from pipeline.systems.declarative.carried import declared_carries
 from pipeline.systems.carrying import carried, uncarried
 from pipeline.systems.lifecycle import MISSING_ACTIONS, missing_problem
 
@@ -338,8 +341,9 @@ class _Builder:
                        ignore: list[str]) -> None:
         # A mapped field the target's load never sends is data lost without a word: an error,
         # unless the file lists it under `ignore` (mapped for the record's own checks, say).
-        # A system described in YAML has no table: its load body decides (None: not checked here).
-        carries = carried(SYSTEMS.get(system), entity)
+        # A system described in YAML has no table: its load body is the declaration (None: it sends all).
+        carries = (carried(SYSTEMS[system], entity) if system in SYSTEMS
+                   else self._declared_carries(system, entity))
         mapped = {f"fields.{path}": path for path in _mapped_paths(raw_fields)}
         mapped.update({f"constants.{name}": name for name in constants})
         for name in ignore:
@@ -351,6 +355,14 @@ class _Builder:
             if path not in ignore and uncarried([path], carries):
                 self.problem(where, f"{path!r} is not carried by {system}'s {entity} load: its value would "
                                     f"never reach {system}. Remove it, or list it under 'ignore'.")
+
+    def _declared_carries(self, system: str, entity: str) -> Mapping[str, str] | None:
+        try:
+            spec = declared_spec(system, systems_dir(self.path.parent))
+        except SystemFileError:
+            return None  # already reported under target.system
+        loading = spec.entities[entity].loading if spec and entity in spec.entities else None
+        return None if loading is None else declared_carries(loading)
 
     def _check_constants(self, constants: Mapping, schema: type[Schema]) -> None:
         known = schema().fields

@@ -526,6 +526,27 @@ def test_gender_is_carried_by_netsuites_customer_load_through_its_custom_field(t
         "Remove it, or list it under 'ignore'."]}
 
 
+def test_a_declared_systems_load_body_is_its_carried_fields_declaration(tmp_path):
+    # systems/crm.yaml beside mappings/: its body sends the email, names and the first address's phone.
+    (tmp_path / "systems").mkdir()
+    (tmp_path / "systems" / "crm.yaml").write_text(
+        "base_url: '{URL}'\nauth: {type: bearer, token: '{TOKEN}'}\nentities:\n  customer:\n    id: id\n    load:\n"
+        "      body: '{email: data.email, name: join(` `, [data.first_name, data.last_name]),"
+        " phone: data.addresses[0].telephone, tags: native.tags}'\n"
+        "      upsert: {method: PUT, path: '/customers/{key}'}\n")
+    (tmp_path / "mappings").mkdir()
+    document = {**customer_fields(addresses={"each": "[@]", "fields": {"country_code": "Country",
+                                                                         "telephone": "Phone"}}),
+                "connector": "customer_push", "source": {"system": "files"}, "target": {"system": "crm"}}
+    path = write(tmp_path / "mappings", document)
+
+    assert problems_of(path) == {"fields.addresses.country_code": [
+        "'addresses.country_code' is not carried by crm's customer load: its value would never reach crm. "
+        "Remove it, or list it under 'ignore'."]}
+    document["ignore"] = ["addresses.country_code"]
+    assert load_mapping(write(tmp_path / "mappings", document)).target.system == "crm"
+
+
 def test_systems_that_pass_whole_records_carry_every_field(tmp_path):
     assert load_mapping(write(tmp_path, customer_fields(website="Site", created_at="Created"))).name
 

@@ -11,7 +11,8 @@ limits", the Customer resource):
   ``limit`` and ``fields``;
 * a leaky bucket per shop (40 requests, leaking 2 per second) reported in
   ``X-Shopify-Shop-Api-Call-Limit``; over it, 429 with ``Retry-After: 2.0``;
-* errors as ``{"errors": "Not Found"}`` or ``{"errors": {"email": ["has already been taken"]}}``;
+* errors as ``{"errors": "Not Found"}`` or ``{"errors": {"email": ["has already been taken"]}}`` (a
+  customer's email and phone are each unique in the shop);
 * writes wrapped in ``{"customer": {...}}``; times in the shop's zone (``-05:00``).
 
 Fields Shopify does not know are ignored, as Shopify does, but recorded in ``violations``.
@@ -206,6 +207,10 @@ class ShopifyEmulator(Emulator):
         elif email and any(c["email"] and c["email"].lower() == str(email).lower() and c is not existing
                            for c in self.customers.values()):
             errors["email"] = ["has already been taken"]
+        phone = merged.get("phone")
+        if phone and any(c.get("phone") == phone and c is not existing for c in self.customers.values()):
+            # A customer's phone is unique in a shop, as its email is.
+            errors["phone"] = ["has already been taken"]
         if not any(merged.get(k) for k in ("email", "phone", "first_name", "last_name")):
             errors["customer"] = ["Customer must have a name, phone number or email address"]
         if errors:

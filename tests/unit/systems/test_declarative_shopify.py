@@ -91,6 +91,18 @@ def test_a_rejected_customer_fails_alone_with_shopifys_errors(shop):
     assert str(outcomes[1]).endswith("/admin/api/2024-01/customers.json: email: is invalid")
 
 
+def test_a_phone_another_customer_has_is_refused_as_shopify_refuses_it(shop):
+    # The first address's phone is the customer's phone, and Shopify keeps each phone to one customer.
+    address = {"telephone": "+44 20 7946 0001"}
+    outcomes = system(shop).load("customer", [item("ada@example.com", addresses=[address]),
+                                              item("byron@example.com", addresses=[address])])
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], FatalError) and outcomes[1].status == 422
+    assert str(outcomes[1]).endswith("/admin/api/2024-01/customers.json: phone: has already been taken")
+    # The customer that has the phone keeps it through its own updates.
+    assert system(shop).load("customer", [item("ada@example.com", first_name="Augusta", addresses=[address])]) == [None]
+
+
 def test_a_wrong_token_is_an_auth_error_that_never_shows_the_token(shop):
     outcomes = system(shop, PIPELINE_SHOPIFY_TOKEN="shpat_wrong_secret_value").load("customer", [item("a@example.com")])
     assert isinstance(outcomes[0], AuthError)
