@@ -51,7 +51,8 @@ class Books:
         #: Which messages of each run are in flight: a run is finished only when none is.
         self.inflight = InFlight(client, namespace=ns, ttl_s=settings.status_ttl_s,
                                  heartbeat_timeout_ms=settings.heartbeat_timeout_ms, clock=clock)
-        self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock, inflight=self.inflight)
+        self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock,
+                             inflight=self.inflight)
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s,
                              retention_s=settings.ledger_retention_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s, clock=clock)

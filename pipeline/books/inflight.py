@@ -6,7 +6,8 @@ status changes keep, per run, the messages not final yet and the deliveries runn
 (``inflight.lua``), and a run is stamped finished (``finish.lua``) when its records are all counted,
 or the run itself stopped, and nothing is in flight. Keys (``ns``: the settings' namespace)::
 
-    ns:run:<run_id>:inflight    hash: message id -> queue|changed ms; message id@delivery -> process|started ms
+    ns:run:<run_id>:inflight    hash: message id -> queue|changed ms;
+                                message id@delivery -> process|started ms
     ns:runs:settling            set: runs counted but waiting on their messages (swept at each beat)
     ns:consumers                sorted set: worker process id -> last beat, epoch ms (flow.consumers)
     ns:consumers:deliveries     hash: worker process id -> the delivery tokens it ran at that beat
@@ -63,7 +64,7 @@ class InFlight:
 
     def queue_change(self, pipe, run_id: str, message_id: str, change: str, queue: str = "",
                      delivery: str = "", owner: str = "") -> None:
-        """Queue on ``pipe`` a message's change (a state, or ``ended``); with a final state, the finish check."""
+        """Queue on ``pipe`` a message's change (a state or ``ended``); the finish check after a final one."""
         now = current_millis()
         queue_script(pipe, self._change, [self.key(run_id)],
                      [change, message_id, f"{queue}|{now}", delivery, f"{owner}|{now}", self.ttl_s])
@@ -73,14 +74,17 @@ class InFlight:
     def queue_finish(self, pipe, run_id: str) -> None:
         """Queue on ``pipe`` the check that stamps ``run_id`` finished if it is (returns 1 then)."""
         run = f"{self.ns}:run:{run_id}"
-        keys = [run, self.key(run_id), f"{self.ns}:runs:settling", beats_key(self.ns), deliveries_key(self.ns),
-                *(run + suffix for suffix in RUN_KEY_SUFFIXES if suffix not in ("", ":inflight"))]
-        queue_script(pipe, self._finish, keys, [self.clock(), self.ttl_s, current_millis() - self.heartbeat_timeout_ms,
-                                                self.broker_namespace, run_id, *EVENTS])
+        expiring = [run + suffix for suffix in RUN_KEY_SUFFIXES if suffix not in ("", ":inflight")]
+        keys = [run, self.key(run_id), f"{self.ns}:runs:settling", beats_key(self.ns),
+                deliveries_key(self.ns), *expiring]
+        oldest_live_beat = current_millis() - self.heartbeat_timeout_ms
+        queue_script(pipe, self._finish, keys,
+                     [self.clock(), self.ttl_s, oldest_live_beat, self.broker_namespace, run_id, *EVENTS])
 
     def finish(self, run_id: str) -> bool:
         """Stamp ``run_id`` finished if it is: all counted (or stopped) and nothing in flight."""
-        return bool(execute_scripts(self.redis, lambda pipe: self.queue_finish(pipe, run_id), transaction=False)[0])
+        replies = execute_scripts(self.redis, lambda pipe: self.queue_finish(pipe, run_id), transaction=False)
+        return bool(replies[0])
 
     def finish_settling(self) -> list[str]:
         """Check every run that waits on its messages; returns those it finished."""

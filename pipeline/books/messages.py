@@ -71,10 +71,11 @@ class MessageStatuses:
         return old.decode() if isinstance(old, bytes) else old
 
     def delivery_ended(self, message_id: str, run_id: str | None, in_flight: tuple[str, str, str]) -> None:
-        """A delivery's attempt failed and the message will be tried again: the delivery is no longer in flight."""
+        """A delivery's attempt failed and the message will be tried again: that delivery is over."""
         if self.inflight is not None and run_id:
-            execute_scripts(self.redis, lambda pipe: self.inflight.queue_change(pipe, run_id, message_id, "ended",
-                                                                                 *in_flight))
+            inflight = self.inflight
+            execute_scripts(self.redis, lambda pipe: inflight.queue_change(pipe, run_id, message_id, "ended",
+                                                                           *in_flight))
 
     def get(self, message_id: str) -> dict[str, str] | None:
         raw = self.redis.hgetall(self.key(message_id))

@@ -54,7 +54,7 @@ def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) ->
 
 
 def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> list:
-    """Call ``queue(pipe)`` (which queues scripts with ``queue_script``) and execute ``pipe``; returns its replies.
+    """Call ``queue(pipe)`` (scripts queued by ``queue_script``), then execute ``pipe``; returns its replies.
 
     If the server lost its scripts (a restart), every call of the pipeline failed alike and none took
     effect: they are loaded again and the pipeline sent once more.

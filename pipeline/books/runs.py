@@ -120,8 +120,8 @@ class RunStore:
                  inflight: InFlight | None = None) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
         #: Decides when a run is finished (its messages too, not only its counts).
-        self.inflight = inflight or InFlight(client, namespace=namespace, ttl_s=ttl_s, heartbeat_timeout_ms=60_000,
-                                             clock=clock)
+        self.inflight = inflight or InFlight(client, namespace=namespace, ttl_s=ttl_s,
+                                             heartbeat_timeout_ms=60_000, clock=clock)
         self._count_once = client.register_script(_COUNT_ONCE)
 
     def key(self, run_id: str) -> str:
@@ -131,7 +131,8 @@ class RunStore:
         now = self.clock()
         with self.redis.pipeline() as pipe:
             pipe.hset(self.key(run_id), mapping={
-                "integration": integration, "mode": mode, "queue": queue, "started_at": now, "extract_done": 0,
+                "integration": integration, "mode": mode, "queue": queue, "started_at": now,
+                "extract_done": 0,
                 **{counter: 0 for counter in COUNTERS}})
             # Bounded even if it never finishes (finishing sets the TTL again, from then).
             pipe.expire(self.key(run_id), self.ttl_s * UNFINISHED_TTL_FACTOR)

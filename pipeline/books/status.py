@@ -75,8 +75,8 @@ class StatusTracking(dramatiq.Middleware):
         kwargs = message.kwargs or {}
         run_id = kwargs.get("run_id")
         try:
-            old = self.books.messages.transition(message.message_id, state, run_id, in_flight=self._in_flight(message),
-                                                 **fields)
+            old = self.books.messages.transition(message.message_id, state, run_id,
+                                                 in_flight=self._in_flight(message), **fields)
         except Exception:  # a status write must never fail the work itself
             logger.exception("Could not record state %r of message %r.", state, message.message_id)
             return

@@ -75,8 +75,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--from-source", "from_source", type=click.IntRange(1, 10_000), metavar="N",
               help="Read N records from the mapping's configured source instead (no cursor moves, nothing loads).")
 @click.option("--request", "show_request", is_flag=True,
-              help="Show the exact request the target would receive for each record, secrets masked: built by the "
-                   "target's own load, which may read (look a record up) but sends no change.")
+              help="Show the exact request the target would receive for each record, secrets masked: "
+                   "built by the target's own load, which may read (look a record up) but sends no change.")
 def preview(mapping: str, sample: Path | None, sample_option: Path | None, sample_format: str | None,
             from_source: int | None, show_request: bool) -> None:
     """Map sample records with MAPPING and show each entity or its errors; nothing is loaded.

@@ -79,7 +79,7 @@ def follow(runs, run_id: str, app=None, poll_s: float = 0.1, idle_warning_s: flo
 
 
 def warn_without_workers(app, summary: RunSummary) -> bool:
-    """Warn (on stderr) when the run waits and no live worker consumes its queue; returns whether it warned."""
+    """Warn (on stderr) when the run waits and no live worker consumes its queue; whether it warned."""
     warning = unconsumed_queue_warning(app, summary)
     if warning:
         click.echo(warning, err=True)

@@ -94,7 +94,8 @@ class ConsumerRegistry(dramatiq.Middleware):
             try:
                 self.beat()
             except Exception as error:  # Redis away: beat again next time; readers see the gap
-                logger.warning("Could not record this worker's heartbeat (%s: %s).", type(error).__name__, error)
+                logger.warning("Could not record this worker's heartbeat (%s: %s).",
+                               type(error).__name__, error)
 
 
 def live_consumers(client: redis.Redis, namespace: str, timeout_ms: int) -> dict[str, set[str]]:

@@ -36,15 +36,15 @@ class RequestPreview:
 
 
 def preview_request(system, entity: str, item: LoadItem, secrets: Iterable[str] = ()) -> RequestPreview:
-    """Run ``system``'s load of ``item`` up to its first change; that change, redacted, and the reads before it.
+    """Run ``system``'s load of ``item`` up to its first change: that change, redacted, and the reads before.
 
     Raises:
         ConfigError: the system's loads do not go through the shared HTTP client (XML-RPC, files).
     """
     if not getattr(system, "http_loads", False):
-        raise ConfigError(f"System {system.name!r} does not load over the shared HTTP client, so its requests "
-                          "cannot be previewed (--request supports magento2, netsuite, mailchimp, rest and "
-                          "systems declared in systems/).")
+        raise ConfigError(f"System {system.name!r} does not load over the shared HTTP client, so its "
+                          "requests cannot be previewed (--request supports magento2, netsuite, mailchimp, "
+                          "rest and systems declared in systems/).")
     secrets = set(secrets)
     with capture_changes() as (changes, reads):
         try:

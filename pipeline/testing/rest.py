@@ -13,7 +13,7 @@ from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 
 class Hold:
-    """A PUT held by the emulator (a slow vendor, on cue): ``arrived`` once it came, answered on ``release()``."""
+    """A PUT held by the emulator (a slow vendor, on cue): ``arrived`` once it came, answered at release."""
 
     def __init__(self) -> None:
         self.arrived, self._released = threading.Event(), threading.Event()

@@ -165,7 +165,8 @@ class Console:
 
     def consumers(self) -> dict[str, list[str]]:
         """Live worker processes (their ids in ``pipeline.flow.consumers``) and the queues each consumes."""
-        found = live_consumers(self.app.books.redis, self.settings.namespace, self.settings.heartbeat_timeout_ms)
+        settings = self.settings
+        found = live_consumers(self.app.books.redis, settings.namespace, settings.heartbeat_timeout_ms)
         return {process: sorted(queues) for process, queues in sorted(found.items())}
 
     def stranded_queues(self, queues: list[QueueDepth]) -> list[QueueDepth]:

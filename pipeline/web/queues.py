@@ -19,8 +19,8 @@ def state() -> dict:
             "consumers": console.consumers(),
             "stranded": [queue.name for queue in stranded],
             "banner": (f"{', '.join(q.name for q in stranded)}: {sum(q.waiting for q in stranded)} message(s) "
-                       f"waiting and no live worker consumes {'it' if len(stranded) == 1 else 'them'}. Start one: "
-                       f"dramatiq pipeline.actors --queues {' '.join(q.name for q in stranded)}")
+                       f"waiting and no live worker consumes {'it' if len(stranded) == 1 else 'them'}. "
+                       f"Start one: dramatiq pipeline.actors --queues {' '.join(q.name for q in stranded)}")
             if stranded else None}
 
 

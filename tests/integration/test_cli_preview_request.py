@@ -1,4 +1,4 @@
-"""`connector preview --request`: the exact request a push's target would receive, built by its own load, not sent.
+"""`connector preview --request`: the exact request a push's target would receive, built by its load, unsent.
 
 Through the real command line against the vendor emulators: the target's load looks records up as
 it would and is stopped at its first change, so the emulator sees reads only; secrets are masked.
@@ -41,7 +41,8 @@ def test_magento2_preview_shows_the_create_or_the_update_the_load_would_send(pip
     assert (new["request"]["method"], new["request"]["path"]) == ("POST", "/rest/default/V1/customers")
     assert (existing["request"]["method"], existing["request"]["path"]) == \
         ("PUT", f"/rest/default/V1/customers/{stored['id']}")
-    assert existing["request"]["body"]["customer"]["firstname"] == "Acme Tools"  # the mapped value over the stored one
+    # the mapped value over the stored one
+    assert existing["request"]["body"]["customer"]["firstname"] == "Acme Tools"
     assert any("/V1/customers/search" in read for read in new["reads"])  # looked up by email first
     assert new["request"]["headers"]["Authorization"] == "***"
     assert env["PIPELINE_MAGENTO2_SHOP_PASSWORD"] not in result.stdout and "Bearer" not in result.stdout
@@ -61,8 +62,9 @@ def test_mailchimp_netsuite_and_declared_targets_show_their_requests_with_secret
         pipeline_env, mailchimp_emulator, netsuite_emulator, shopify_emulator):
     env = {**pipeline_env, **mailchimp_emulator.environ("mailchimp"), **netsuite_emulator.env("netsuite_erp"),
            **shopify_emulator.environ("shopify_store")}
-    cases = {"magento2_to_mailchimp_customer": ("PUT", "/lists/"), "magento2_to_netsuite_customer":
-             ("PUT", "/services/rest/record/v1/customer/eid:"), "magento2_to_shopify_customer": ("POST", "/customers")}
+    cases = {"magento2_to_mailchimp_customer": ("PUT", "/lists/"),
+             "magento2_to_netsuite_customer": ("PUT", "/services/rest/record/v1/customer/eid:"),  # an upsert
+             "magento2_to_shopify_customer": ("POST", "/customers")}
 
     results = {name: run_cli(env, "preview", str(MAPPINGS / f"{name}.yaml"),
                              str(FIXTURES / name / "input.json"), "--request", check=False) for name in cases}
@@ -87,8 +89,9 @@ def test_mailchimp_netsuite_and_declared_targets_show_their_requests_with_secret
 def test_a_target_that_does_not_load_over_http_is_refused_with_a_reason(pipeline_env, magento1_emulator):
     env = {**pipeline_env, **magento1_emulator.environ("magento1_shop")}
 
-    result = run_cli(env, "preview", "netsuite_to_magento1_inventory", "--sample",
-                     str(FIXTURES / "netsuite_to_magento1_inventory" / "input.json"), "--request", check=False)
+    sample = FIXTURES / "netsuite_to_magento1_inventory" / "input.json"
+    result = run_cli(env, "preview", "netsuite_to_magento1_inventory", "--sample", str(sample), "--request",
+                     check=False)
 
     assert result.returncode == 2
     assert result.stderr.startswith("Error: System 'magento1' does not load over the shared HTTP client")

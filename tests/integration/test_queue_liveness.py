@@ -22,8 +22,8 @@ def _wait_for_consumer(redis_client, namespace: str, queues: set[str], timeout_s
     raise AssertionError(f"No worker consuming {queues} recorded itself in {timeout_s}s: {found}")
 
 
-def test_a_run_on_a_queue_only_other_workers_consume_is_warned_about(pipeline_env, workers, runs, redis_client,
-                                                                       namespace, tmp_path):
+def test_a_run_on_a_queue_only_other_workers_consume_is_warned_about(pipeline_env, workers, runs,
+                                                                       redis_client, namespace, tmp_path):
     inbox = tmp_path / "inbox" / "customer"
     inbox.mkdir(parents=True)
     shutil.copy(DEMO_CSV, inbox / "customers.csv")

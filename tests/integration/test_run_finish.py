@@ -79,8 +79,9 @@ def test_a_page_still_loading_when_the_extraction_failed_keeps_its_run_unfinishe
     assert (after["finished"], after["status"], after["states"]) == (True, "failed", {"done": 2, "failed": 1})
 
 
-def test_a_page_whose_books_are_written_is_waited_for_until_its_message_ends(pipeline_env, workers, runs, crm,
-                                                                             redis_client, namespace, tmp_path):
+def test_a_page_whose_books_are_written_is_waited_for_until_its_message_ends(pipeline_env, workers, runs,
+                                                                             crm, redis_client, namespace,
+                                                                             tmp_path):
     env = status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_HEARTBEAT_TIMEOUT_MS="3000")
     records = write_customers(env)
     books = Books(redis_client, Settings.from_env(env))
