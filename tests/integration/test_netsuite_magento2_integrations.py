@@ -443,7 +443,8 @@ def test_netsuite_fulfillments_invoices_and_credit_memos_reach_the_magento_order
     assert invoices.counts == counts(1, loaded=1)
     [magento_invoice] = shop.tables.invoices.values()
     assert document_lines(magento_invoice, order) == [("WS12-M-Orange", 2), ("MUG-LOGO", 1)]
-    assert magento_invoice["grand_total"] == 54.9 and comments_of(shop, "invoices", magento_invoice) == [
+    # 54.90 of items and the order's 5.00 of shipping, which the first invoice takes (as NetSuite's did).
+    assert magento_invoice["grand_total"] == 59.9 and comments_of(shop, "invoices", magento_invoice) == [
         f"pipeline: invoice INV{invoice}"]
     assert memos.counts == counts(1, loaded=1)
     [credit_memo] = shop.tables.creditmemos.values()

@@ -18,7 +18,8 @@ Fields checked / fields mapped (``pytest -s`` prints them):
 The other shipped integrations reconcile in modules of their own, by the same rule and with the
 helpers of ``reconciliation.py``: ``test_reconciliation_customers.py`` (the Mailchimp customer
 pushes, Magento 1 customers to NetSuite), ``test_reconciliation_shopify.py`` (both Shopify
-integrations) and ``test_reconciliation_files.py`` (the demo customer pull, the shop's order push).
+integrations), ``test_reconciliation_files.py`` (the demo customer pull, the shop's order push) and
+``test_reconciliation_netsuite_to_shops.py`` (the NetSuite pulls into Magento 2 and Magento 1).
 """
 
 from __future__ import annotations

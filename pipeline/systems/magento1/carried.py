@@ -24,7 +24,8 @@ CARRIES = {
     "shipment": {"shipment_number": "a marker comment", **_DOCUMENT, "tracks.carrier_code": "addTrack carrier",
                  "tracks.title": "addTrack title", "tracks.track_number": "addTrack trackNumber"},
     "credit_memo": {"credit_memo_number": "a marker comment", **_DOCUMENT,
-                    "shipping_amount": "creditmemoData.shipping_amount",
+                    "shipping_amount": "creditmemoData.shipping_amount (0 when absent: Magento would refund "
+                                       "the rest of the shipping)",
                     "adjustment_positive": "creditmemoData.adjustment_positive",
                     "adjustment_negative": "creditmemoData.adjustment_negative"},
 }

@@ -120,7 +120,9 @@ def _credit_memo_data(data: dict, order: dict) -> dict:
         # memo (no lines) lists every item with quantity 0 instead.
         out["qtys"] = [{"order_item_id": int(item["item_id"]), "qty": 0} for item in order.get("items") or []
                        if not item.get("parent_item_id")]
-    for name in ("shipping_amount", "adjustment_positive", "adjustment_negative"):
+    # Always sent: without it Magento refunds all the shipping not refunded yet.
+    out["shipping_amount"] = payloads.number(data.get("shipping_amount") or 0, "shipping_amount")
+    for name in ("adjustment_positive", "adjustment_negative"):
         if data.get(name) is not None:
             out[name] = payloads.number(data[name], name)
     return out

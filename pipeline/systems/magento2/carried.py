@@ -39,7 +39,8 @@ CARRIES = {
     "credit_memo": {
         "credit_memo_number": "a marker comment (Magento numbers the credit memo)", **_DOCUMENT,
         "invoice_number": "refunds that invoice (POST /V1/invoice/{id}/refund)",
-        "shipping_amount": "arguments.shipping_amount",
+        "shipping_amount": "arguments.shipping_amount (0 when absent: Magento would refund the rest of the "
+                           "shipping)",
         "adjustment_positive": "arguments.adjustment_positive",
         "adjustment_negative": "arguments.adjustment_negative",
         "grand_total": "arguments.adjustment_positive / adjustment_negative: the difference between it and "

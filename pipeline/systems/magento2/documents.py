@@ -140,10 +140,10 @@ def _body(kind: DocumentKind, data: dict, order: dict) -> dict:
                            "title": track.get("title") or track["carrier_code"]} for track in data["tracks"]]
     if kind.entity == "credit_memo":
         arguments = {name: payloads.number(data[name], name)
-                     for name in ("shipping_amount", "adjustment_positive", "adjustment_negative")
-                     if data.get(name) is not None}
-        if arguments:
-            body["arguments"] = arguments
+                     for name in ("adjustment_positive", "adjustment_negative") if data.get(name) is not None}
+        # Always sent: without it Magento refunds all the shipping not refunded yet.
+        body["arguments"] = {"shipping_amount": payloads.number(data.get("shipping_amount") or 0,
+                                                                "shipping_amount"), **arguments}
     return body
 
 
@@ -178,8 +178,6 @@ def reconcile_refund(body: dict, data: dict, order: dict) -> None:
         arguments["adjustment_positive"] = float(given["adjustment_positive"] + difference)
     elif difference < 0:
         arguments["adjustment_negative"] = float(given["adjustment_negative"] - difference)
-    if not arguments:
-        del body["arguments"]
 
 
 def order_items(order: dict, lines: list[dict], entity: str, data: dict) -> list[dict]:

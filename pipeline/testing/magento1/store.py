@@ -15,7 +15,7 @@ from decimal import Decimal
 DECIMAL_COLUMNS = frozenset({
     "adjustment_negative", "adjustment_positive", "amount_ordered", "amount_paid", "base_grand_total",
     "discount_amount", "grand_total", "price", "qty", "qty_canceled", "qty_invoiced", "qty_ordered",
-    "qty_refunded", "qty_shipped", "row_total", "shipping_amount", "special_price", "subtotal", "tax_amount",
+    "qty_refunded", "qty_shipped", "row_total", "shipping_amount", "shipping_refunded", "special_price", "subtotal", "tax_amount",
     "total_invoiced", "total_paid", "total_qty", "total_qty_ordered", "total_refunded", "weight",
 })
 #: Fields that are lists in the tables (ids, kept as lists of strings).
@@ -125,7 +125,8 @@ def order_row(tables: Tables, seed: dict, now: str) -> dict:
               "customer_lastname": seed.get("customer_lastname", "Doe"), "customer_is_guest": False,
               "store_id": 1, "created_at": seed.get("created_at") or stamp, "updated_at": stamp,
               "order_currency_code": currency, "base_currency_code": currency,
-              "subtotal": subtotal, "shipping_amount": shipping, "discount_amount": 0, "tax_amount": 0,
+              "subtotal": subtotal, "shipping_amount": shipping, "shipping_refunded": 0, "discount_amount": 0,
+              "tax_amount": 0,
               "grand_total": grand_total, "base_grand_total": grand_total,
               # Paid online at checkout: the amount is there to refund once invoiced.
               "total_paid": seed.get("total_paid", 0), "total_invoiced": 0, "total_refunded": 0,

@@ -27,6 +27,9 @@ COUNTRIES = {
 }
 #: Magento's default attribute set of products.
 DEFAULT_ATTRIBUTE_SET = 4
+#: Street lines a customer address may have: ``customer/address/street_lines``, 2 by default (the
+#: street attribute's multiline_count, checked by Eav's Multiline data model on save).
+STREET_LINES = 2
 
 
 @dataclass
@@ -73,6 +76,7 @@ def _addresses(tables: Tables, customer: dict, wanted: list[dict] | None,
     out = []
     for address in copy.deepcopy(wanted):
         _check_region(address)
+        _check_street(address)
         address["id"] = address.get("id") or tables.next_id("addresses")
         address["customer_id"] = customer["id"]
         for flag in ("default_billing", "default_shipping"):
@@ -86,6 +90,13 @@ def _check_region(address: dict) -> None:
     country = COUNTRIES.get(address.get("country_id") or "")
     if country and country["required"] and not address.get("region_id"):
         raise bad_request(REQUIRED_FIELD, {"fieldName": "regionId"})
+
+
+def _check_street(address: dict) -> None:
+    # Eav\Model\Attribute\Data\Multiline::validateValue; the address resource model's validator
+    # throws its messages as one Validator\Exception ([derived]: rendered, without parameters).
+    if len(address.get("street") or []) > STREET_LINES:
+        raise bad_request(f'"Street Address" cannot contain more than {STREET_LINES} lines.')
 
 
 def product_record(tables: Tables, body: dict, now: str, existing: dict | None = None) -> dict:

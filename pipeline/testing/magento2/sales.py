@@ -43,7 +43,7 @@ def create(tables: Tables, kind: Kind, order: dict, body: dict, now: str, invoic
     document = {"entity_id": document_id, "increment_id": tables.increment_id(kind.table),
                 "order_id": order["entity_id"], "store_id": order.get("store_id", 1), "created_at": now,
                 "updated_at": now, "items": items, "total_qty": sum(line["qty"] for line in items)}
-    _totals(kind, document, body, invoice, order)
+    _totals(tables, kind, document, body, invoice, order)
     if kind is SHIPMENT:
         document["tracks"] = [{**track, "entity_id": tables.next_id("tracks"), "parent_id": document_id,
                                "order_id": order["entity_id"], "created_at": now}
@@ -82,16 +82,36 @@ def _line(document_id: int, item: dict, qty: float) -> dict:
             "price": item.get("price", 0), "row_total": item.get("price", 0) * qty}
 
 
-def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None, order: dict) -> None:
+def _totals(tables: Tables, kind: Kind, document: dict, body: dict, invoice: dict | None, order: dict) -> None:
     subtotal = sum(line["row_total"] for line in document["items"])
-    if kind is not CREDITMEMO:
+    if kind is SHIPMENT:
         document["subtotal"] = document["grand_total"] = subtotal
         return
+    tax, discount = _shares(document, order)
+    if kind is INVOICE:
+        # Invoice\Total\Shipping: the first invoice with shipping takes all of the order's.
+        invoiced = any(other.get("shipping_amount") for other in tables.invoices.values()
+                       if other["order_id"] == order["entity_id"])
+        shipping = 0 if invoiced else order.get("shipping_amount") or 0
+        document.update(subtotal=subtotal, tax_amount=round(tax, 2), discount_amount=-round(discount, 2),
+                        shipping_amount=shipping, grand_total=round(subtotal + tax - discount + shipping, 2))
+        return
     arguments = body.get("arguments") or {}
-    adjustments = {name: arguments.get(name, 0) for name in ("shipping_amount", "adjustment_positive",
-                                                             "adjustment_negative")}
-    # Each refunded item brings back its share of the item's tax and discount (Magento's creditmemo
-    # total collectors, pro rata of the quantity).
+    adjustments = {name: arguments.get(name, 0) for name in ("adjustment_positive", "adjustment_negative")}
+    shipping = _refunded_shipping(order, arguments.get("shipping_amount"))
+    total = round(subtotal + tax - discount + shipping + adjustments["adjustment_positive"]
+                  - adjustments["adjustment_negative"], 2)
+    if total <= 0:
+        raise _invalid(kind, "The credit memo's total must be positive.")
+    document.update(adjustments, shipping_amount=shipping, subtotal=subtotal, tax_amount=round(tax, 2),
+                    discount_amount=-round(discount, 2), grand_total=total, state=2,
+                    invoice_id=invoice["entity_id"] if invoice else None)
+    order["shipping_refunded"] = (order.get("shipping_refunded") or 0) + shipping
+
+
+def _shares(document: dict, order: dict) -> tuple[float, float]:
+    """The document's share of its items' tax and discount, pro rata of the quantity (Magento's
+    invoice and creditmemo total collectors)."""
     items = {item["item_id"]: item for item in order["items"]}
     tax = discount = 0.0
     for line in document["items"]:
@@ -99,12 +119,23 @@ def _totals(kind: Kind, document: dict, body: dict, invoice: dict | None, order:
         share = line["qty"] / (item.get("qty_ordered") or 1)
         tax += (item.get("tax_amount") or 0) * share
         discount += abs(item.get("discount_amount") or 0) * share
-    total = round(subtotal + tax - discount + adjustments["shipping_amount"]
-                  + adjustments["adjustment_positive"] - adjustments["adjustment_negative"], 2)
-    if total <= 0:
-        raise _invalid(kind, "The credit memo's total must be positive.")
-    document.update(adjustments, subtotal=subtotal, grand_total=total, state=2,
-                    invoice_id=invoice["entity_id"] if invoice else None)
+    return tax, discount
+
+
+def _refunded_shipping(order: dict, wanted: float | None) -> float:
+    """Magento's credit memo shipping collector: without a shipping_amount it refunds all the shipping
+    not refunded yet; more than that is refused."""
+    allowed = round((order.get("shipping_amount") or 0) - (order.get("shipping_refunded") or 0), 2)
+    if wanted is None:
+        return allowed
+    if wanted > allowed + 0.0001:
+        # [derived] the amount as Currency::format renders it, with the base currency's symbol.
+        symbol = _SYMBOLS.get(order.get("base_currency_code") or "USD", "")
+        raise bad_request("Maximum shipping amount allowed to refund is: %1", [f"{symbol}{allowed:.2f}"])
+    return wanted
+
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 def _comment(tables: Tables, kind: Kind, document_id: int, comment: dict, notify: bool, now: str) -> None:

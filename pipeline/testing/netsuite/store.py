@@ -182,7 +182,7 @@ class RecordStore:
                  for line in (source.get("item") or {}).get("items", [])]
         chosen = {line.get("orderLine"): line for line in (body.get("item") or {}).get("items", [])}
         if chosen:
-            lines = [{**line, "quantity": chosen[line["orderLine"]].get("quantity", line["quantity"])}
+            lines = [_part_of(line, chosen[line["orderLine"]].get("quantity", line["quantity"]))
                      for line in lines if line["orderLine"] in chosen]
         fields = {key: value for key, value in body.items() if key != "item"}
         if source_type == "salesOrder":
@@ -257,6 +257,14 @@ def _compute_totals(record: dict) -> None:
         Decimal(str(record.get("handlingCost") or 0))
     record.update(subtotal=float(subtotal.quantize(cent)), discountTotal=float(discount.quantize(cent)),
                   taxTotal=0.0, total=float(total.quantize(cent)))
+
+
+def _part_of(line: dict, quantity: object) -> dict:
+    """A source line taken at another quantity: NetSuite prices it again, amount = rate x quantity."""
+    if quantity == line["quantity"] or line.get("rate") is None or quantity is None:
+        return {**line, "quantity": quantity}
+    amount = (Decimal(str(line["rate"])) * Decimal(str(quantity))).quantize(Decimal("0.01"))
+    return {**line, "quantity": quantity, "amount": float(amount)}
 
 
 def _number_lines(lines: list[dict]) -> None:

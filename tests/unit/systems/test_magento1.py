@@ -619,7 +619,30 @@ def test_credit_memos_are_created_once_and_an_adjustment_refunds_no_item(shop):
     assert [(i["sku"], i["qty"]) for i in first["items"]] == [("SKU-2", "1.0000")]
     assert (second["items"], second["grand_total"]) == ([], "3.5000")
     assert shop.calls_of("sales_order_creditmemo.create")[1][1] == {
-        "qtys": [{"order_item_id": 1, "qty": 0}, {"order_item_id": 2, "qty": 0}], "adjustment_positive": 3.5}
+        "qtys": [{"order_item_id": 1, "qty": 0}, {"order_item_id": 2, "qty": 0}], "shipping_amount": 0,
+        "adjustment_positive": 3.5}
+
+
+def test_a_refund_without_a_shipping_amount_refunds_the_rest_of_the_shipping_as_magento_does(shop):
+    order = paid_order(shop)  # 5.00 of shipping, in EUR
+    assert make_system(shop).load("invoice", [document("invoice", "INV-1")]) == [None]
+    item = order["items"][0]["item_id"]
+    proxy = xmlrpc.client.ServerProxy(shop.endpoint)
+    session = proxy.login("sync", API_KEY)
+
+    def refund(**data):
+        return proxy.call(session, "sales_order_creditmemo.create",
+                          ["100000007", {"qtys": [{"order_item_id": item, "qty": 1}], **data}])
+
+    refund(shipping_amount=2)
+    with pytest.raises(xmlrpc.client.Fault) as raised:
+        refund(shipping_amount=4)
+    assert (raised.value.faultCode, raised.value.faultString) == (
+        1, "Maximum shipping amount allowed to refund is: €3.00")
+    refund()
+    memos = sorted(shop.tables.creditmemos.values(), key=lambda memo: int(memo["entity_id"]))
+    assert [(memo["shipping_amount"], memo["grand_total"]) for memo in memos] == [
+        ("2.0000", "12.0000"), ("3.0000", "13.0000")]
 
 
 def test_documents_of_a_missing_order_or_sku_fail_alone_with_their_names(shop):

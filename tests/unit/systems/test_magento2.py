@@ -470,6 +470,40 @@ def test_a_credit_memo_reconciles_to_its_grand_total_with_an_adjustment(shop, gr
     assert {name: memo[name] for name in ("adjustment_positive", "adjustment_negative") if memo[name]} == adjustments
 
 
+def _admin_post(shop: Magento2Emulator, path: str, body: dict) -> requests.Response:
+    token = requests.post(shop.base_url + "/V1/integration/admin/token", timeout=5,
+                          json={"username": "admin", "password": "admin123"}).json()
+    return requests.post(shop.base_url + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+
+def test_a_refund_without_a_shipping_amount_refunds_the_rest_of_the_shipping_as_magento_does(shop):
+    order = shop.add_order(items=[{"sku": "A", "qty_ordered": 2, "price": 5}])  # shipping 5.00
+    assert _admin_post(shop, f"/V1/order/{order['entity_id']}/invoice", {}).status_code == 200
+    [invoice] = shop.tables.invoices.values()
+    assert (invoice["subtotal"], invoice["shipping_amount"], invoice["grand_total"]) == (10, 5, 15)
+    item = {"order_item_id": order["items"][0]["item_id"], "qty": 1}
+    partly = _admin_post(shop, f"/V1/order/{order['entity_id']}/refund",
+                         {"items": [item], "arguments": {"shipping_amount": 2}})
+    assert partly.status_code == 200
+    too_much = _admin_post(shop, f"/V1/order/{order['entity_id']}/refund",
+                           {"items": [item], "arguments": {"shipping_amount": 4}})
+    assert (too_much.status_code, too_much.json()) == (400, {
+        "message": "Maximum shipping amount allowed to refund is: %1", "parameters": ["$3.00"]})
+    assert _admin_post(shop, f"/V1/order/{order['entity_id']}/refund", {"items": [item]}).status_code == 200
+    memos = sorted(shop.tables.creditmemos.values(), key=lambda memo: memo["entity_id"])
+    assert [(memo["shipping_amount"], memo["grand_total"]) for memo in memos] == [(2, 7), (3, 8)]
+
+
+def test_a_credit_memo_always_says_how_much_shipping_it_refunds(shop):
+    order = shop.add_order(items=[{"sku": "A", "qty_ordered": 2, "price": 5}])
+    shop_system = system(shop)
+    assert shop_system.load("invoice", [document("invoice", "INV-1", order, qty="2")]) == [None]
+    memo = document("credit_memo", "CM-1", order, grand_total="5")
+    assert shop_system.load("credit_memo", [memo]) == [None]
+    [stored] = shop.tables.creditmemos.values()
+    assert (stored["shipping_amount"], stored["grand_total"]) == (0, 5)  # not the order's 5.00 of shipping
+
+
 def test_documents_of_unknown_orders_or_skus_fail_alone(shop):
     order = shop.add_order(items=[{"sku": "A", "qty_ordered": 1, "price": 5}])
     ghost = LoadItem("SH-9", {"shipment_number": "SH-9", "order_number": "999999999"}, {})
@@ -615,4 +649,12 @@ def test_a_customer_with_an_invalid_email_is_refused_with_magentos_message(shop,
                            json={"customer": {"email": email, "firstname": "Ada", "lastname": "Lovelace"}},
                            timeout=5)
     assert (answer.status_code, answer.json()) == (400, body)
+    assert shop.tables.customers == {}
+
+
+def test_an_address_with_more_street_lines_than_the_shop_keeps_is_refused_with_magentos_message(shop):
+    address = {**customer_item().data["addresses"][0], "street": ["1 Main St", "Suite 2", "Floor 3"]}
+    [outcome] = system(shop).load("customer", [customer_item(addresses=[address])])
+    assert isinstance(outcome, FatalError) and outcome.status == 400
+    assert '"Street Address" cannot contain more than 2 lines.' in str(outcome)
     assert shop.tables.customers == {}

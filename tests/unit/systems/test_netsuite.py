@@ -352,6 +352,20 @@ def test_orders_transform_into_fulfillments_and_invoices_and_invoices_into_credi
         client.transform("customer", customer_id, "invoice")
 
 
+def test_a_credit_memo_of_part_of_a_line_is_priced_at_that_part(netsuite_emulator):
+    store = netsuite_emulator.store
+    item_id = store.add("inventoryItem", {"itemId": "SKU-1"})
+    customer_id = store.add("customer", {"email": "jane@example.com"})
+    lines = {"items": [{"item": {"id": item_id}, "quantity": 3, "rate": 22.5, "amount": 67.5}]}
+    order_id = store.add("salesOrder", {"entity": {"id": customer_id}, "item": lines})
+    invoice_id = store.transform("salesOrder", order_id, "invoice", {})
+    memo_id = store.transform("invoice", invoice_id, "creditMemo", {"item": {"items": [{"orderLine": 1,
+                                                                                        "quantity": 1}]}})
+    [line] = store.records["creditMemo"][memo_id]["item"]["items"]
+    assert (line["quantity"], line["amount"], store.records["creditMemo"][memo_id]["total"]) == (1, 22.5, 22.5)
+    assert store.records["invoice"][invoice_id]["total"] == 67.5
+
+
 def test_fulfillments_invoices_and_credit_memos_carry_their_sales_orders_external_id_and_number(
         netsuite_emulator):
     store = netsuite_emulator.store
