@@ -39,6 +39,8 @@ class LoadOutcomes:
     split: Sequence[str] = ()
     #: (key, payload hash, event, detail) of each record whose load applied a lifecycle event.
     applied: Sequence[tuple[str, str, str, str]] = ()
+    #: (source id, key) of the records loaded or applied, for targets that track previous keys.
+    sent: Sequence[tuple[str, str]] = ()
 
 
 class Books:
@@ -115,6 +117,7 @@ class Books:
         events = Counter(event for _, _, event, _ in outcomes.applied)
         with self.redis.pipeline() as pipe:
             self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
+            self.ledger.remember_sent(pipe, integration, outcomes.sent)
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
             self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded]
                                       + [key for key, *_ in outcomes.applied])

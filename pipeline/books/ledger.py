@@ -5,6 +5,11 @@ Three hashes per integration, so that writers of different facts never overwrite
     ns:ledger:<integration>:waiting   key -> {run_id, hash, at}: mapped, not yet loaded
     ns:ledger:<integration>:last      key -> {status, run_id, message_id, at, error}: last outcome
     ns:ledger:<integration>:loaded    key -> {hash, run_id, message_id, at}: last successful load
+    ns:ledger:<integration>:sent      source id -> {key, at}: the key last loaded for a source record
+
+The fourth is kept only for targets that ask for it (``pipeline.flow.previous_keys``): the
+record's key can change at the source (an anonymised customer's email) while the target still
+holds the record under the old one.
 
 With it a load skips a record whose mapped payload is the one already loaded (the PHP library's
 entity hash), and the map step skips a record whose identical payload is still waiting to be
@@ -55,7 +60,20 @@ class Ledger:
             if len(stale) >= 1000:
                 forgotten += self._forget(integration, stale)
                 stale = []
-        return forgotten + self._forget(integration, stale)
+        forgotten += self._forget(integration, stale)
+        self._prune_sent(integration, cutoff)
+        return forgotten
+
+    def _prune_sent(self, integration: str, cutoff: float) -> int:
+        # The source ids of records not loaded for ``retention_s``: the same bound as the keys.
+        sent, forgotten, stale = self._key(integration, "sent"), 0, []
+        for source_id, raw in self.redis.hscan_iter(sent, count=1000):
+            if json.loads(raw)["at"] < cutoff:
+                stale.append(source_id)
+            if len(stale) >= 1000:
+                forgotten += self.redis.hdel(sent, *stale)
+                stale = []
+        return forgotten + (self.redis.hdel(sent, *stale) if stale else 0)
 
     def _forget(self, integration: str, keys: list[bytes]) -> int:
         if keys:
@@ -123,6 +141,20 @@ class Ledger:
             pipe.hdel(self._key(integration, "waiting"), *finished)
         if loaded:
             pipe.hset(self._key(integration, "loaded"), mapping=loaded)
+
+    def sent_keys(self, integration: str, source_ids: Sequence[str]) -> dict[str, str]:
+        """source id -> the key last loaded for it, for the ids that have one."""
+        if not source_ids:
+            return {}
+        entries = self.redis.hmget(self._key(integration, "sent"), list(source_ids))
+        return {source_id: json.loads(raw)["key"] for source_id, raw in zip(source_ids, entries, strict=True) if raw}
+
+    def remember_sent(self, pipe, integration: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Queue on ``pipe``: each ``(source id, key)`` was just loaded (one entry per source id, overwritten)."""
+        if pairs:
+            now = self.clock()
+            pipe.hset(self._key(integration, "sent"), mapping={
+                source_id: json.dumps({"key": key, "at": now}) for source_id, key in pairs})
 
     def known_keys(self, integration: str, *, except_hash_prefix: str | None = None) -> Iterator[str]:
         """Every key with a successful load, except those whose payload hash starts with the prefix."""

@@ -10,6 +10,7 @@ from pipeline.entities.invoice import Invoice
 from pipeline.entities.order import Order
 from pipeline.entities.product import Product
 from pipeline.entities.shipment import Shipment
+from pipeline.entities.subscription import Subscription
 from pipeline.errors import UnknownNameError
 
 #: Every entity by the name mapping files and connectors use.
@@ -21,6 +22,7 @@ ENTITIES: dict[str, type[Entity]] = {
     "credit_memo": CreditMemo,
     "product": Product,
     "inventory": InventoryItem,
+    "subscription": Subscription,
 }
 
 
@@ -46,5 +48,6 @@ __all__ = [
     "Order",
     "Product",
     "Shipment",
+    "Subscription",
     "get_entity",
 ]

@@ -26,6 +26,8 @@ class CreditMemo(Entity):
     order_number = TrimmedString(required=True)
     invoice_number = TrimmedString()
     external_id = TrimmedString()
+    #: The source's status; ``Voided`` is reported rather than loaded (``systems.magento2.changes``).
+    status = TrimmedString()
     created_at = UtcDateTime()
     currency = CurrencyCode()
     lines = fields.List(fields.Nested(CreditMemoLine))

@@ -24,6 +24,9 @@ class Customer(Entity):
     dob = fields.Date()
     gender = TrimmedString()
     is_subscribed = fields.Boolean()
+    #: True once the source anonymised the customer (a GDPR erasure in the shop): targets that keep
+    #: personal data erase it rather than update it with the made-up values.
+    anonymised = fields.Boolean()
     addresses = fields.List(fields.Nested(Address))
     created_at = UtcDateTime()
     updated_at = UtcDateTime()

@@ -32,6 +32,8 @@ class Shipment(Entity):
     shipment_number = TrimmedString(required=True)
     order_number = TrimmedString(required=True)
     external_id = TrimmedString()
+    #: The source's status; ``Voided`` is reported rather than loaded (``systems.magento2.changes``).
+    status = TrimmedString()
     created_at = UtcDateTime()
     lines = fields.List(fields.Nested(ShipmentLine))
     tracks = fields.List(fields.Nested(Track))

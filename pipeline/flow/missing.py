@@ -93,8 +93,8 @@ def load_outcomes(target, entity: str, items: Sequence[dict]) -> list:
     outcomes: list = [None] * len(items)
     upserts = [index for index, item in enumerate(items) if not item.get("missing")]
     if upserts:
-        loaded = target.load(entity, [LoadItem(items[i]["key"], items[i]["data"], items[i]["native"])
-                                      for i in upserts])
+        loaded = target.load(entity, [LoadItem(items[i]["key"], items[i]["data"], items[i]["native"],
+                                               items[i].get("previous_key")) for i in upserts])
         _place(outcomes, upserts, loaded)
     for action in sorted({item["missing"] for item in items if item.get("missing")}):
         chosen = [index for index, item in enumerate(items) if item.get("missing") == action]

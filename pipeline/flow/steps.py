@@ -22,6 +22,7 @@ from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.books.batches import alone_batch, mapped_as, record_name
 from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
+from pipeline.flow import previous_keys
 from pipeline.flow.integrations import Integration
 from pipeline.flow.missing import MissingCheck, load_outcomes
 from pipeline.flow.sendable import sendable
@@ -204,6 +205,9 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     # this run, it was loaded, not unchanged: counting it skipped would make the run's counts lie.
     loaded_meanwhile = job.books.ledger.loaded_in_run(spec.name, sorted(unchanged), job.run_id) if alone else set()
     unchanged -= loaded_meanwhile
+    tracking = previous_keys.tracked(job.integration.target, spec.entity)
+    if tracking and todo:
+        todo = previous_keys.with_previous_keys(job.books.ledger, spec.name, todo)
     outcomes = load_outcomes(job.integration.target, spec.entity, todo) if todo else []
     if len(outcomes) != len(todo):
         # A short list would drop records silently, and their run would never finish.
@@ -222,9 +226,11 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
             split.append((item, outcome))
         else:
             failures.append(load_failure(item, str(outcome), type(outcome).__name__))
+    sent = (previous_keys.sent_pairs(todo, {key for key, _ in loaded} | {key for key, *_ in applied})
+            if tracking else [])
     job.books.loads_done(job.run_id, spec.name,
                          LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split],
-                                      applied),
+                                      applied, sent),
                          job.message_id, booked_as, attempts)
     job.reached("load.after_books")
     for item, outcome in split:

@@ -37,11 +37,14 @@ class LoadItem:
         data: the canonical entity, normalised and JSON-safe (money as strings, datetimes ISO 8601 UTC).
         native: target-native extras from the mapping's ``target_fields`` (custom attributes,
             a NetSuite subsidiary, ...), passed through as they are.
+        previous_key: the key last sent for the same source record (its ``external_id``) when it
+            differs from ``key``; only for targets that ask (``previous_keys_of``), else None.
     """
 
     key: str
     data: dict
     native: dict
+    previous_key: str | None = None
 
     def as_message(self) -> dict:
         return {"key": self.key, "data": self.data, "native": self.native}

@@ -19,9 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
 
 from pipeline.errors import AuthError, FatalError, NotFoundError, RemoteError, RetryableError
 from pipeline.redaction import redact_url
@@ -84,12 +86,44 @@ def capture_changes() -> Iterator[tuple[list[CapturedRequest], list[str]]]:
         _Capture.changes = None
 
 
-def make_session(user_agent: str = "pipeline-connectors") -> requests.Session:
+#: The transport of the sessions made in a ``transport(...)`` block instead of the network's.
+_TRANSPORT: ContextVar[BaseAdapter | None] = ContextVar("pipeline_http_transport", default=None)
+
+
+def make_session(user_agent: str = "pipeline-connectors", *, pool_size: int = 10) -> requests.Session:
+    """A session for one client; ``pool_size`` connections are kept open (at least 10).
+
+    Inside ``with transport(adapter):`` the session sends through ``adapter`` instead.
+    """
     session = requests.Session()
     # Proxies and netrc from the environment would be a surprise in a worker: configuration is explicit.
     session.trust_env = False
     session.headers["User-Agent"] = user_agent
+    adapter = _TRANSPORT.get() or HTTPAdapter(pool_maxsize=max(10, pool_size))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session
+
+
+@contextmanager
+def transport(adapter: BaseAdapter) -> Iterator[BaseAdapter]:
+    """Systems built in this block send every request through ``adapter`` (recording, replaying).
+
+    Every client of every system gets its session from ``make_session``, so this reaches the
+    Python systems' clients as well as the declared ones', with no hook per system. Only the
+    building needs to be inside the block: a session keeps its adapter.
+
+    >>> from pipeline.systems.recording import Recorder
+    >>> with transport(Recorder()) as recorder:
+    ...     session = make_session()
+    >>> session.get_adapter("https://example.com") is recorder
+    True
+    """
+    token = _TRANSPORT.set(adapter)
+    try:
+        yield adapter
+    finally:
+        _TRANSPORT.reset(token)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

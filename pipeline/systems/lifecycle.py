@@ -2,7 +2,7 @@
 
 A system's load returns one outcome per record: None (upserted), an exception (failed), or an
 ``Applied`` event when the record's new state was carried over as more than an upsert: an order
-cancelled or closed, a member archived or permanently deleted, a product disabled. Each event has
+cancelled or closed, a member archived, permanently deleted or unsubscribed, a product disabled. Each event has
 its own outcome in the ledger and its own count in the run, so an operator sees "3 cancelled", not
 "3 loaded", and ``connector entity`` shows what became of the record.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: The lifecycle events, each a ledger status and a run counter of its own.
-EVENTS = ("cancelled", "closed", "archived", "deleted", "disabled")
+EVENTS = ("cancelled", "closed", "archived", "deleted", "disabled", "unsubscribed")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
 """Recording a system's HTTP exchanges as a cassette (JSON), with secrets and personal data taken out.
 
-``Recorder`` is a requests transport that passes each exchange through and keeps it; ``save``
-writes the exchanges as a *cassette*:
+``Recorder`` is a requests transport that passes each exchange through and keeps it; systems built
+inside ``pipeline.systems.http.transport(recorder)`` send through it, whichever system they are
+(declared in YAML or written in Python). ``save`` writes the exchanges as a *cassette*:
 
 * the request's headers are not kept at all (``Authorization`` and API key headers live there),
   and query parameters whose names look secret (``api_key``, ``token``, ``signature``...) are dropped;
-* every known secret value is masked wherever it appears (an API echoing a token);
-* the values of personal-data fields (``personal_data``: the system file's list plus the
-  command's ``--strip``), at any depth, become stable stand-ins: the same email gives the same
+* a request's body is kept only as a digest (``body_sha256``, after masking secrets), enough to tell
+  two SuiteQL queries to the same URL apart without keeping what they say;
+* every known secret value is masked wherever it appears (an API echoing a token), including the
+  credentials the client itself sent in headers (a token handed out by a login call);
+* the values of personal-data fields (``personal_data``: the system's list plus the command's
+  ``--strip``), at any depth, become stable stand-ins: the same email gives the same
   ``person3@example.com`` everywhere, so records that refer to each other still do;
 * the server's origin becomes ``http://recorded.invalid``, in URLs, headers and bodies.
 
@@ -16,7 +20,11 @@ writes the exchanges as a *cassette*:
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -24,25 +32,29 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from pipeline.redaction import MASK, SECRET_PARAM, redact
-from pipeline.systems.http import make_session
+from pipeline.redaction import MASK, SECRET_NAME, SECRET_PARAM, redact
 
 #: Where recorded URLs point: a reserved name (RFC 6761) that never resolves.
 RECORDED_ORIGIN = "http://recorded.invalid"
+#: What a secret variable is in a cassette (replaying needs a value, any value).
+STAND_IN = "recorded-secret"
 #: Response headers worth keeping: the ones clients page or retry by.
 KEPT_HEADERS = ("Content-Type", "Link", "Retry-After")
-#: Personal-data fields stripped whatever the system file says.
+#: Personal-data fields stripped whatever the system says.
 DEFAULT_PERSONAL_DATA = ("email", "first_name", "last_name", "firstname", "lastname", "phone", "telephone",
                          "street", "address1", "address2", "dob", "company",
                          # Not personal, but secret: tokens a token endpoint hands out.
                          "access_token", "refresh_token", "id_token")
+#: ``key="value"`` pairs of an ``Authorization: OAuth ...`` header.
+_OAUTH_PAIR = re.compile(r'(oauth_token|oauth_consumer_key)="([^"]+)"')
 
 
 class Recorder(HTTPAdapter):
     """Sends requests over the network and keeps every exchange."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # Shared by every session of the system being recorded (NetSuite reads records in parallel).
+        super().__init__(pool_maxsize=32)
         self.exchanges: list[tuple[requests.PreparedRequest, requests.Response]] = []
 
     def send(self, request, *args, **kwargs):
@@ -50,22 +62,34 @@ class Recorder(HTTPAdapter):
         self.exchanges.append((request, response))
         return response
 
+    @property
+    def origin(self) -> str | None:
+        """The server's origin (``scheme://host:port``), which a cassette calls ``RECORDED_ORIGIN``."""
+        return _origin(self.exchanges[0][0].url or "") if self.exchanges else None
 
-def recording_session() -> tuple[requests.Session, Recorder]:
-    session, recorder = make_session(), Recorder()
-    session.mount("http://", recorder)
-    session.mount("https://", recorder)
-    return session, recorder
+    def credentials(self) -> set[str]:
+        """The secret values the client sent in headers: tokens, passwords, API keys."""
+        found: set[str] = set()
+        for request, _ in self.exchanges:
+            for name, value in request.headers.items():
+                # oauthlib's signers set bytes.
+                value = value.decode("latin-1") if isinstance(value, bytes) else value
+                if name.lower() == "authorization":
+                    found |= _authorization_secrets(value)
+                elif SECRET_PARAM.search(name):
+                    found.add(value)
+        return {value for value in found if len(value) >= 4}
 
 
 def save(recorder: Recorder, path: Path, *, secrets: Iterable[str], scrubber: Scrubber, about: Mapping[str, object],
-         secret_params: Iterable[str] = ()) -> Path:
+         ignored_params: Iterable[str] = ()) -> Path:
     """Write the recorder's exchanges as a cassette at ``path``, secrets and personal data taken out.
 
-    ``secret_params``: query parameters to drop besides the secret-looking ones (an API key's own name).
+    ``ignored_params``: query parameters left out and not matched on replay, besides the
+    secret-looking ones: an API key's own name, a bound the client takes from the clock.
     """
-    secrets = sorted({value for value in secrets if value}, key=len, reverse=True)
-    dropped = tuple(secret_params)
+    secrets = sorted({value for value in [*secrets, *recorder.credentials()] if value}, key=len, reverse=True)
+    dropped = tuple(ignored_params)
     interactions = []
     for request, response in recorder.exchanges:
         origin = _origin(request.url or "")
@@ -78,20 +102,59 @@ def save(recorder: Recorder, path: Path, *, secrets: Iterable[str], scrubber: Sc
                  "headers": {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
                  "body": body}
         text = redact(json.dumps(entry, ensure_ascii=False), secrets).replace(origin, RECORDED_ORIGIN)
-        interactions.append(json.loads(text))
+        interaction = json.loads(text)
+        if request.body:
+            interaction["body_sha256"] = body_digest(request.body, secrets)
+        interactions.append(interaction)
     path.parent.mkdir(parents=True, exist_ok=True)
     about_text = json.dumps(about)
     # Only known values: the shapes redact() also masks would hide the stand-ins ("TOKEN": "recorded").
     for secret in secrets:
         about_text = about_text.replace(json.dumps(secret)[1:-1], MASK)
-    about = json.loads(about_text.replace(_origin(_first_url(recorder)), RECORDED_ORIGIN))
+    about = json.loads(about_text.replace(recorder.origin or RECORDED_ORIGIN, RECORDED_ORIGIN))
     cassette = {**about, "ignored_params": list(dropped), "interactions": interactions}
     path.write_text(json.dumps(cassette, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
-def _first_url(recorder: Recorder) -> str:
-    return recorder.exchanges[0][0].url or "" if recorder.exchanges else ""
+def body_digest(body: bytes | str, secrets: Iterable[str]) -> str:
+    """The digest a request body is matched by: secrets masked first, so a replay with stand-ins matches."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return hashlib.sha256(redact(text, secrets).encode()).hexdigest()
+
+
+def connection_variables(connection: str, environ: Mapping[str, str], secret: Iterable[str] = ()) -> dict[str, str]:
+    """The connection's ``PIPELINE_<CONNECTION>_*`` variables for a replay: secret ones as stand-ins.
+
+    Secret: names that say so, and ``secret`` (short names a system file's auth uses as secrets).
+    A Mailchimp key keeps its ``-<data center>`` tail: the client derives its host from it.
+    """
+    prefix = f"PIPELINE_{connection.upper()}_"
+    secret = set(secret)
+    kept = {}
+    for name, value in sorted(environ.items()):
+        if not name.startswith(prefix):
+            continue
+        short = name[len(prefix):]
+        if SECRET_NAME.search(short) or short in secret:
+            tail = re.search(r"-[a-z]+\d+$", value)
+            # One hyphen only: Mailchimp's clients split the key in exactly two parts.
+            value = STAND_IN.replace("-", "") + tail.group(0) if tail else STAND_IN
+        kept[short] = value
+    return kept
+
+
+def _authorization_secrets(value: str) -> set[str]:
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user_password = base64.b64decode(credential, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return {credential}
+        return {credential, user_password.partition(":")[2]}
+    if scheme.lower() == "oauth":
+        return {match.group(2) for match in _OAUTH_PAIR.finditer(credential)}
+    return {credential.strip()}
 
 
 class Scrubber:
@@ -142,5 +205,5 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
-__all__ = ["DEFAULT_PERSONAL_DATA", "KEPT_HEADERS", "RECORDED_ORIGIN", "Recorder", "Scrubber", "recording_session",
-           "request_key", "save", "without_secret_params"]
+__all__ = ["DEFAULT_PERSONAL_DATA", "KEPT_HEADERS", "RECORDED_ORIGIN", "STAND_IN", "Recorder", "Scrubber",
+           "body_digest", "connection_variables", "request_key", "save", "without_secret_params"]

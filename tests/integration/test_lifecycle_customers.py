@@ -46,3 +46,29 @@ def test_a_customer_deleted_in_the_shop_is_archived_and_an_erasure_deletes_the_m
     assert (repeated.counts, repeated.events) == (counts(1, skipped=1), {})
     assert json.loads(run_cli(env, "entity", CUSTOMERS, "ada@example.com").stdout)["loaded"]["hash"] == "missing:erase"
     assert member(chimp, "alan@example.com")["status"] == "pending"
+
+
+def test_a_customer_anonymised_in_the_shop_has_the_member_of_their_real_address_deleted_for_good(
+        env, workers, runs, shop, chimp, clock):
+    ada = shop.add_customer(email="ada@example.com", firstname="Ada", lastname="Lovelace", group_id=1,
+                            extension_attributes={"is_subscribed": True})
+    shop.add_customer(email="grace@example.com", firstname="Grace", lastname="Hopper", group_id=1)
+    workers.start(threads=4)
+    assert run(env, runs, CUSTOMERS).counts == counts(2, loaded=2)
+
+    # The shop's GDPR module overwrites Ada's personal data: the record no longer has her address.
+    clock.advance(600)
+    anonymous = f"anonymised-{ada['id']}@example.invalid"
+    ada.update(email=anonymous, firstname="Anonymised", lastname="Anonymised", updated_at=shop.now(),
+               custom_attributes=[{"attribute_code": "anonymised", "value": "1"}])
+    erased = run(env, runs, CUSTOMERS)
+
+    assert (erased.counts, erased.events) == (counts(1), {"deleted": 1})
+    assert subscriber_hash("ada@example.com") in chimp.forgotten[chimp.list_id]
+    assert subscriber_hash("ada@example.com") not in chimp.audience().members
+    assert subscriber_hash(anonymous) not in chimp.audience().members  # no member made of the made-up data
+    entry = json.loads(run_cli(env, "entity", CUSTOMERS, anonymous).stdout)
+    assert (entry["last"]["status"], entry["last"]["error"]) == (
+        "deleted", f"Member 'ada@example.com' permanently deleted from audience {chimp.list_id!r}.")
+    assert run(env, runs, CUSTOMERS).counts == counts(0)
+    assert member(chimp, "grace@example.com")["merge_fields"]["FNAME"] == "Grace"

@@ -260,7 +260,8 @@ def test_an_unknown_connector_type_suggests_the_closest_one(tmp_path):
     assert problems == {"connector": [
         "Unknown connector type 'customer_pul'. Known: credit_memo_pull, credit_memo_push, customer_pull, "
         "customer_push, inventory_pull, inventory_push, invoice_pull, invoice_push, order_pull, order_push, "
-        "product_pull, product_push, shipment_pull, shipment_push. Did you mean 'customer_pull'?"]}
+        "product_pull, product_push, shipment_pull, shipment_push, subscription_pull, subscription_push. "
+            "Did you mean 'customer_pull'?"]}
 
 
 @pytest.mark.parametrize(("schedule", "message"), [
@@ -545,6 +546,22 @@ def test_a_declared_systems_load_body_is_its_carried_fields_declaration(tmp_path
         "Remove it, or list it under 'ignore'."]}
     document["ignore"] = ["addresses.country_code"]
     assert load_mapping(write(tmp_path / "mappings", document)).target.system == "crm"
+
+
+def test_a_declared_systems_nested_list_carries_what_its_body_reads_of_each_item(tmp_path):
+    # The addresses go as a nested list (load.lists) whose body reads each address's city only.
+    (tmp_path / "systems").mkdir()
+    (tmp_path / "systems" / "crm.yaml").write_text(
+        "base_url: '{URL}'\nauth: {type: bearer, token: '{TOKEN}'}\nentities:\n  customer:\n    id: id\n    load:\n"
+        "      body: '{email: data.email, name: join(` `, [data.first_name, data.last_name])}'\n"
+        "      upsert: {method: PUT, path: '/customers/{key}'}\n"
+        "      lists:\n        addresses: {items: data.addresses, body: '{town: item.city}'}\n")
+    (tmp_path / "mappings").mkdir()
+    document = {**customer_fields(addresses={"each": "[@]", "fields": {"city": "City", "country_code": "Country"}}),
+                "connector": "customer_push", "source": {"system": "files"}, "target": {"system": "crm"}}
+    assert problems_of(write(tmp_path / "mappings", document)) == {"fields.addresses.country_code": [
+        "'addresses.country_code' is not carried by crm's customer load: its value would never reach crm. "
+        "Remove it, or list it under 'ignore'."]}
 
 
 def test_systems_that_pass_whole_records_carry_every_field(tmp_path):

@@ -51,6 +51,24 @@ def test_ledger_keys_without_an_outcome_for_the_retention_period_are_forgotten()
     assert kept.ledger.entry("erp", "kept@example.com")["loaded"]["hash"] == "h2"
 
 
+def test_the_key_sent_per_source_id_is_one_entry_per_id_and_is_forgotten_with_the_ledger():
+    clock = Clock()
+    kept, client = books(clock, PIPELINE_LEDGER_RETENTION_S=str(30 * DAY))
+    kept.runs.start("r1", "shop", "full")
+    kept.loads_done("r1", "shop", LoadOutcomes(loaded=[("ada@example.com", "h1"), ("old@example.com", "h2")],
+                                               sent=[("17", "ada@example.com"), ("18", "old@example.com")]),
+                    None, "b1")
+    clock.now += 20 * DAY
+    kept.loads_done("r1", "shop", LoadOutcomes(applied=[("anon-17@example.invalid", "h3", "deleted", "")],
+                                               sent=[("17", "anon-17@example.invalid")]), None, "b2")
+    assert client.hlen("t:ledger:shop:sent") == 2  # overwritten per source id, never appended
+    clock.now += 20 * DAY
+
+    kept.ledger.prune("shop")
+
+    assert kept.ledger.sent_keys("shop", ["17", "18"]) == {"17": "anon-17@example.invalid"}
+
+
 def test_the_dead_letters_index_forgets_expired_letters_when_new_ones_come():
     clock = Clock()
     kept, client = books(clock, PIPELINE_DEAD_LETTER_TTL=str(DAY))

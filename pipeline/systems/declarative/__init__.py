@@ -33,7 +33,11 @@ Auth types: ``api_key`` (``in: header|query``, ``name``, ``value``), ``basic`` (
 ``next_url`` (``next`` JMESPath); each with an optional ``size_param`` and, for page and offset
 paging, ``total`` (JMESPath). Runs by reference: ``list.refs`` (``param`` = the keys joined by
 ``separator``, with ``params``), else the listing filtered by ``key``. Writes: ``upsert`` (one call), or ``create`` plus ``lookup`` and
-``update`` (``{id}`` in the path, ``id_field`` to put it in the body too).
+``update`` (``{id}`` in the path, ``id_field`` to put it in the body too). Nested lists of the body
+(``load.lists.<name>``: ``items`` JMESPath over ``{key, data, native}``, each built by ``body`` over
+``{item, refs}``; ``references`` read reference records by a path of the item's fields and match one;
+``stored`` keeps the ids of items already stored on update), as ``systems/magento2_rest.yaml`` writes
+a customer's addresses with their regions (``nested``).
 """
 
 from __future__ import annotations

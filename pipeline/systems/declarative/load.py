@@ -2,6 +2,7 @@
 
 Every write is safe to repeat: an upsert is idempotent by definition, and create-or-update looks
 the record up by its natural key first, so a retried create that had taken effect becomes an update.
+Nested lists (``load.lists``, see ``nested``) are built beside the body and keep stored ids on update.
 """
 
 from __future__ import annotations
@@ -11,23 +12,30 @@ from urllib.parse import quote
 from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems.base import LoadItem
 from pipeline.systems.declarative.client import DeclaredClient, json_body
+from pipeline.systems.declarative.nested import References, build_items, kept_ids
 from pipeline.systems.declarative.spec import Endpoint, EntitySpec, Loading
 from pipeline.systems.declarative.templates import fill
 
 
-def load_one(client: DeclaredClient, entity: EntitySpec, item: LoadItem) -> None:
+def load_one(client: DeclaredClient, entity: EntitySpec, item: LoadItem, references: References) -> None:
     loading = entity.loading
     assert loading is not None, "checked by DeclaredSystem.load"
     body = build_body(loading, item)
+    lists = {nested.name: without_nulls(built) for nested in loading.lists
+             if (built := build_items(nested, item, references)) is not None}
     if loading.upsert is not None:
-        _write(client, loading, loading.upsert, body, {"key": item.key})
+        _write(client, loading, loading.upsert, {**body, **lists}, {"key": item.key})
         return
     found = _lookup(client, entity, item.key)
     if found is not None and loading.update is not None:
-        _write(client, loading, loading.update, body, {"key": item.key, "id": found})
+        found_id = entity.id.search(found)
+        for nested in loading.lists:
+            if nested.stored is not None and nested.name in lists:
+                lists[nested.name] = kept_ids(nested.stored, lists[nested.name], found, found_id)
+        _write(client, loading, loading.update, {**body, **lists}, {"key": item.key, "id": str(found_id)})
     elif found is None:
         assert loading.create is not None, "checked when the system file loads"
-        _write(client, loading, loading.create, body, {"key": item.key})
+        _write(client, loading, loading.create, {**body, **lists}, {"key": item.key})
 
 
 def build_body(loading: Loading, item: LoadItem) -> dict:
@@ -59,8 +67,8 @@ def without_nulls(value: object) -> object:
     return value
 
 
-def _lookup(client: DeclaredClient, entity: EntitySpec, key: str) -> str | None:
-    """The id of the stored record with natural key ``key``, or None."""
+def _lookup(client: DeclaredClient, entity: EntitySpec, key: str) -> dict | None:
+    """The stored record with natural key ``key`` (one with an id), or None."""
     lookup = entity.loading.lookup if entity.loading else None
     if lookup is None:
         return None
@@ -72,10 +80,9 @@ def _lookup(client: DeclaredClient, entity: EntitySpec, key: str) -> str | None:
     found = lookup.records.search(body) if body is not None else None
     if isinstance(found, dict):
         found = [found]
-    if not found:
+    if not found or not isinstance(found[0], dict) or entity.id.search(found[0]) is None:
         return None
-    record_id = entity.id.search(found[0])
-    return None if record_id is None else str(record_id)
+    return found[0]
 
 
 def _write(client: DeclaredClient, loading: Loading, endpoint: Endpoint, body: dict, values: dict) -> None:

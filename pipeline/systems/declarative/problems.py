@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 
 
 #: Fields that are dicts of user-named keys: marshmallow files their errors under "key" and "value".
-_DICTS = ("entities", "headers", "params")
+_DICTS = ("entities", "headers", "params", "lists", "references")
 
 
 def without_dict_levels(messages: object, parent: str = "") -> object:

@@ -102,6 +102,28 @@ class _LookupSchema(_Strict):
     params = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+class _ReferenceSchema(_Strict):
+    path = fields.String(required=True)
+    records = fields.String(required=True)
+    match = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    value = fields.String(required=True)
+
+
+class _StoredSchema(_Strict):
+    path = fields.String(required=True)
+    match = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    keep = fields.List(fields.String(), validate=validate.Length(min=1))
+    parent_id = fields.String()
+
+
+class _NestedListSchema(_Strict):
+    items = fields.String(required=True)
+    body = fields.String()
+    references = fields.Dict(keys=fields.String(validate=validate.Regexp(NAME, error="Must be lower_snake_case.")),
+                             values=fields.Nested(_ReferenceSchema))
+    stored = fields.Nested(_StoredSchema)
+
+
 class _LoadSchema(_Strict):
     body = fields.String()
     wrap = fields.String()
@@ -109,6 +131,7 @@ class _LoadSchema(_Strict):
     create = fields.Nested(_EndpointSchema)
     update = fields.Nested(_EndpointSchema)
     lookup = fields.Nested(_LookupSchema)
+    lists = fields.Dict(keys=fields.String(), values=fields.Nested(_NestedListSchema))
 
 
 class _EntitySchema(_Strict):
@@ -291,9 +314,35 @@ class _Builder:
             self._record_placeholders(found["path"], f"{at}.lookup.path", allow_id=False)
             lookup = s.Lookup(found["path"], self._expression(found["records"], f"{at}.lookup.records"),
                               found.get("params", {}))
+        lists = tuple(self._nested(name, one, f"{at}.lists.{name}") for name, one in raw.get("lists", {}).items())
+        for nested in lists:
+            if nested.stored is not None and "update" not in endpoints:
+                self.problem(f"{at}.lists.{nested.name}.stored", "Used on update only: declare 'update' too.")
         return s.Loading(body=self._expression(raw.get("body"), f"{at}.body"), wrap=raw.get("wrap", ""),
                          upsert=endpoints.get("upsert"), create=endpoints.get("create"),
-                         update=endpoints.get("update"), lookup=lookup)
+                         update=endpoints.get("update"), lookup=lookup, lists=lists)
+
+    def _nested(self, name: str, raw: dict, at: str) -> s.NestedList:
+        references = {}
+        for ref_name, ref in raw.get("references", {}).items():
+            where = f"{at}.references.{ref_name}"
+            for placeholder in sorted(placeholders(ref.get("path", ""))):
+                if VARIABLE.match(placeholder):
+                    self.problem(f"{where}.path", f"Placeholder {{{placeholder}}} is not filled in here: "
+                                                  "placeholders in a reference's path name the item's fields "
+                                                  "(lower case); connection variables belong in base_url.")
+            if not {"path", "records", "match", "value"} <= set(ref):
+                continue  # the schema said what is missing or wrong
+            references[ref_name] = s.Reference(ref["path"], self._expression(ref["records"], f"{where}.records"),
+                                               tuple(ref["match"]), self._expression(ref["value"], f"{where}.value"))
+        stored = None
+        if {"path", "match"} <= set(raw.get("stored", {})):
+            found = raw["stored"]
+            stored = s.Stored(self._expression(found["path"], f"{at}.stored.path"), tuple(found["match"]),
+                              tuple(found.get("keep", ("id",))), found.get("parent_id", ""))
+        return s.NestedList(name=name, items=self._expression(raw.get("items"), f"{at}.items"),
+                            body=self._expression(raw.get("body"), f"{at}.body"), references=references,
+                            stored=stored)
 
     def _expression(self, text: str | None, at: str):
         if text is None:

@@ -107,6 +107,51 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Reference data an item of a nested list is matched against (a country's regions, say).
+
+    GET ``path`` (``{field}`` placeholders are the item's fields), take its ``records``, and give the
+    one whose ``match`` fields equal the item's ``value`` (case-insensitive), or null. Each path is
+    read once per connection.
+    """
+
+    path: str
+    records: ParsedResult
+    match: tuple[str, ...]
+    #: JMESPath over the item: what is looked for; nothing is read when it is empty.
+    value: ParsedResult
+
+
+@dataclass(frozen=True)
+class Stored:
+    """On update, the items that equal one of the found record's own on ``match`` keep its ``keep`` fields.
+
+    APIs that replace a nested list whole (Magento's customer addresses) delete the stored items
+    the request leaves out and create those without an id: kept ids make a repeated load change nothing.
+    """
+
+    #: JMESPath over the found record: its list of the same items.
+    path: ParsedResult
+    match: tuple[str, ...]
+    keep: tuple[str, ...] = ("id",)
+    #: Set on kept items to the found record's id (Magento's ``customer_id``); empty: not set.
+    parent_id: str = ""
+
+
+@dataclass(frozen=True)
+class NestedList:
+    """``body[name]``: one object per element of ``items``, each built by its own ``body``."""
+
+    name: str
+    #: JMESPath over ``{key, data, native}``: the source list; null leaves ``body[name]`` out.
+    items: ParsedResult
+    #: JMESPath over ``{item, refs}`` building one element; None: the item as it is.
+    body: ParsedResult | None = None
+    references: dict[str, Reference] = field(default_factory=dict)
+    stored: Stored | None = None
+
+
+@dataclass(frozen=True)
 class Loading:
     """How records are written: one ``upsert`` call, or ``create``/``update`` after a ``lookup``."""
 
@@ -118,6 +163,8 @@ class Loading:
     create: Endpoint | None = None
     update: Endpoint | None = None
     lookup: Lookup | None = None
+    #: Lists of sub-objects added to the body (a customer's addresses).
+    lists: tuple[NestedList, ...] = ()
 
 
 @dataclass(frozen=True)

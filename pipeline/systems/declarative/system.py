@@ -17,6 +17,7 @@ from pipeline.systems.declarative import extract, load
 from pipeline.systems.declarative.auth import make_signer
 from pipeline.systems.declarative.client import DeclaredClient
 from pipeline.systems.declarative.limits import both, window_budget
+from pipeline.systems.declarative.nested import References
 from pipeline.systems.declarative.spec import SystemSpec
 from pipeline.systems.declarative.templates import fill, variables
 from pipeline.systems.http import HttpClient
@@ -41,6 +42,7 @@ class DeclaredSystem:
     def __init__(self, spec: SystemSpec, client: DeclaredClient) -> None:
         self.spec, self.client = spec, client
         self.name = spec.name
+        self.references = References(client)
 
     @classmethod
     def build(cls, spec: SystemSpec, connection: str, environ: Mapping[str, str], *,
@@ -87,7 +89,7 @@ class DeclaredSystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         spec = self._entity(entity, "load")
-        return load_each(lambda item: load.load_one(self.client, spec, item), items)
+        return load_each(lambda item: load.load_one(self.client, spec, item, self.references), items)
 
     def _entity(self, entity: str, what: str):
         found = self.spec.entities.get(entity)

@@ -11,7 +11,8 @@ a retry after the answer was lost on its way back, finds its marker and creates 
 Why a comment and not "a document with the same items": two genuine partial shipments of equal
 quantities would look like one. Tracking numbers are added after the shipment
 (``sales_order_shipment.addTrack``), each only if the shipment does not list it yet, so a retry
-that finds the shipment completes its tracks instead.
+that finds the shipment completes its tracks instead. A document voided in the source is reported,
+or not created (``pipeline.systems.voided``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import logging
 from dataclasses import dataclass
 
 from pipeline.errors import NotFoundError, RecordError
+from pipeline.systems import voided
 from pipeline.systems.base import LoadItem
+from pipeline.systems.lifecycle import Applied
 from pipeline.systems.magento1 import payloads
 from pipeline.systems.magento1.client import Magento1Client
 from pipeline.systems.magento1.faults import SYSTEM
@@ -49,12 +52,15 @@ def marker(entity: str, key: str) -> str:
     return f"{MARKER} {entity} {key}"
 
 
-def load_document(client: Magento1Client, kind: DocumentKind, item: LoadItem) -> None:
-    """Create the document unless the order already has one carrying our marker."""
+def load_document(client: Magento1Client, kind: DocumentKind, item: LoadItem) -> Applied | None:
+    """Create the document unless the order already has one carrying our marker; a voided one is reported."""
     label = f"{kind.entity.replace('_', ' ')} {item.key!r}"
     order = find_order(client, item.data["order_number"], label)
     note = marker(kind.entity, item.key)
     document = find_marked(client, kind, order, note)
+    if voided.is_voided(item.data):
+        return voided.voided("Magento 1", kind.entity, item.key, order.get("increment_id"),
+                             None if document is None else document.get("increment_id"))
     if document is not None:
         logger.info("Magento 1 order %r already has %s (marker comment found): not created again.",
                     order.get("increment_id"), label)
@@ -63,6 +69,7 @@ def load_document(client: Magento1Client, kind: DocumentKind, item: LoadItem) ->
         document = {"increment_id": str(number), "tracks": []}
     if kind.entity == "shipment":
         add_missing_tracks(client, document, item.data.get("tracks") or [])
+    return None
 
 
 def find_order(client: Magento1Client, increment_id: str, needed_by: str) -> dict:

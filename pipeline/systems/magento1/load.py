@@ -1,7 +1,8 @@
 """Upserts of customers, products and stock into Magento 1, each safe to repeat.
 
 * customer: ``customer.list`` by email within the website (Magento's own uniqueness rule), then
-  ``customer.update`` of the one found or ``customer.create``;
+  ``customer.update`` of the one found or ``customer.create``; then its address book
+  (``addresses``);
 * product: ``catalog_product.update`` by SKU, and ``catalog_product.create`` when Magento answers
   fault 101 ``product_not_exists``: one call for the common case (a known SKU) instead of an
   ``info`` before each update;
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems.base import LoadItem
-from pipeline.systems.magento1 import payloads
+from pipeline.systems.magento1 import addresses, payloads
 from pipeline.systems.magento1.client import Magento1Client
 
 
@@ -25,14 +26,17 @@ def website_of(item: LoadItem, default: int) -> int:
 
 
 def load_customer(client: Magento1Client, item: LoadItem, default_website: int) -> None:
-    """Create or update the customer with this email in the target website."""
+    """Create or update the customer with this email in the target website, then its addresses."""
     website = website_of(item, default_website)
     body = payloads.customer(item.data, website, item.native)
     existing = find_customer(client, item.data["email"], website)
     if existing is None:
-        client.call("customer.create", body)
+        customer_id = client.call("customer.create", body)
     else:
-        client.call("customer.update", existing["customer_id"], body)
+        customer_id = existing["customer_id"]
+        client.call("customer.update", customer_id, body)
+    if item.data.get("addresses") is not None:
+        addresses.write_addresses(client, customer_id, item.data["addresses"], item.key)
 
 
 def find_customer(client: Magento1Client, email: str, website_id: int) -> dict | None:

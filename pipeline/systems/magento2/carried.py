@@ -6,6 +6,11 @@ _DOCUMENT = {"order_number": "the order the document is created on (searched by 
              "lines.sku": "items.order_item_id (the order's item with that SKU)", "lines.qty": "items.qty"}
 
 CARRIES = {
+    "subscription": {
+        "email": "the customer (searched by email in the website)",
+        "subscribed": "extension_attributes.is_subscribed (false only: opt-ins stay the shop's own)",
+        "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
+    },
     "customer": {
         "email": "email", "first_name": "firstname", "last_name": "lastname",
         "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",

@@ -1,4 +1,4 @@
-"""Documents that change in the source after they were made in Magento 2: tracks added, documents voided.
+"""Documents that change in the source after they were made in Magento 2: tracks added.
 
 **Tracking numbers.**
 A fulfilment is often created in the ERP before the carrier's label exists; its tracking number
@@ -8,22 +8,14 @@ with ``POST /V1/shipment/track``, one track per number. Numbers already there ar
 repeated load adds nothing; a number removed in the source is not removed from the shop (a
 customer may have been sent it already).
 
-**Voided documents.** A document voided in the source (a NetSuite invoice whose status is
-``Voided``) cannot be voided through Magento's API for an offline invoice (``POST
-/V1/invoices/{id}/void`` is for online captures). One that reached the shop is reported with what
-to do; one that never did is not created, and that is its ``cancelled`` outcome.
+**Voided documents** are reported, or not created: ``pipeline.systems.voided``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from pipeline.errors import RecordError
-from pipeline.systems.lifecycle import Applied
 from pipeline.systems.magento2.client import Magento2Client
-
-#: Statuses of a voided source document.
-VOIDED = ("voided", "void")
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +40,3 @@ def add_new_tracks(client: Magento2Client, shipment: dict, wanted: list[dict], k
         logger.info("Added %d tracking numbers to Magento 2 shipment %r of %s %r.", added,
                     shipment.get("increment_id"), "shipment", key)
     return added
-
-
-def is_voided(data: dict) -> bool:
-    return str(data.get("status") or "").strip().lower() in VOIDED
-
-
-def voided(entity: str, key: str, order: dict, document: dict | None) -> Applied:
-    """A voided source document: not created when the shop has none; reported when it has one."""
-    label = entity.replace("_", " ")
-    if document is None:
-        return Applied("cancelled", f"The {label} {key!r} was voided in the source before it reached order "
-                                    f"{order.get('increment_id')!r}: not created in Magento 2.")
-    raise RecordError(f"The {label} {key!r} was voided in the source after it reached Magento 2 as {label} "
-                      f"{document.get('increment_id')!r} of order {order.get('increment_id')!r}. Magento's API "
-                      f"cannot void an offline {label}: refund it with a credit memo, or cancel the order, in "
-                      "Magento.", {"status": ["Voided in the source."]})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pipeline.errors import NotFoundError, RecordError
+from pipeline.systems import voided
 from pipeline.systems.base import LoadItem
 from pipeline.systems.lifecycle import Applied
 from pipeline.systems.magento2 import changes, payloads
@@ -61,8 +62,9 @@ def load_document(client: Magento2Client, kind: DocumentKind, item: LoadItem) ->
     order = find_order(client, item.data["order_number"], f"{kind.entity} {item.key!r}")
     note = marker(kind.entity, item.key)
     existing = find_marked(client, kind, order["entity_id"], note)
-    if changes.is_voided(item.data):
-        return changes.voided(kind.entity, item.key, order, existing)
+    if voided.is_voided(item.data):
+        return voided.voided("Magento 2", kind.entity, item.key, order.get("increment_id"),
+                             None if existing is None else existing.get("increment_id"))
     if existing is not None and kind.entity == "shipment" and item.data.get("tracks"):
         # Tracking numbers added in the source after the shipment was made (pipeline.systems.magento2.changes).
         changes.add_new_tracks(client, existing, item.data["tracks"], item.key)

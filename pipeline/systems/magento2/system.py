@@ -12,7 +12,7 @@ import requests
 from pipeline.errors import UnknownNameError
 from pipeline.systems.base import LoadItem, LoadOne, Page, load_each, loader_for
 from pipeline.systems.concurrency import concurrency_budget
-from pipeline.systems.magento2 import documents, extract, lifecycle, load
+from pipeline.systems.magento2 import documents, extract, lifecycle, load, subscriptions
 from pipeline.systems.magento2.auth import AdminTokenAuth, BearerAuth, OAuthCredentials, OAuthSigner
 from pipeline.systems.magento2.bulk import BulkRunner
 from pipeline.systems.magento2.carried import CARRIES
@@ -21,7 +21,7 @@ from pipeline.systems.magento2.config import Magento2Config
 
 #: What ``extract`` reads and ``load`` writes.
 EXTRACTS = ("customer", "order", "product", "inventory", "invoice", "shipment", "credit_memo")
-LOADS = ("customer", "product", "inventory", "invoice", "shipment", "credit_memo")
+LOADS = ("customer", "product", "inventory", "invoice", "shipment", "credit_memo", "subscription")
 
 
 class Magento2System:
@@ -44,6 +44,9 @@ class Magento2System:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("entity_id", "id")
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("middlename", "taxvat", "postcode", "customer_email", "customer_firstname",
+                     "customer_lastname", "customer_taxvat", "customer_dob")
 
     def __init__(self, config: Magento2Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  session: requests.Session | None = None) -> None:
@@ -138,7 +141,8 @@ class Magento2System:
         regions, website_id = self.regions, self.config.website_id
         return {"customer": lambda item: load.load_customer(client, regions, item, website_id),
                 "product": partial(load.load_product, client),
-                "inventory": partial(load.load_stock_item, client), **documented}
+                "inventory": partial(load.load_stock_item, client), **documented,
+                "subscription": lambda item: subscriptions.load_subscription(client, item, website_id)}
 
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from pipeline.errors import FatalError
 from pipeline.systems.http import HttpClient, make_session
@@ -56,10 +55,7 @@ class MailchimpClient:
         def sign(prepared: requests.PreparedRequest) -> None:
             prepared.headers["Authorization"] = authorization
 
-        self.session = make_session()
-        adapter = HTTPAdapter(pool_maxsize=max(10, pool_size))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = make_session(pool_size=pool_size)
         self.http = HttpClient(SYSTEM, base_url, parse_message=parse_message, sign=sign, session=self.session,
                                limiter=limiter)
         # Batch results live on another host (a signed storage URL): no key goes there. The download

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pipeline.errors import ConfigError, NotFoundError, PipelineError, RetryableError, UnknownNameError
 from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
+from pipeline.systems.lifecycle import Applied
 from pipeline.systems.mailchimp import extract, lifecycle, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.carried import CARRIES
@@ -19,7 +20,8 @@ from pipeline.systems.mailchimp.load import Catalog, Sender
 from pipeline.systems.mailchimp.problems import SYSTEM
 
 #: What ``extract`` reads and ``load`` writes.
-EXTRACTS = ("customer",)
+#: ``subscription`` reads the same members, for what the shop needs of them: still subscribed or not.
+EXTRACTS = ("customer", "subscription")
 LOADS = ("customer", "order", "product")
 
 
@@ -49,6 +51,15 @@ class MailchimpSystem:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
+    #: Entities whose load needs the key sent before for the same source record: an anonymised
+    #: customer's member is the one of the address sent before (``pipeline.flow.previous_keys``).
+    previous_keys_of = ("customer",)
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    #: A member's ``id`` is the MD5 of its email: as telling as the email.
+    personal_data = ("email_address", "fname", "lname", "addr1", "addr2", "zip", "full_name", "ip_signup", "ip_opt",
+                     "id", "unique_email_id", "contact_id")
+    #: Query parameters taken from the clock (the pull's upper bound): a replay does not match on them.
+    clock_params = ("before_last_changed",)
 
     def __init__(self, config: MailchimpConfig, *,
                  limiter: Callable[[], AbstractContextManager] | None = None) -> None:
@@ -103,13 +114,35 @@ class MailchimpSystem:
         outcomes: list[Exception | None] = [None] * len(items)
         chains = {}
         for index, item in enumerate(items):
+            if entity == "customer" and item.data.get("anonymised"):
+                outcomes[index] = self._erase_anonymised(target, item)
+                continue
             try:
                 chains[index] = self._chain(entity, target, item)
             except PipelineError as error:
                 outcomes[index] = error
         for index, outcome in self.sender.run(chains, [item.key for item in items]).items():
             outcomes[index] = outcome
+        if entity == "customer":
+            self._unsubscribe(target, items, outcomes)
         return outcomes
+
+    def _erase_anonymised(self, list_id: str, item: LoadItem) -> Exception | Applied:
+        """An anonymised customer's member deleted for good: found by the address sent before, if any."""
+        email = item.previous_key or item.data["email"]
+        try:
+            return lifecycle.remove_member(self.client, list_id, email, permanent=True)
+        except PipelineError as error:
+            return error
+
+    def _unsubscribe(self, list_id: str, items: Sequence[LoadItem], outcomes: list) -> None:
+        """Members upserted whose customer left the newsletter in the shop: unsubscribed, one by one."""
+        leaving = [index for index, item in enumerate(items)
+                   if outcomes[index] is None and item.data.get("is_subscribed") is False]
+        results = load_each(lambda item: lifecycle.unsubscribe(self.client, list_id, item.data["email"]),
+                            [items[index] for index in leaving])
+        for index, result in zip(leaving, results, strict=True):
+            outcomes[index] = result
 
     def apply_missing(self, entity: str, keys: Sequence[str], action: str) -> list:
         """Archive (or permanently delete) the members of customers gone from the shop; one outcome each."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from requests.adapters import HTTPAdapter
 
 from pipeline.systems.base import LoadItem, Page
 from pipeline.systems.concurrency import concurrency_budget
@@ -46,6 +45,9 @@ class NetSuiteSystem:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("companyName", "entityId", "altPhone", "mobilePhone", "homePhone", "addr1", "addr2", "addr3",
+                     "addressee", "addrPhone", "zip")
 
     def __init__(self, settings: NetSuiteSettings, client: NetSuiteClient) -> None:
         self.settings = settings
@@ -56,11 +58,8 @@ class NetSuiteSystem:
         settings = NetSuiteSettings.from_env(connection, environ)
         # Keyed by account, not connection: NetSuite's limit is per account, whoever sends.
         budget = concurrency_budget(f"netsuite:{realm_of(settings.account)}", settings.concurrency, environ)
-        session = make_session()
         # Records of a page are fetched in parallel, up to the budget: keep that many connections.
-        adapter = HTTPAdapter(pool_maxsize=max(10, settings.concurrency))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        session = make_session(pool_size=settings.concurrency)
         http = HttpClient(cls.name, settings.base_url, parse_message=error_message,
                           sign=token_signer(settings.account, settings.credentials), session=session,
                           limiter=budget)

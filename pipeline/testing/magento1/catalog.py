@@ -62,7 +62,7 @@ def customer_list(shop, filters=None):
 
 @api("customer.info")
 def customer_info(shop, customer_id, attributes=None):
-    return customer_out(_customer(shop, customer_id))
+    return customer_out(customer_by_id(shop, customer_id))
 
 
 @api("customer.create")
@@ -76,7 +76,7 @@ def customer_create(shop, data):
 
 @api("customer.update")
 def customer_update(shop, customer_id, data):
-    customer = _customer(shop, customer_id)
+    customer = customer_by_id(shop, customer_id)
     writable = CUSTOMER_ATTRIBUTES - {"entity_id"}
     changes = store.row({k: v for k, v in dict(data or {}).items() if k in writable})
     # The save's own exception is not caught by customer.update: it surfaces as fault 1.
@@ -85,19 +85,7 @@ def customer_update(shop, customer_id, data):
     return True
 
 
-@api("customer_address.list")
-def customer_address_list(shop, customer_id):
-    customer = _customer(shop, customer_id, "customer_address", "customer_not_exists")
-    # Mage_Customer_Model_Address_Api::items: entity_id as customer_address_id, set attributes, and
-    # the two default flags as PHP booleans.
-    return [{"customer_address_id": address["entity_id"],
-             **{k: v for k, v in address.items() if k not in ("entity_id", "parent_id") and v is not None},
-             "is_default_billing": customer.get("default_billing") == address["entity_id"],
-             "is_default_shipping": customer.get("default_shipping") == address["entity_id"]}
-            for address in customer["addresses"]]
-
-
-def _customer(shop, customer_id, resource: str = "customer", name: str = "not_exists") -> dict:
+def customer_by_id(shop, customer_id, resource: str = "customer", name: str = "not_exists") -> dict:
     found = shop.tables.customers.get(int(customer_id)) if str(customer_id).isdigit() else None
     if found is None:
         raise fault(resource, name)

@@ -122,6 +122,43 @@ def test_loads_create_then_update_by_email_leaving_the_same_customers_as_the_pyt
                 == sum(r.method == method for r in python_shop.requests))
 
 
+def address(city: str, country: str, region: str | None = None, **fields) -> dict:
+    return {"first_name": "Ada", "last_name": "Lovelace", "street": [f"1 {city} Road"], "city": city,
+            "postcode": "10001", "country_code": country, "region": region, "telephone": "+1 555 0100",
+            "default_billing": False, "default_shipping": False, **fields}
+
+
+def test_addresses_are_written_as_the_python_system_writes_them_regions_resolved_ids_kept(shops):
+    python_shop, declared_shop = shops
+    for shop in shops:
+        shop.add_customer(email="existing@example.com", firstname="Old", lastname="Name")
+    # By region code (US), by region name in another case (DE), free text where the country has no list (GB).
+    first = [address("New York", "US", "NY", default_billing=True), address("Munich", "DE", "bayern"),
+             address("London", "GB", "Greater London", default_shipping=True, company="Analytical Engines")]
+    batches = [[customer("ada@example.com", addresses=first), customer("existing@example.com", addresses=first[:1])],
+               # Again with one address changed: the others keep their ids, the changed one is new.
+               [customer("ada@example.com", addresses=[*first[:2], address("Leeds", "GB")])],
+               # And once more, the same: nothing changes.
+               [customer("ada@example.com", addresses=[*first[:2], address("Leeds", "GB")])]]
+    python, declared = python_system(python_shop), declared_system(declared_shop)
+    ada_after = []
+    for batch in batches:
+        assert python.load("customer", batch) == [None] * len(batch)
+        assert declared.load("customer", batch) == [None] * len(batch)
+        assert stored(declared_shop) == stored(python_shop)
+        ada_after.append(next(c for c in stored(declared_shop) if c["email"] == "ada@example.com"))
+    assert [(a["country_id"], a.get("region"), a.get("region_id")) for a in ada_after[0]["addresses"]] == [
+        ("US", {"region_code": "NY", "region": "New York", "region_id": 43}, 43),
+        ("DE", {"region_code": "BAY", "region": "Bayern", "region_id": 82}, 82),
+        ("GB", {"region_code": "Greater London", "region": "Greater London", "region_id": 0}, None)]
+    ids = [[a["id"] for a in ada["addresses"]] for ada in ada_after]
+    assert ids[1][:2] == ids[0][:2] and ids[1][2] not in ids[0] and ids[2] == ids[1]
+    assert all(a["customer_id"] == ada_after[2]["id"] for a in ada_after[2]["addresses"])
+    # The directory was read once per country with regions asked for, by both systems alike.
+    for shop in shops:
+        assert sum("/V1/directory/countries/" in r.path for r in shop.requests) == 3
+
+
 def test_a_rejected_customer_fails_alone_with_magentos_message(shops):
     _, shop = shops
     # In website 2, where the file's lookup (website 1) does not look: the create meets Magento's 400.

@@ -229,7 +229,8 @@ def test_a_cursor_can_be_a_plain_time_and_a_bad_one_names_itself():
 
 @pytest.mark.parametrize("module_name", ["pipeline.systems.declarative.templates", "pipeline.systems.declarative.load",
                                          "pipeline.systems.declarative.carried",
-                                         "pipeline.systems.declarative.limits", "pipeline.testing.recording",
+                                         "pipeline.systems.declarative.limits", "pipeline.systems.declarative.nested",
+                                         "pipeline.testing.recording", "pipeline.systems.http",
                                          "pipeline.testing.harness"])
 def test_the_docstring_examples_of_the_authors_kit_hold(module_name):
     import doctest

@@ -168,3 +168,37 @@ def test_a_name_other_than_the_files_own_is_refused(tmp_path):
     with pytest.raises(SystemFileError) as caught:
         load_system_file(path)
     assert caught.value.problems == {"name": ["Must be the file's own name, 'myshop' (or left out)."]}
+
+
+NESTED_BROKEN = """\
+base_url: "{URL}"
+auth: {type: bearer, token: "{TOKEN}"}
+entities:
+  customer:
+    load:
+      upsert: {method: PUT, path: "/customers/{key}"}
+      lists:
+        addresses:
+          itmes: data.addresses
+          body: "{city: item.city"
+          references:
+            region: {path: "/countries/{COUNTRY}", records: regions, match: [], value: region}
+          stored: {path: addresses, match: [city]}
+"""
+
+
+def test_a_nested_list_is_validated_like_the_rest_of_the_file(tmp_path):
+    with pytest.raises(SystemFileError) as caught:
+        load_system_file(write(tmp_path, NESTED_BROKEN))
+    at = "entities.customer.load.lists.addresses"
+    assert caught.value.problems == {
+        f"{at}.itmes": ["Unknown field. Did you mean 'items'?"],
+        f"{at}.items": ["Missing data for required field."],
+        f"{at}.references.region.match": ["Shorter than minimum length 1."],
+        f"{at}.body": ["Invalid JMESPath expression '{city: item.city': Invalid jmespath expression: "
+                       "Incomplete expression."],
+        f"{at}.references.region.path": [
+            "Placeholder {COUNTRY} is not filled in here: placeholders in a reference's path name the item's "
+            "fields (lower case); connection variables belong in base_url."],
+        f"{at}.stored": ["Used on update only: declare 'update' too."],
+    }

@@ -525,6 +525,48 @@ def test_customers_are_created_then_updated_by_email_within_their_website(shop):
     assert len(shop.calls_of("customer.create")) == 2 and len(shop.calls_of("customer.update")) == 1
 
 
+def test_the_emulator_answers_address_calls_with_openmages_faults_and_validation(shop):
+    client = make_system(shop).client
+    customer = client.call("customer.create", {"email": "ada@example.com", "firstname": "Ada", "lastname": "L",
+                                               "website_id": 1})
+    with pytest.raises(NotFoundError, match=r"customer_address.create with fault 101 \(customer_not_exists\)"):
+        client.call("customer_address.create", 999, {"firstname": "Ada"})
+    with pytest.raises(NotFoundError, match=r"fault 102 \(not_exists\): Address not exists."):
+        client.call("customer_address.update", 999, {"city": "London"})
+    with pytest.raises(FatalError, match="fault 100 \\(data_invalid\\): Please enter the street.\n"
+                                         "Please enter the telephone number.\nPlease enter the state/province."):
+        client.call("customer_address.create", customer, {"firstname": "Ada", "lastname": "L", "city": "Boston",
+                                                          "postcode": "02110", "country_id": "US"})
+    address = client.call("customer_address.create", customer, {
+        "firstname": "Ada", "lastname": "L", "street": ["1 Main St", "Flat 2"], "city": "London", "postcode": "N1",
+        "country_id": "GB", "telephone": "0", "is_default_billing": True})
+    assert client.call("customer_address.info", address)["street"] == "1 Main St\nFlat 2"
+    assert client.call("customer_address.list", customer)[0]["is_default_billing"] is True
+    assert client.call("customer_address.delete", address) is True
+    assert client.call("customer_address.list", customer) == []
+
+
+def test_a_customers_addresses_are_made_to_match_and_a_repeated_load_writes_none(shop):
+    system = make_system(shop)
+    home = {"first_name": "Ada", "last_name": "L", "street": ["1 Main St"], "city": "London", "postcode": "N1",
+            "country_code": "GB", "telephone": "0", "default_billing": True, "default_shipping": True}
+    work = {**home, "street": ["2 Work Rd"], "default_billing": False, "default_shipping": False}
+    item = customer_item("ada@example.com")
+
+    def load(*addresses: dict) -> list:
+        return system.load("customer", [LoadItem(item.key, {**item.data, "addresses": list(addresses)}, {})])
+
+    assert load(home, work) == [None]
+    assert load(home, work) == [None]
+    assert [len(shop.calls_of(f"customer_address.{m}")) for m in ("create", "update", "delete")] == [2, 0, 0]
+    assert load({**home, "telephone": "1"}) == [None]  # work gone, home's phone changed
+
+    [customer] = shop.tables.customers.values()
+    assert [(a["street"], a["telephone"]) for a in customer["addresses"]] == [("1 Main St", "1")]
+    assert customer["default_billing"] == customer["addresses"][0]["entity_id"]
+    assert [len(shop.calls_of(f"customer_address.{m}")) for m in ("create", "update", "delete")] == [2, 1, 1]
+
+
 def product_item(sku: str, **native) -> LoadItem:
     return LoadItem(sku, {"sku": sku, "name": "Mug", "price": "12.50", "status": "enabled"}, native)
 

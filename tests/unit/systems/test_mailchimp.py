@@ -194,6 +194,32 @@ def test_a_customer_who_declined_the_newsletter_is_added_as_transactional(mailch
     assert member(mailchimp, "yes@example.com")["status"] == "pending"
 
 
+def test_a_customer_who_left_the_newsletter_unsubscribes_a_subscribed_or_pending_member_only(mailchimp):
+    for email, status in (("ada@example.com", "subscribed"), ("bob@example.com", "pending"),
+                          ("cy@example.com", "transactional"), ("di@example.com", "archived")):
+        mailchimp.add_member(email, status=status)
+    left = [customer(email, is_subscribed=False)
+            for email in ("ada@example.com", "bob@example.com", "cy@example.com", "di@example.com")]
+
+    outcomes = system(mailchimp).load("customer", left)
+
+    assert [getattr(outcome, "event", outcome) for outcome in outcomes] == ["unsubscribed", "unsubscribed", None, None]
+    assert [mailchimp.audience().members[subscriber_hash(item.key)]["status"] for item in left] == [
+        "unsubscribed", "unsubscribed", "transactional", "archived"]
+    assert system(mailchimp).load("customer", left[:1]) == [None]  # already unsubscribed: an ordinary upsert
+
+
+def test_an_archived_member_is_read_not_archived_again(mailchimp):
+    mailchimp.add_member("ada@example.com")
+    removal = system(mailchimp)
+    first = removal.apply_missing("customer", ["ada@example.com"], "delete")
+    assert first[0].detail == f"Member 'ada@example.com' archived in audience {mailchimp.list_id!r}."
+    again = removal.apply_missing("customer", ["ada@example.com"], "delete")
+
+    assert again[0].detail == f"Member 'ada@example.com' was already archived in audience {mailchimp.list_id!r}."
+    assert sum(1 for request in mailchimp.requests if request.method == "DELETE") == 1
+
+
 def test_tags_and_native_fields_are_set_after_the_member_exists(mailchimp):
     native = {"tags": ["Magento General", {"name": "old", "status": "inactive"}], "GENDER": "female",
               "merge_fields": {"SOURCE": "magento"}, "language": "de", "vip": True}
