@@ -5,7 +5,7 @@
 --   a delivery whose worker stopped beating (its message, if not acknowledged, was requeued and
 --   gets a delivery of its own), or whose live worker did not list it as running at its last beat
 --   although it started before that beat (its end was not written);
---   a message the broker no longer holds (acknowledged, but its final state was not written), once
+--   a message whose copy the broker no longer holds (acknowledged, its final state unwritten), once
 --   its entry is older than a heartbeat timeout: a message is recorded in flight just before the
 --   broker has it, in a round trip of its own.
 -- KEYS[1]: the run's hash; KEYS[2]: its in-flight hash; KEYS[3]: the set of runs waiting on their
@@ -49,10 +49,14 @@ if size > 0 then
       end
       if not running then redis.call('HDEL', inflight, field) end
     elseif ARGV[4] ~= '' then
-      local bar = string.find(value, '|', 1, true)
-      local queue, changed = ARGV[4] .. ':' .. string.sub(value, 1, bar - 1), tonumber(string.sub(value, bar + 1))
-      if changed < tonumber(ARGV[3]) and redis.call('HEXISTS', queue .. '.msgs', field) == 0
-          and redis.call('HEXISTS', queue .. '.DQ.msgs', field) == 0 then
+      -- "<queue>|<changed ms>|<the broker's id of the copy>": Dramatiq's Redis broker keeps each
+      -- enqueued copy under an id of its own (options.redis_message_id), not the message id.
+      local first = string.find(value, '|', 1, true)
+      local second = string.find(value, '|', first + 1, true)
+      local queue = ARGV[4] .. ':' .. string.sub(value, 1, first - 1)
+      local changed, copy = tonumber(string.sub(value, first + 1, second - 1)), string.sub(value, second + 1)
+      if copy ~= '' and changed < tonumber(ARGV[3]) and redis.call('HEXISTS', queue .. '.msgs', copy) == 0
+          and redis.call('HEXISTS', queue .. '.DQ.msgs', copy) == 0 then
         redis.call('HDEL', inflight, field)
       end
     end

@@ -6,7 +6,7 @@ status changes keep, per run, the messages not final yet and the deliveries runn
 (``inflight.lua``), and a run is stamped finished (``finish.lua``) when its records are all counted,
 or the run itself stopped, and nothing is in flight. Keys (``ns``: the settings' namespace)::
 
-    ns:run:<run_id>:inflight    hash: message id -> queue|changed ms;
+    ns:run:<run_id>:inflight    hash: message id -> queue|changed ms|broker's id of its copy;
                                 message id@delivery -> process|started ms
     ns:runs:settling            set: runs counted but waiting on their messages (swept at each beat)
     ns:consumers                sorted set: worker process id -> last beat, epoch ms (flow.consumers)
@@ -63,11 +63,15 @@ class InFlight:
         return f"{self.ns}:run:{run_id}:inflight"
 
     def queue_change(self, pipe, run_id: str, message_id: str, change: str, queue: str = "",
-                     delivery: str = "", owner: str = "") -> None:
-        """Queue on ``pipe`` a message's change (a state or ``ended``); the finish check after a final one."""
+                     delivery: str = "", owner: str = "", copy: str = "") -> None:
+        """Queue on ``pipe`` a message's change (a state or ``ended``); the finish check after a final one.
+
+        ``copy``: the broker's id of the message's copy (Dramatiq's Redis broker keeps each enqueued
+        copy under an id of its own), to tell whether the broker still holds it.
+        """
         now = current_millis()
         queue_script(pipe, self._change, [self.key(run_id)],
-                     [change, message_id, f"{queue}|{now}", delivery, f"{owner}|{now}", self.ttl_s])
+                     [change, message_id, f"{queue}|{now}|{copy}", delivery, f"{owner}|{now}", self.ttl_s])
         if change in FINAL:
             self.queue_finish(pipe, run_id)
 

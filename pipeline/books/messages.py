@@ -39,11 +39,11 @@ class MessageStatuses:
         return f"{self.ns}:msg:{message_id}"
 
     def transition(self, message_id: str, state: str, run_id: str | None, *,
-                   in_flight: tuple[str, str, str] | None = None, **fields: object) -> str | None:
+                   in_flight: tuple[str, ...] | None = None, **fields: object) -> str | None:
         """Move a message to ``state``, stamping ``<state>_at`` and setting ``fields``; returns the old state.
 
-        ``in_flight``: (queue, delivery token, process id) of the change, for its run's in-flight
-        books, changed in the same transaction (``pipeline.books.inflight``).
+        ``in_flight``: (queue, delivery token, process id, broker's copy id) of the change, for its
+        run's in-flight books, changed in the same transaction (``pipeline.books.inflight``).
         """
         values: list[object] = [f"{state}_at", self.clock()]
         for name, value in fields.items():
@@ -70,7 +70,7 @@ class MessageStatuses:
             old = self._transition(keys=keys, args=args)
         return old.decode() if isinstance(old, bytes) else old
 
-    def delivery_ended(self, message_id: str, run_id: str | None, in_flight: tuple[str, str, str]) -> None:
+    def delivery_ended(self, message_id: str, run_id: str | None, in_flight: tuple[str, ...]) -> None:
         """A delivery's attempt failed and the message will be tried again: that delivery is over."""
         if self.inflight is not None and run_id:
             inflight = self.inflight

@@ -64,8 +64,10 @@ class StatusTracking(dramatiq.Middleware):
         with self._lock:
             return sorted(self._running)
 
-    def _in_flight(self, message) -> tuple[str, str, str]:
-        return q_name(message.queue_name), message.options.get("delivery", ""), self.owner
+    def _in_flight(self, message) -> tuple[str, str, str, str]:
+        # The Redis broker's own id of this copy (set before ``before_enqueue``; "" on other brokers).
+        return (q_name(message.queue_name), message.options.get("delivery", ""), self.owner,
+                message.options.get("redis_message_id", ""))
 
     def _ended(self, message) -> None:
         with self._lock:

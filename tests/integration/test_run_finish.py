@@ -151,7 +151,7 @@ def test_an_older_copy_still_running_keeps_the_run_unfinished_when_a_newer_one_e
 def test_an_end_whose_write_was_lost_does_not_leave_the_run_unfinished(redis_client, namespace):
     books, worker, _ = _books_and_workers(redis_client, namespace)
     _counted_run(books, "r2")
-    books.messages.transition("m2", "running", "r2", in_flight=("normal", "d2", worker.process_id))
+    books.messages.transition("m2", "running", "r2", in_flight=("normal", "d2", worker.process_id, "copy-2"))
     worker.deliveries = lambda: ["d2"]
     worker.beat()
     # Counted, and its last page running: not finished (the books' settle asks as the page is booked).
