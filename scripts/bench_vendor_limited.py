@@ -41,10 +41,29 @@ class InFlight:
         self.running = False
         self.thread.join()
 
+    def _active(self) -> list[int]:
+        return [i for i, n in enumerate(self.samples) if n]
+
     def mean_while_active(self) -> float:
-        active = [i for i, n in enumerate(self.samples) if n]
+        active = self._active()
         window = self.samples[active[0]:active[-1] + 1] if active else [0]
         return sum(window) / len(window)
+
+    def idle_by_phase(self, limit: int) -> dict[str, float]:
+        """Where the active window's idle slot time went, as shares of its slot time.
+
+        ramp: before the budget was first full; tail: after it was last full; steady: between.
+        """
+        active, full = self._active(), [i for i, n in enumerate(self.samples) if n >= limit]
+        if not active or not full:
+            return {"ramp": 0.0, "steady": 0.0, "tail": 0.0}
+        total = (active[-1] + 1 - active[0]) * limit
+
+        def idle(start: int, end: int) -> float:
+            return sum(limit - min(n, limit) for n in self.samples[start:end]) / total
+
+        return {"ramp": idle(active[0], full[0]), "steady": idle(full[0], full[-1] + 1),
+                "tail": idle(full[-1] + 1, active[-1] + 1)}
 
 
 def one_run(count: int, concurrency: int) -> dict:
@@ -65,9 +84,10 @@ def one_run(count: int, concurrency: int) -> dict:
             workers.stop()
             space.clean()
         requests = len(emulator.requests)
+        idle = {f"idle_{phase}": share for phase, share in sampler.idle_by_phase(LIMIT).items()}
         return {"loaded": int(run["loaded"]), "failed": int(run["failed"]), "requests": requests, "took": took,
                 "rate": requests / took, "busy": sampler.mean_while_active(), "peak": emulator.peak_in_flight,
-                "throttled": emulator.counts["over_concurrency"]}
+                "throttled": emulator.counts["over_concurrency"], **idle}
 
 
 def main(count: int = 2_000, repeats: int = 5) -> None:
@@ -92,6 +112,8 @@ def main(count: int = 2_000, repeats: int = 5) -> None:
               f"   runs: {rates}")
         print(f"    slots busy on average     {m['busy']:>8.2f} ({m['busy'] / LIMIT:.1%} of {LIMIT})")
         print(f"    time a request took       {m['busy'] / m['rate'] * 1000:>8.1f} ms (mean, at the emulator)")
+        print(f"    idle slot time            {m['idle_ramp']:>8.1%} ramp-up, {m['idle_steady']:.1%} steady, "
+              f"{m['idle_tail']:.1%} tail (shares of the requests' window)")
         print(f"    peak in flight            {m['peak']:>8}")
         print(f"    429s                      {m['throttled']:>8} ({m['throttled'] / m['requests']:.2%} of requests)"
               f"   runs: {throttles}")

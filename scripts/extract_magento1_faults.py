@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Vendor Magento 1's API catalogue: resources, their methods, aliases and fault codes.
 
-Reads OpenMage's ``app/code/core/Mage/*/etc/api.xml`` files (OSL-3.0/AFL-3.0, copies in
+Reads OpenMage's ``app/code/core/Mage/*/etc/api.xml`` files of Api, Catalog, CatalogInventory, Customer,
+Directory and Sales (OSL-3.0/AFL-3.0; copies, named ``<Module>.api.xml``, in
 ``../shared/specs/magento1-api/``) and writes ``pipeline/systems/magento1/catalogue.py``: the
 Magento 1 system names the faults it receives from it, and the emulator answers with the same
 codes and messages. CI and integration authors have no copy of the XML, hence a Python table.

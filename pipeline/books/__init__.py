@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 
 import redis
 
-from pipeline.books.batches import extracted_as, mapped_as
+from pipeline.books.batches import extracted_as
 from pipeline.books.breakers import Breakers
 from pipeline.books.dead_letters import DeadLetters, Failure
 from pipeline.books.inflight import InFlight
 from pipeline.books.ledger import Ledger, payload_hash
 from pipeline.books.messages import MessageStatuses
-from pipeline.books.round_trip import pending
+from pipeline.books.page_books import PageBooks
+from pipeline.books.round_trip import execute, joined, pending
 from pipeline.books.runs import RunStore, RunSummary
 from pipeline.redaction import redact
 from pipeline.settings import Settings
@@ -62,6 +63,8 @@ class Books:
                                         inflight=self.inflight)
         self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,
                                  max_s=settings.retry_max_backoff_ms / 1000, clock=clock)
+        #: The map and load steps' books of a page, in fewer round trips.
+        self.pages = PageBooks(self)
 
     def extracted(self, run_id: str, count: int, batch: str) -> None:
         """A page was handed on: count it (once, however often the page is read again)."""
@@ -85,22 +88,6 @@ class Books:
             self.runs.finish_extraction(pipe, run_id, integration, cursor)
             return self.runs.settle(run_id, pipe.execute()[-1])
 
-    def mapped(self, run_id: str, integration: str, waiting: dict[str, str], duplicates: Sequence[str],
-               failures: Sequence[Failure], message_id: str | None, batch: str) -> RunSummary:
-        """A page was mapped: mark its records waiting for their load (key -> payload hash), and
-        count and keep its duplicates (skipped) and failures, in one round trip."""
-        failures = [replace(f, error=redact(f.error, self.secrets)) for f in failures]
-        with self.redis.pipeline() as pipe:
-            self.ledger.mark_waiting(pipe, integration, run_id, waiting)
-            self.ledger.record(pipe, integration, [(f.key, "failed", None, f.error) for f in failures], run_id,
-                               message_id)
-            self.ledger.note(pipe, integration, duplicates, "skipped", "duplicate: already waiting", run_id,
-                             message_id)
-            self.dead_letters.add(pipe, integration, failures, run_id, message_id)
-            self.runs.count(pipe, run_id, skipped=len(duplicates), failures=failures, batch_id=mapped_as(batch),
-                            set_apart=duplicates)
-            return self.runs.settle(run_id, pipe.execute()[-1])
-
     def loads_done(self, run_id: str, integration: str, outcomes: LoadOutcomes, message_id: str | None,
                    batch: str, attempts: int = 1) -> RunSummary:
         """Everything a batch's outcomes change, in one round trip; its counts only once per ``batch``.
@@ -115,7 +102,8 @@ class Books:
         ledger_rows += [(f.key, "failed", None, f.error) for f in outcomes.failures]
         ledger_rows += [(key, event, digest, detail or None) for key, digest, event, detail in outcomes.applied]
         events = Counter(event for _, _, event, _ in outcomes.applied)
-        with self.redis.pipeline() as pipe:
+        # Joined: the counting script goes as an EVALSHA in the transaction, without a SCRIPT EXISTS first.
+        with self.redis.pipeline() as pipe, joined(pipe):
             self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
             self.ledger.remember_sent(pipe, integration, outcomes.sent)
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
@@ -124,7 +112,8 @@ class Books:
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
                             failures=outcomes.failures, events=events, batch_id=batch,
                             set_apart=outcomes.split)
-            return self.runs.settle(run_id, pipe.execute()[-1])
+            replies = execute(pipe)
+        return self.runs.settle(run_id, replies[-1])
 
 
 __all__ = ["Books", "Failure", "LoadOutcomes", "payload_hash"]

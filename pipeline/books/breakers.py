@@ -43,7 +43,10 @@ class Breakers:
         return f"{self.ns}:breaker:{connection}"
 
     def state(self, connection: str) -> BreakerState:
-        raw = self.redis.hgetall(self.key(connection))
+        return self.state_of(self.redis.hgetall(self.key(connection)))
+
+    def state_of(self, raw: dict) -> BreakerState:
+        """The state a breaker's hash (an HGETALL's reply) says."""
         if not raw:
             return BreakerState()
         return BreakerState(int(raw.get(b"failures", 0)), max(0.0, float(raw.get(b"open_until", 0)) - self.clock()),

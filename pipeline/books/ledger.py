@@ -38,6 +38,11 @@ def payload_hash(payload: object) -> str:
     return hashlib.sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _entry(fields: dict) -> bytes:
+    # orjson: a page writes up to three entries a record, and the stdlib encoder cost ~7 us each.
+    return orjson.dumps(fields)
+
+
 class Ledger:
     def __init__(self, client: redis.Redis, *, namespace: str, waiting_stale_s: int = 3600,
                  retention_s: int = 400 * 86_400, clock=time.time) -> None:
@@ -52,7 +57,7 @@ class Ledger:
         time, except for records gone from the source. Forgetting a key only costs the skip of
         an unchanged payload: its next load writes it again. Walks the hash in slices (HSCAN).
         """
-        cutoff, last, forgotten = self.clock() - self.retention_s, self._key(integration, "last"), 0
+        cutoff, last, forgotten = self.clock() - self.retention_s, self.key(integration, "last"), 0
         stale: list[bytes] = []
         for key, raw in self.redis.hscan_iter(last, count=1000):
             if json.loads(raw)["at"] < cutoff:
@@ -66,7 +71,7 @@ class Ledger:
 
     def _prune_sent(self, integration: str, cutoff: float) -> int:
         # The source ids of records not loaded for ``retention_s``: the same bound as the keys.
-        sent, forgotten, stale = self._key(integration, "sent"), 0, []
+        sent, forgotten, stale = self.key(integration, "sent"), 0, []
         for source_id, raw in self.redis.hscan_iter(sent, count=1000):
             if json.loads(raw)["at"] < cutoff:
                 stale.append(source_id)
@@ -79,46 +84,30 @@ class Ledger:
         if keys:
             with self.redis.pipeline() as pipe:
                 for part in ("last", "loaded", "waiting"):
-                    pipe.hdel(self._key(integration, part), *keys)
+                    pipe.hdel(self.key(integration, part), *keys)
                 pipe.execute()
         return len(keys)
 
-    def _key(self, integration: str, part: str) -> str:
+    def key(self, integration: str, part: str) -> str:
+        """The hash of one part (``waiting``, ``last``, ``loaded``) of an integration's ledger."""
         return f"{self.ns}:ledger:{integration}:{part}"
 
-    def waiting_duplicates(self, integration: str, keys: Sequence[str], hashes: Sequence[str]) -> set[str]:
-        """The keys whose identical payload is already waiting for its load (and not stale)."""
-        if not keys:
-            return set()
-        entries = self.redis.hmget(self._key(integration, "waiting"), list(keys))
-        now, duplicates = self.clock(), set()
-        for key, digest, raw in zip(keys, hashes, entries, strict=True):
-            if raw:
-                entry = json.loads(raw)
-                if entry["hash"] == digest and now - entry["at"] < self.waiting_stale_s:
-                    duplicates.add(key)
-        return duplicates
+    def waiting_entries(self, run_id: str, waiting: dict[str, str]) -> dict[str, bytes]:
+        """key -> the ``waiting`` entry of each key (key -> payload hash) mapped now."""
+        now = self.clock()
+        return {key: _entry({"run_id": run_id, "hash": h, "at": now}) for key, h in waiting.items()}
 
-    def mark_waiting(self, pipe, integration: str, run_id: str, waiting: dict[str, str]) -> None:
-        """Queue on ``pipe``: these keys (key -> payload hash) are mapped and on their way to the target."""
-        if waiting:
-            now = self.clock()
-            pipe.hset(self._key(integration, "waiting"), mapping={
-                key: json.dumps({"run_id": run_id, "hash": h, "at": now}) for key, h in waiting.items()})
-
-    def loaded_hashes(self, integration: str, keys: Sequence[str]) -> dict[str, str]:
-        """key -> hash of its last successfully loaded payload, for the keys that have one."""
-        if not keys:
-            return {}
-        entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
-        return {key: json.loads(raw)["hash"] for key, raw in zip(keys, entries, strict=True) if raw}
+    @staticmethod
+    def hashes_of(keys: Sequence[str], entries: Sequence[bytes | None]) -> dict[str, str]:
+        """key -> hash, from the ``loaded`` entries of ``keys`` (an HMGET's reply)."""
+        return {key: orjson.loads(raw)["hash"] for key, raw in zip(keys, entries, strict=True) if raw}
 
     def loaded_in_run(self, integration: str, keys: Sequence[str], run_id: str) -> set[str]:
         """The keys of ``keys`` whose last successful load was made by run ``run_id``."""
         if not keys:
             return set()
-        entries = self.redis.hmget(self._key(integration, "loaded"), list(keys))
-        return {key for key, raw in zip(keys, entries, strict=True) if raw and json.loads(raw).get("run_id") == run_id}
+        entries = self.redis.hmget(self.key(integration, "loaded"), list(keys))
+        return {key for key, raw in zip(keys, entries, strict=True) if raw and orjson.loads(raw).get("run_id") == run_id}
 
     def record(self, pipe, integration: str, outcomes: Iterable[tuple[str, str, str | None, str | None]],
                run_id: str, message_id: str | None) -> None:
@@ -131,34 +120,34 @@ class Ledger:
         now = self.clock()
         last, loaded, finished = {}, {}, []
         for key, status, digest, error in outcomes:
-            last[key] = json.dumps({"status": status, "run_id": run_id, "message_id": message_id, "at": now,
-                                    "error": error})
+            last[key] = _entry({"status": status, "run_id": run_id, "message_id": message_id, "at": now,
+                                "error": error})
             if status in APPLIED_STATUSES and digest:
-                loaded[key] = json.dumps({"hash": digest, "run_id": run_id, "message_id": message_id, "at": now})
+                loaded[key] = _entry({"hash": digest, "run_id": run_id, "message_id": message_id, "at": now})
             finished.append(key)
         if last:
-            pipe.hset(self._key(integration, "last"), mapping=last)
-            pipe.hdel(self._key(integration, "waiting"), *finished)
+            pipe.hset(self.key(integration, "last"), mapping=last)
+            pipe.hdel(self.key(integration, "waiting"), *finished)
         if loaded:
-            pipe.hset(self._key(integration, "loaded"), mapping=loaded)
+            pipe.hset(self.key(integration, "loaded"), mapping=loaded)
 
     def sent_keys(self, integration: str, source_ids: Sequence[str]) -> dict[str, str]:
         """source id -> the key last loaded for it, for the ids that have one."""
         if not source_ids:
             return {}
-        entries = self.redis.hmget(self._key(integration, "sent"), list(source_ids))
+        entries = self.redis.hmget(self.key(integration, "sent"), list(source_ids))
         return {source_id: json.loads(raw)["key"] for source_id, raw in zip(source_ids, entries, strict=True) if raw}
 
     def remember_sent(self, pipe, integration: str, pairs: Sequence[tuple[str, str]]) -> None:
         """Queue on ``pipe``: each ``(source id, key)`` was just loaded (one entry per source id, overwritten)."""
         if pairs:
             now = self.clock()
-            pipe.hset(self._key(integration, "sent"), mapping={
+            pipe.hset(self.key(integration, "sent"), mapping={
                 source_id: json.dumps({"key": key, "at": now}) for source_id, key in pairs})
 
     def known_keys(self, integration: str, *, except_hash_prefix: str | None = None) -> Iterator[str]:
         """Every key with a successful load, except those whose payload hash starts with the prefix."""
-        for key, raw in self.redis.hscan_iter(self._key(integration, "loaded"), count=1000):
+        for key, raw in self.redis.hscan_iter(self.key(integration, "loaded"), count=1000):
             if except_hash_prefix and json.loads(raw)["hash"].startswith(except_hash_prefix):
                 continue
             yield key.decode() if isinstance(key, bytes) else key
@@ -166,21 +155,25 @@ class Ledger:
     def clear_waiting(self, integration: str, keys: Sequence[str]) -> None:
         """These keys' load is booked already (a message delivered again): they wait for nothing."""
         if keys:
-            self.redis.hdel(self._key(integration, "waiting"), *keys)
+            self.redis.hdel(self.key(integration, "waiting"), *keys)
 
     def note(self, pipe, integration: str, keys: Sequence[str], status: str, reason: str, run_id: str,
              message_id: str | None) -> None:
         """Queue on ``pipe`` a last outcome that leaves the key's waiting mark alone (a skipped duplicate)."""
         if keys:
-            entry = json.dumps({"status": status, "run_id": run_id, "message_id": message_id, "at": self.clock(),
-                                "error": reason})
-            pipe.hset(self._key(integration, "last"), mapping={key: entry for key in keys})
+            entry = self.note_entry(status, reason, run_id, message_id)
+            pipe.hset(self.key(integration, "last"), mapping={key: entry for key in keys})
+
+    def note_entry(self, status: str, reason: str, run_id: str, message_id: str | None) -> bytes:
+        """The ``last`` entry of a key noted now with ``status`` and ``reason`` (see ``note``)."""
+        return _entry({"status": status, "run_id": run_id, "message_id": message_id, "at": self.clock(),
+                       "error": reason})
 
     def entry(self, integration: str, key: str) -> dict:
         """Everything the ledger knows of one record (empty when nothing)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for part in ("waiting", "last", "loaded"):
-                pipe.hget(self._key(integration, part), key)
+                pipe.hget(self.key(integration, part), key)
             waiting, last, loaded = pipe.execute()
         found = {}
         for name, raw in (("waiting", waiting), ("last", last), ("loaded", loaded)):

@@ -14,6 +14,7 @@ Only a broker that writes its messages to the same Redis can take part (``broker
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,16 +31,29 @@ _loaded: set[tuple] = set()
 @contextmanager
 def deferred(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
     """Let this thread's writes to ``pipe``'s server queue on it until the block ends (then execute it)."""
-    _local.pipe = pipe
+    with joined(pipe):
+        yield pipe
+    execute(pipe)
+
+
+@contextmanager
+def joined(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
+    """Let this thread's writes to ``pipe``'s server queue on it in the block; the caller executes it
+    (with ``execute``: its script calls are EVALSHAs without redis-py's SCRIPT EXISTS round trip)."""
+    outer, _local.pipe = getattr(_local, "pipe", None), pipe
     try:
         yield pipe
     finally:
-        _local.pipe = None
+        _local.pipe = outer
+
+
+def execute(pipe: redis.client.Pipeline) -> list:
+    """Execute a pipeline that may hold scripts queued by ``queue_script``; its replies."""
     try:
-        pipe.execute()
+        return pipe.execute()
     except redis.exceptions.NoScriptError:
-        # The server lost its scripts (a restart, SCRIPT FLUSH): every write of the block was a script,
-        # so none took effect; they are loaded again when the step is retried.
+        # The server lost its scripts (a restart, SCRIPT FLUSH): the scripts queued took no effect;
+        # they are loaded again when the step is retried.
         _loaded.clear()
         raise
 
@@ -71,9 +85,17 @@ def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> lis
     raise AssertionError("unreachable")
 
 
+#: Connection pool -> its server, looked up several times a page (``pending``, ``queue_script``).
+_servers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _server(client) -> tuple:
-    kwargs = client.connection_pool.connection_kwargs
-    return tuple(kwargs.get(key) for key in ("host", "port", "db", "path"))
+    pool = client.connection_pool
+    server = _servers.get(pool)
+    if server is None:
+        kwargs = pool.connection_kwargs
+        server = _servers[pool] = tuple(kwargs.get(key) for key in ("host", "port", "db", "path"))
+    return server
 
 
 def pending(client: redis.Redis) -> redis.client.Pipeline | None:

@@ -151,8 +151,7 @@ class RunStore:
         first booking, for a later delivery to set apart the same ones (see ``booking``).
         """
         key = self.key(run_id)
-        if failures:
-            pipe.hset(f"{key}:failures", mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
+        self.keep_failures(pipe, run_id, failures)
         increments = [value for name, count in (("extracted", extracted), ("loaded", loaded),
                                                 ("skipped", skipped), ("failed", len(failures)))
                       if count for value in (name, count)]
@@ -166,12 +165,25 @@ class RunStore:
         else:
             self._count_once(keys=keys, args=args, client=pipe)
 
+    def keep_failures(self, pipe, run_id: str, failures: Sequence[Failure]) -> None:
+        """Queue on ``pipe``: keep the failed records with the run (each delivery; counted once)."""
+        if failures:
+            pipe.hset(f"{self.key(run_id)}:failures",
+                      mapping={f.key: json.dumps(asdict(f), default=str) for f in failures})
+
     def booking(self, run_id: str, batch_id: str) -> Booking:
         """Whether ``batch_id`` was already counted, and which keys its first booking set apart."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.sismember(f"{self.key(run_id)}:booked", batch_id)
-            pipe.hget(f"{self.key(run_id)}:decided", batch_id)
-            booked, decided = pipe.execute()
+            self.read_booking(pipe, run_id, batch_id)
+            return self.booking_of(*pipe.execute())
+
+    def read_booking(self, pipe, run_id: str, batch_id: str) -> None:
+        """Queue on ``pipe`` the two reads ``booking_of`` takes."""
+        pipe.sismember(f"{self.key(run_id)}:booked", batch_id)
+        pipe.hget(f"{self.key(run_id)}:decided", batch_id)
+
+    @staticmethod
+    def booking_of(booked: object, decided: bytes | None) -> Booking:
         return Booking(bool(booked), tuple(json.loads(decided)) if decided else ())
 
     def finish_extraction(self, pipe, run_id: str, integration: str, cursor: str | None) -> None:

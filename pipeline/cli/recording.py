@@ -52,8 +52,10 @@ def record(integration: str, count: int, golden: bool, strip: tuple[str, ...]) -
     if recorder.exchanges:  # a files or memory source has none
         about = {"system": ref.system, "entity": ref.entity, "integration": integration,
                  "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                 "variables": connection_variables(ref.connection, settings.environ,
-                                                   _secret_auth_variables(declared))}
+                 "variables": {**connection_variables(ref.connection, settings.environ,
+                                                      _secret_auth_variables(declared)),
+                               # e.g. where a Magento 1 pull stopped: the replay's clock says later.
+                               **getattr(source, "recording_variables", dict)()}}
         cassette = save(recorder, folder / f"{ref.entity}.http.json", secrets=secrets, scrubber=scrubber,
                         about=about, ignored_params=_ignored_params(declared, source))
         click.echo(f"wrote {cassette} ({len(recorder.exchanges)} exchanges)")

@@ -18,6 +18,8 @@ class OrderLine(Part):
     price = Money(required=True)
     discount = Money()
     tax = Money()
+    #: The line's tax rate in percent (21 for 21 %), read exactly as amounts are: picks its VAT tax code.
+    tax_percent = Money()
     row_total = Money()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
+from pathlib import Path
 
 import dramatiq
 import redis
@@ -16,7 +17,7 @@ from dramatiq.message import Message
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
-from pipeline.books.round_trip import deferred, pending, queue_script, same_database
+from pipeline.books.round_trip import deferred, execute, pending, queue_script, same_database
 from pipeline.flow.recovery import DeadWorkerRecovery, DurableRetries
 from pipeline.settings import Settings
 
@@ -65,6 +66,10 @@ class PipelinedRedisBroker(RedisBroker):
     The arguments are the stock ``_dispatch``'s (dramatiq is pinned: they are its internals).
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake = self.client.register_script(_WAKE)
+
     def round_trip(self, client):
         """A context in which writes to ``client``'s Redis and this broker's enqueues go out together."""
         if not same_database(self.client, client):
@@ -89,7 +94,7 @@ class PipelinedRedisBroker(RedisBroker):
                 return self._dispatch("enqueue")(queue_name, *args)
             with self.client.pipeline(transaction=False) as own:
                 self._queue_enqueue(own, queue_name, args, wake)
-                return own.execute()[0]
+                return execute(own)[0]
         return self._queue_enqueue(pipe, queue_name, args, wake)
 
     def _queue_enqueue(self, pipe, queue_name: str, args: tuple, wake: str | None) -> None:
@@ -97,13 +102,12 @@ class PipelinedRedisBroker(RedisBroker):
                      ["enqueue", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
                       self.dead_message_ttl, self._should_do_maintenance("enqueue"), self._max_unpack_size(), *args])
         if wake is not None:
-            pipe.lpush(wake, 1)
-            pipe.ltrim(wake, 0, WAKE_UPS_KEPT - 1)  # a burst of sends needs no more wake-ups than workers
-            pipe.pexpire(wake, 60_000)
+            queue_script(pipe, self._wake, [wake], [WAKE_UPS_KEPT, 60_000])
 
 
 #: Wake-ups kept per queue: enough for every idle consumer of a busy deployment to be woken at once.
 WAKE_UPS_KEPT = 64
+_WAKE = (Path(__file__).with_name("wake.lua")).read_text()
 
 
 class WakingConsumer(_RedisConsumer):

@@ -9,9 +9,11 @@ unreadable record (``INVALID_RECORD``) that names it, and the map step fails it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
 
 import orjson
 
+from pipeline.flow.encoding import EncodedPage
 from pipeline.systems.base import INVALID_RECORD
 
 #: Characters of a refused value kept with its error.
@@ -22,11 +24,12 @@ def sendable(records: list, where: str, key_of: Callable[[dict], str | None]) ->
     """``records``, with each one that cannot travel in a message replaced by an unreadable record.
 
     ``where`` names the page (e.g. ``"page 3 of files:erp"``); ``key_of`` names a record if it can.
+    The common case, a page that encodes whole, comes back as an ``EncodedPage``: its message reuses
+    this encoding instead of making a second one.
     """
     try:
-        if all(isinstance(record, dict) for record in records):
-            orjson.dumps(records)  # the common case: one encoding of the page, nothing to replace
-            return records
+        if all(map(isinstance, records, repeat(dict))):
+            return EncodedPage(records, orjson.dumps(records))
     except (orjson.JSONEncodeError, TypeError):
         pass
     return [_sendable(record, f"{where}, record {index + 1}", key_of) for index, record in enumerate(records)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
-from pipeline.books.batches import alone_batch, mapped_as, record_name
+from pipeline.books.batches import alone_batch, record_name
 from pipeline.errors import FatalError, RecordError, RetryableError, is_retryable
 from pipeline.flow import previous_keys
 from pipeline.flow.integrations import Integration
@@ -133,26 +133,13 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
             continue
         item["hash"] = payload_hash([item["data"], item["native"]])
         items.append(item)
-    hashes = {item["key"]: item["hash"] for item in items}
-    booking = job.books.runs.booking(job.run_id, mapped_as(batch))
-    if booking.booked:
-        # Delivered again (its worker died before acknowledging it): the records it booked as
-        # waiting must still be sent, and those it found duplicates stay duplicates.
-        duplicates = set(booking.set_apart)
-    else:
-        duplicates = set() if job.force else job.books.ledger.waiting_duplicates(name, list(hashes),
-                                                                                 list(hashes.values()))
+    # One round trip: whether the page was booked, its duplicates (decided by the first booking, which
+    # a later delivery follows), the others' waiting marks (before the load that clears them is sent),
+    # its failures and counts.
+    mapped = job.books.pages.book_mapped(job.run_id, name, {item["key"]: item["hash"] for item in items}, failures,
+                                         job.message_id, batch, force=job.force)
+    duplicates = mapped.duplicates
     fresh = [item for item in items if item["key"] not in duplicates]
-    # Booked before sending: the load clears the waiting marks, so it must come after them.
-    job.books.mapped(job.run_id, name, {item["key"]: item["hash"] for item in fresh}, sorted(duplicates),
-                     failures, job.message_id, batch)
-    if not booking.booked:
-        # Two deliveries of one page may map at once (an extract redelivered after it sent the
-        # page): only the first booking counts, so both follow its decision and send the same load.
-        decided = set(job.books.runs.booking(job.run_id, mapped_as(batch)).set_apart)
-        if decided != duplicates:
-            duplicates = decided
-            fresh = [item for item in items if item["key"] not in duplicates]
     job.reached("map.after_books")
     for failure in failures:
         logger.warning("Record %r of run %r failed to map: %s", failure.key, job.run_id, failure.error)
@@ -160,7 +147,8 @@ def map_records(job: Job, records: Sequence[dict], outbox: Outbox, batch: str) -
         logger.info("Skipped %d records of run %r already waiting in an earlier message: %s", len(duplicates),
                     job.run_id, sorted(duplicates)[:5])
     if fresh:
-        outbox.send_load(fresh, batch)
+        with outbox.round_trip():  # the load message and its status, in one round trip
+            outbox.send_load(fresh, batch)
     job.reached("map.after_send")
 
 
@@ -178,7 +166,11 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
     """
     spec = job.integration.spec
     booked_as = alone_batch(batch, items[0]["key"]) if alone else batch
-    booking = job.books.runs.booking(job.run_id, booked_as)
+    connection = f"{spec.target.system}:{spec.target.connection}"
+    digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
+    # The booking, the breaker and the loaded hashes, in one round trip.
+    reads = job.books.pages.load_reads(job.run_id, spec.name, connection, booked_as, list(digests), force=job.force)
+    booking, breaker, previous = reads.booking, reads.breaker, reads.previous
     if booking.booked:
         by_key = {item["key"]: item for item in items}
         # A map step delivered again marked these waiting again; their outcome is in the books.
@@ -188,16 +180,12 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
         logger.info("Load %r of run %r was already booked; sent again only its %d records split out.", booked_as,
                     job.run_id, len(booking.set_apart))
         return
-    connection = f"{spec.target.system}:{spec.target.connection}"
-    breaker = job.books.breakers.state(connection)
     if breaker.open_s:
         # Spread over half as long again, so that the pages waiting do not all probe at once.
         raise RetryableError(f"Target {connection} is down ({breaker.failures} pages failed in a row, the last "
                              f"with {breaker.last_error}); its circuit breaker is open for {breaker.open_s:.1f} s "
                              "more, the page waits.", system=connection,
                              retry_after=breaker.open_s * (1 + random.random() / 2))
-    digests = {item["key"]: item.get("hash") or payload_hash([item["data"], item["native"]]) for item in items}
-    previous = {} if job.force else job.books.ledger.loaded_hashes(spec.name, list(digests))
     unchanged = {item["key"] for item in items if previous.get(item["key"]) == digests[item["key"]]}
     todo = [item for item in items if item["key"] not in unchanged]
     # A record split out of its page counts for the run here, by its own message. If a second

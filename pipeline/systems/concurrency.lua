@@ -1,8 +1,9 @@
 -- One concurrency budget in Redis (pipeline/systems/concurrency.py): slots, a FIFO of waiters,
 -- hand-off on release, and a limit that throttles lower and time recovers.
 -- KEYS: holders (zset token -> expiry ms), queue (list of waiting tokens),
---       alive (zset waiting token -> until ms), state (hash: limit, since)
--- ARGV: action, token (a position for 'throttled'), configured limit, recover ms, slot ttl ms, waiter ttl ms, grant key prefix
+--       alive (zset waiting token -> until ms), state (hash: limit, since), [counts (hash: outcome -> requests)]
+-- ARGV: action, token (a position for 'throttled'), configured limit, recover ms, slot ttl ms, waiter ttl ms,
+--       grant key prefix, outcome to count on 'release' ('' for none)
 -- A waiter's grant list (prefix .. token) is named at run time: a single Redis, not a cluster.
 local holders, queue, alive, state = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local action, token = ARGV[1], ARGV[2]
@@ -72,6 +73,8 @@ elseif action == 'acquire' or action == 'renew' then
 elseif action == 'release' then
   redis.call('ZREM', holders, token)
   pump(current_limit())
+  -- The request's outcome, counted here rather than in a round trip of its own while the slot was held.
+  if KEYS[5] and ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[5], ARGV[8], 1) end
   return 0
 elseif action == 'cancel' then
   redis.call('LREM', queue, 0, token)

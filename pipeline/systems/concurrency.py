@@ -58,17 +58,22 @@ def outcome_of(status: int | None) -> str:
 class Slot:
     """One held slot: ``answered``/``unanswered`` count its request's outcome; a 429 lowers the budget.
 
-    ``position`` is how many requests were in flight when it was taken, itself included.
+    ``position`` is how many requests were in flight when it was taken, itself included. An
+    outcome other than a 429 is counted by the release, in its round trip: a round trip made while
+    the slot is held is slot time the vendor sees idle.
     """
 
     def __init__(self, budget: RedisBudget | LocalBudget, position: int) -> None:
         self.budget, self.position = budget, position
+        self.outcome: str | None = None
 
     def answered(self, status: int | None) -> None:
-        """Count the request's outcome (while the slot is held: a 429 sees how many were in flight)."""
-        self.budget.count(outcome_of(status))
+        """Note the request's outcome; a 429 is counted and lowers the limit at once, while the slot is held."""
         if status == 429:
+            self.budget.count(outcome_of(status))
             self.throttled()
+        else:
+            self.outcome = outcome_of(status)
 
     def unanswered(self) -> None:
         self.answered(None)
@@ -87,11 +92,14 @@ class RedisBudget:
         self.max_wait_s, self.recover_ms, self.wake_s = max_wait_s, int(recover_s * 1000), wake_s
         self._script = client.register_script(_SCRIPT)
         self._keys = [f"{key}:holders", f"{key}:queue", f"{key}:alive", f"{key}:state"]
+        if counts_key is not None:
+            self._keys.append(counts_key)
         self._grant_prefix = f"{key}:grant:"
 
-    def _call(self, action: str, token: str = "") -> int:
+    def _call(self, action: str, token: str = "", outcome: str | None = None) -> int:
         return int(self._script(keys=self._keys, args=[
-            action, token, self.limit, self.recover_ms, SLOT_TTL_MS, int(self.wake_s * 5000), self._grant_prefix]))
+            action, token, self.limit, self.recover_ms, SLOT_TTL_MS, int(self.wake_s * 5000), self._grant_prefix,
+            outcome or ""]))
 
     def current_limit(self) -> int:
         """The limit in force now (lowered by throttles, recovering towards the configured one)."""
@@ -108,10 +116,11 @@ class RedisBudget:
     def slot(self) -> Iterator[Slot]:
         token = uuid.uuid4().hex
         position = self._call("acquire", token) or self._wait(token)
+        slot = Slot(self, position)
         try:
-            yield Slot(self, position)
+            yield slot
         finally:
-            self._call("release", token)
+            self._call("release", token, slot.outcome if self.counts_key is not None else None)
 
     def _wait(self, token: str) -> int:
         deadline = time.monotonic() + self.max_wait_s

@@ -105,6 +105,15 @@ def make_session(user_agent: str = "pipeline-connectors", *, pool_size: int = 10
     return session
 
 
+def transport_session() -> requests.Session | None:
+    """A session sending through the enclosing ``transport(...)`` block's adapter, or None outside one.
+
+    For a client that does not send with requests otherwise (Magento 1's XML-RPC): it goes through
+    the recorder or the replayer while one is active, and over its own transport the rest of the time.
+    """
+    return make_session() if _TRANSPORT.get() is not None else None
+
+
 @contextmanager
 def transport(adapter: BaseAdapter) -> Iterator[BaseAdapter]:
     """Systems built in this block send every request through ``adapter`` (recording, replaying).

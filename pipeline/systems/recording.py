@@ -8,6 +8,8 @@ inside ``pipeline.systems.http.transport(recorder)`` send through it, whichever 
   and query parameters whose names look secret (``api_key``, ``token``, ``signature``...) are dropped;
 * a request's body is kept only as a digest (``body_sha256``, after masking secrets), enough to tell
   two SuiteQL queries to the same URL apart without keeping what they say;
+* an XML-RPC exchange (Magento 1) is kept as its ``call`` (method and params, secrets masked: the
+  API key, the session id) and its answer's XML ``text``, personal-data members scrubbed like JSON;
 * every known secret value is masked wherever it appears (an API echoing a token), including the
   credentials the client itself sent in headers (a token handed out by a login call);
 * the values of personal-data fields (``personal_data``: the system's list plus the command's
@@ -25,6 +27,7 @@ import binascii
 import hashlib
 import json
 import re
+import xmlrpc.client
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -93,17 +96,21 @@ def save(recorder: Recorder, path: Path, *, secrets: Iterable[str], scrubber: Sc
     interactions = []
     for request, response in recorder.exchanges:
         origin = _origin(request.url or "")
-        try:
-            body = scrubber.scrub(response.json())
-        except ValueError:
-            body = None
+        rpc = is_xmlrpc(request)
         entry = {"method": request.method, "url": without_secret_params(request.url or "", dropped),
+                 **({"call": xmlrpc_call(request.body, secrets)} if rpc else {}),
                  "status": response.status_code,
-                 "headers": {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers},
-                 "body": body}
+                 "headers": {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}}
+        if rpc:
+            entry["text"] = _scrubbed_xmlrpc(response.text, scrubber)
+        else:
+            try:
+                entry["body"] = scrubber.scrub(response.json())
+            except ValueError:
+                entry["body"] = None
         text = redact(json.dumps(entry, ensure_ascii=False), secrets).replace(origin, RECORDED_ORIGIN)
         interaction = json.loads(text)
-        if request.body:
+        if request.body and not rpc:
             interaction["body_sha256"] = body_digest(request.body, secrets)
         interactions.append(interaction)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +128,35 @@ def body_digest(body: bytes | str, secrets: Iterable[str]) -> str:
     """The digest a request body is matched by: secrets masked first, so a replay with stand-ins matches."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     return hashlib.sha256(redact(text, secrets).encode()).hexdigest()
+
+
+def is_xmlrpc(request: requests.PreparedRequest) -> bool:
+    """An XML-RPC call (Magento 1's): a POST of ``text/xml``."""
+    kind = request.headers.get("Content-Type") or ""
+    # oauthlib's signers (NetSuite) set bytes.
+    kind = kind.decode("latin-1") if isinstance(kind, bytes) else kind
+    return request.method == "POST" and kind.startswith("text/xml")
+
+
+def xmlrpc_call(body: bytes | str, secrets: Iterable[str]) -> dict:
+    """An XML-RPC request as a cassette keeps it and a replay matches it: its method and params, secrets masked.
+
+    >>> xmlrpc_call(xmlrpc.client.dumps(("s3ss10n", "customer.list", [{"updated_at": {"from": "a"}}]), "call"),
+    ...             ["s3ss10n"])
+    {'method': 'call', 'params': ['***', 'customer.list', [{'updated_at': {'from': 'a'}}]]}
+    """
+    params, method = xmlrpc.client.loads(body)
+    # str(): an XML-RPC dateTime or base64 value has no JSON form; Magento 1 sends neither.
+    return json.loads(redact(json.dumps({"method": method, "params": list(params)}, default=str), secrets))
+
+
+def _scrubbed_xmlrpc(text: str, scrubber: Scrubber) -> str:
+    """An XML-RPC answer with its personal-data members replaced (a fault is kept as it is)."""
+    try:
+        params, _ = xmlrpc.client.loads(text)
+    except xmlrpc.client.Fault:
+        return text
+    return xmlrpc.client.dumps(tuple(scrubber.scrub(list(params))), methodresponse=True, allow_none=True)
 
 
 def connection_variables(connection: str, environ: Mapping[str, str], secret: Iterable[str] = ()) -> dict[str, str]:
@@ -174,6 +210,9 @@ class Scrubber:
         return value
 
     def _stand_in(self, value: str, field: str) -> str:
+        if "\n" in value:
+            # Line by line: Magento 1's "street" is one text that its system splits into lines.
+            return "\n".join(self._stand_in(line, field) if line.strip() else line for line in value.split("\n"))
         if value not in self.seen:
             n = len(self.seen) + 1
             # Still valid where validated: an email stays an email, a date a date.
@@ -206,4 +245,4 @@ def _origin(url: str) -> str:
 
 
 __all__ = ["DEFAULT_PERSONAL_DATA", "KEPT_HEADERS", "RECORDED_ORIGIN", "STAND_IN", "Recorder", "Scrubber",
-           "body_digest", "connection_variables", "request_key", "save", "without_secret_params"]
+           "body_digest", "connection_variables", "is_xmlrpc", "request_key", "save", "without_secret_params", "xmlrpc_call"]

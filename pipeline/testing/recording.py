@@ -2,7 +2,8 @@
 
 ``connector record`` (``pipeline.systems.recording``) writes the cassettes. ``Replayer`` is the
 transport tests give a system instead of the network: it answers each request with the recorded
-response of the same method, path, query (secret and ignored parameters left out) and body digest,
+response of the same method, path, query (secret and ignored parameters left out) and body digest
+(or, for an XML-RPC call, the same method and params, secrets masked),
 and refuses anything that was not recorded, naming it. ``replay_system`` builds any system, declared
 in YAML or written in Python, with every session it makes sending through one.
 """
@@ -18,7 +19,8 @@ from requests.adapters import BaseAdapter
 
 from pipeline.redaction import SECRET_NAME
 from pipeline.systems.http import make_session, transport
-from pipeline.systems.recording import RECORDED_ORIGIN, body_digest, request_key, without_secret_params
+from pipeline.systems.recording import (RECORDED_ORIGIN, body_digest, is_xmlrpc, request_key, without_secret_params,
+                                        xmlrpc_call)
 
 
 class NotRecordedError(AssertionError):
@@ -46,16 +48,17 @@ class Replayer(BaseAdapter):
         self.replayed = 0
 
     def send(self, request, *args, **kwargs):
-        digest = body_digest(request.body, self.secrets) if request.body else None
-        wanted = (request.method, request_key(request.url or "", self.ignored), digest)
+        call = xmlrpc_call(request.body, self.secrets) if is_xmlrpc(request) else None
+        digest = body_digest(request.body, self.secrets) if request.body and call is None else None
+        wanted = (request.method, request_key(request.url or "", self.ignored), digest, call)
         for interaction in self.interactions:
             if (interaction["method"], request_key(interaction["url"], self.ignored),
-                    interaction.get("body_sha256")) == wanted:
+                    interaction.get("body_sha256"), interaction.get("call")) == wanted:
                 self.replayed += 1
                 return _response(request, interaction)
+        what = f" {json.dumps(call['params'])[:300]}" if call is not None else " with this body" if digest else ""
         raise NotRecordedError(f"Not recorded: {request.method} "
-                               f"{without_secret_params(request.url or '', self.ignored)}"
-                               f"{' with this body' if digest else ''}"
+                               f"{without_secret_params(request.url or '', self.ignored)}{what}"
                                " (record the source again with `connector record`).")
 
     def close(self) -> None:
@@ -72,7 +75,7 @@ def replay_system(name: str, connection: str, cassette_path: Path, mappings_dir:
     """The system ``name`` answering from a cassette: its extract runs as when it was recorded.
 
     Any system: one described in ``systems/<name>.yaml`` beside ``mappings_dir``, or one of ours
-    (``magento2``, ``netsuite``, ``mailchimp``). Connection variables come from the cassette
+    (``magento2``, ``netsuite``, ``mailchimp``, ``magento1``). Connection variables come from the cassette
     (``variables``; secret ones are stand-ins).
     """
     from pipeline.systems import build_system
@@ -96,7 +99,10 @@ def _response(request: requests.PreparedRequest, interaction: Mapping) -> reques
     response.status_code = interaction["status"]
     response.headers.update(interaction.get("headers") or {})
     body = interaction.get("body")
-    response._content = b"" if body is None else json.dumps(body).encode()
+    if "text" in interaction:  # an XML-RPC answer
+        response._content = interaction["text"].encode()
+    else:
+        response._content = b"" if body is None else json.dumps(body).encode()
     response.url, response.request, response.reason = request.url, request, "Recorded"
     return response
 

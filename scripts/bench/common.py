@@ -86,6 +86,16 @@ class Workers:
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the worker processes used so far: steadier than wall time on a busy machine."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.children():
+            # Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def stop(self) -> None:
         import signal
 

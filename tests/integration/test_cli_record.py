@@ -7,11 +7,15 @@ then builds the same system answering from the cassette: its extract gives the r
 from __future__ import annotations
 
 import json
+import time
 from itertools import islice
 from pathlib import Path
 
 import pytest
 
+from pipeline.systems.magento1.system import utc_now
+from pipeline.systems.magento_time import shift
+from pipeline.testing.magento1 import Magento1Emulator
 from pipeline.testing.magento2 import Magento2Emulator
 from pipeline.testing.mailchimp import MailchimpEmulator
 from pipeline.testing.netsuite import NetSuiteEmulator
@@ -65,7 +69,33 @@ def _mailchimp():
         lambda: audience.environ("mailchimp")
 
 
-@pytest.mark.parametrize("make", [_magento2, _netsuite, _mailchimp], ids=["magento2", "netsuite", "mailchimp"])
+def _magento1(entity: str):
+    shop = Magento1Emulator()
+    for first, last in PEOPLE:
+        email = f"{first.lower()}@realmail.example"
+        address = {"firstname": first, "lastname": last, "street": "12 Analytical Street\nFlat 7946",
+                   "city": "London", "postcode": "W1T 2AB", "country_id": "GB", "telephone": "+44 20 7946 0101"}
+        shop.add_customer(email, firstname=first, lastname=last, taxvat="GB99",
+                          addresses=[{**address, "default_billing": True}])
+        shop.add_order(customer_email=email, customer_firstname=first, customer_lastname=last,
+                       billing_address=address, shipping_address=address)
+    integration = {"customer": "magento1_to_netsuite_customer", "order": "magento1_to_netsuite_order"}[entity]
+    # An hour back: one updated_at window up to now (from 2008 it would be hundreds of empty ones).
+    start = shift(shop.now(), -3600)
+    return shop, integration, "magento1", "magento1_shop", entity, \
+        lambda: {**shop.environ("magento1_shop"), "PIPELINE_MAGENTO1_SHOP_START": start}
+
+
+def _magento1_customers():
+    return _magento1("customer")
+
+
+def _magento1_orders():
+    return _magento1("order")
+
+
+@pytest.mark.parametrize("make", [_magento2, _netsuite, _mailchimp, _magento1_customers, _magento1_orders],
+                         ids=["magento2", "netsuite", "mailchimp", "magento1-customer", "magento1-order"])
 def test_a_python_source_is_recorded_through_the_cli_and_replays_the_same_records_offline(make, pipeline_env):
     mappings = Path(pipeline_env["PIPELINE_MAPPINGS_DIR"])
     (mappings / "mailchimp_to_magento2_customer.yaml").write_text(MAILCHIMP_SOURCE)
@@ -83,7 +113,7 @@ def test_a_python_source_is_recorded_through_the_cli_and_replays_the_same_record
 
     secrets = [value for name, value in connection_env.items()
                if any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "KEY"))]
-    personal = ["realmail", "Lovelace", "Hopper", "Katherine", "Analytical", "7946", url]
+    personal = ["realmail", "Lovelace", "Hopper", "Katherine", "Analytical", "7946", "W1T", url]
     for leaked in [*secrets, *personal]:
         assert leaked not in cassette_text, leaked
         assert leaked not in json.dumps(records), leaked
@@ -95,6 +125,21 @@ def test_a_python_source_is_recorded_through_the_cli_and_replays_the_same_record
         # The login call is recorded (its body as a digest only), and the token it handed out is masked.
         login = [i for i in json.loads(cassette_text)["interactions"] if i["url"].endswith("/admin/token")]
         assert login and login[0]["body"] == "***" and "body_sha256" in login[0]
+    if system == "magento1":
+        # XML-RPC: each call kept with its params, the API key and the session id the login handed out masked.
+        interactions = json.loads(cassette_text)["interactions"]
+        calls = [i["call"] for i in interactions]
+        assert calls[0] == {"method": "login", "params": [connection_env["PIPELINE_MAGENTO1_SHOP_API_USER"], "***"]}
+        assert "<string>***</string>" in interactions[0]["text"]
+        assert all(call["params"][0] == "***" for call in calls[1:]) and len(calls) > 1
+        listing = {"customer": "customer.list", "order": "sales_order.list"}[entity]
+        window = next(call["params"][2][0] for call in calls[1:] if call["params"][1] == listing)
+        # The window ended at the recording's now, which the cassette keeps as END for the replay's pull.
+        end = json.loads(cassette_text)["variables"]["END"]
+        assert window == {"updated_at": {"from": connection_env["PIPELINE_MAGENTO1_SHOP_START"], "to": end}}
+        # A replay runs later than its recording: wait for the clock to pass END, so that it does here too.
+        while utc_now() <= end:
+            time.sleep(0.05)
 
     # The emulator is stopped: the same system, built from the cassette, reads what was recorded.
     replayed = replay_system(system, connection, cassette_path, mappings)
@@ -112,3 +157,17 @@ def test_a_replayed_python_source_refuses_a_request_that_was_not_recorded(pipeli
     # Another page size is another SuiteQL request: refused, named, never sent to the network.
     with pytest.raises(NotRecordedError, match=r"Not recorded: POST http://recorded.invalid/.*suiteql.*limit=2"):
         list(replayed.extract(entity, since=None, refs=None, page_size=2))
+
+
+def test_a_replayed_magento1_source_refuses_a_call_that_was_not_recorded(pipeline_env):
+    mappings = Path(pipeline_env["PIPELINE_MAPPINGS_DIR"])
+    emulator, integration, system, connection, entity, environ = _magento1("customer")
+    with emulator:
+        run_cli({**pipeline_env, **environ()}, "record", integration, "--records", "3")
+    replayed = replay_system(system, connection, mappings.parent / "tests" / "fixtures" / "recorded" / system /
+                             f"{entity}.http.json", mappings)
+    # A lookup by email is another customer.list call: refused with its method and params, never sent.
+    with pytest.raises(NotRecordedError, match=r'Not recorded: POST http://recorded.invalid/api/xmlrpc/ '
+                                               r'\["\*\*\*", "customer.list", \[\{"email": \{"in": '
+                                               r'\["nobody@example.com"\]'):
+        list(replayed.extract(entity, since=None, refs=["nobody@example.com"], page_size=3))

@@ -72,3 +72,48 @@ def test_a_customer_anonymised_in_the_shop_has_the_member_of_their_real_address_
         "deleted", f"Member 'ada@example.com' permanently deleted from audience {chimp.list_id!r}.")
     assert run(env, runs, CUSTOMERS).counts == counts(0)
     assert member(chimp, "grace@example.com")["merge_fields"]["FNAME"] == "Grace"
+
+
+def test_a_customer_whose_email_changed_in_the_shop_keeps_one_member_moved_to_the_new_address(
+        env, workers, runs, shop, chimp, clock):
+    ada = shop.add_customer(email="ada@example.com", firstname="Ada", lastname="Lovelace", group_id=1,
+                            extension_attributes={"is_subscribed": True})
+    grace = shop.add_customer(email="grace@example.com", firstname="Grace", lastname="Hopper", group_id=1)
+    workers.start(threads=4)
+    assert run(env, runs, CUSTOMERS).counts == counts(2, loaded=2)
+    before = dict(member(chimp, "ada@example.com"))
+    # Grace's new address is already a member of its own (signed up on a form before she changed it).
+    chimp.audience().upsert("hopper@example.com", {"email_address": "hopper@example.com",
+                                                   "status_if_new": "subscribed"}, shop.now())
+
+    clock.advance(600)
+    ada.update(email="ada.king@example.com", lastname="King", updated_at=shop.now())
+    grace.update(email="hopper@example.com", updated_at=shop.now())
+    changed = run(env, runs, CUSTOMERS)
+
+    # Ada's member now has her new address: the same member (history, status), not a second one.
+    assert changed.counts == counts(2, loaded=1, failed=1)
+    assert subscriber_hash("ada@example.com") not in chimp.audience().members
+    moved = member(chimp, "ada.king@example.com")
+    assert (moved["unique_email_id"], moved["status"], moved["merge_fields"]["LNAME"]) == (
+        before["unique_email_id"], before["status"], "King")
+    patches = [r for r in chimp.requests if r.method == "PATCH" and "/members/" in r.path]
+    assert [(r.path.rsplit("/", 1)[1], r.json()) for r in patches] == [
+        (subscriber_hash("ada@example.com"), {"email_address": "ada.king@example.com"}),
+        (subscriber_hash("grace@example.com"), {"email_address": "hopper@example.com"})]
+    assert chimp.audience().creations[subscriber_hash("ada.king@example.com")] == 0
+    # Grace's fails alone, naming both addresses; neither member is touched.
+    [failure] = runs.failures(changed.run_id)
+    assert (failure.key, failure.error) == ("hopper@example.com", (
+        f"Customer 'hopper@example.com' changed email from 'grace@example.com', but audience {chimp.list_id!r} "
+        "already has a member 'hopper@example.com': the member 'grace@example.com' was left in place. Merge or "
+        "archive one of them in Mailchimp, then load the customer again."))
+    assert member(chimp, "grace@example.com")["merge_fields"]["FNAME"] == "Grace"
+
+    # Delivered again by force: the move is not repeated, and no member is created.
+    members = len(chimp.audience().members)
+    again = run(env, runs, CUSTOMERS, "--mode", "full", "--force")
+    assert again.counts == counts(2, loaded=1, failed=1)
+    assert len([r for r in chimp.requests if r.method == "PATCH" and "/members/" in r.path]) == 3  # Grace's again
+    assert len(chimp.audience().members) == members
+    assert member(chimp, "ada.king@example.com")["unique_email_id"] == before["unique_email_id"]

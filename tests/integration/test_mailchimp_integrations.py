@@ -164,7 +164,7 @@ def test_magento_orders_become_store_orders_with_their_customer_and_products(env
         "USD", 35.0, 5.0, 0.0)
     assert (order["financial_status"], "fulfillment_status" in order) == ("paid", False)
     assert order["processed_at_foreign"] == "2026-11-02T09:00:00+00:00"
-    assert order["lines"] == [{"id": "1", "product_id": "TEE", "product_variant_id": "TEE", "quantity": 2,
+    assert order["lines"] == [{"id": "TEE", "product_id": "TEE", "product_variant_id": "TEE", "quantity": 2,
                                "price": 15.0, "discount": 3.0}]
     assert order["billing_address"] == {"name": "Jane Doe", "address1": "123 Oak Ave", "city": "Purchase",
                                         "province": "NY", "postal_code": "10577", "country_code": "US",

@@ -7,7 +7,7 @@ import threading
 import pytest
 from dramatiq import Message
 
-from pipeline.flow.broker import PipelinedRedisBroker
+from pipeline.flow.broker import WAKE_UPS_KEPT, PipelinedRedisBroker
 from tests.conftest import REDIS_URL
 
 
@@ -48,3 +48,10 @@ def test_a_delayed_message_wakes_no_one_until_it_is_due(broker, redis_client):
     broker.enqueue(Message(queue_name="urgent", actor_name="noop", args=(), kwargs={}, options={}), delay=60_000)
     assert redis_client.llen(broker.wake_key("urgent")) == 0
     assert redis_client.llen(broker.wake_key("urgent.DQ")) == 0
+
+
+def test_a_burst_of_sends_keeps_no_more_wake_ups_than_idle_consumers_need_and_they_expire(broker, redis_client):
+    for _ in range(WAKE_UPS_KEPT + 10):
+        broker.enqueue(Message(queue_name="urgent", actor_name="noop", args=(), kwargs={}, options={}))
+    assert redis_client.llen(broker.wake_key("urgent")) == WAKE_UPS_KEPT
+    assert 0 < redis_client.pttl(broker.wake_key("urgent")) <= 60_000

@@ -11,11 +11,12 @@ customer record carries ``addresses`` (an empty list included), the book is made
 
 So a load delivered again finds every address matched and writes nothing: no duplicates.
 
-The region is written by name only (``region``, free text): Magento 1's API has no directory
-resource to look up a ``region_id``. Where the shop requires a state for the country (its
-``general/region/state_required``: the United States and Canada in a default install), Magento
-refuses such an address ("Please enter the state/province."); the record then fails naming the
-address, and the customer itself stays written.
+The region goes through the shop's directory (``regions.RegionDirectory``): a name or code on
+the country's region list is written as its ``region_id`` and name, anything else as free text.
+Where the shop requires a state for a country with a region list (its
+``general/region/state_required``: the United States, Germany, ... in a default install), Magento
+refuses an address without ``region_id`` ("Please enter the state/province."); the record then
+fails naming the address and the region, and the customer itself stays written.
 
 Default flags are only ever set (``is_default_billing: true``): Magento 1 has no call that unsets
 one, another address becoming the default does.
@@ -25,31 +26,36 @@ from __future__ import annotations
 
 from pipeline.errors import FatalError, RecordError
 from pipeline.systems.magento1.client import Magento1Client
+from pipeline.systems.magento1.regions import RegionDirectory
 
 #: What makes two addresses the same one (Magento 2's loader matches on the same fields).
 IDENTITY = ("firstname", "lastname", "street", "city", "postcode", "country_id")
 #: The other fields an address write carries.
-DETAILS = ("company", "region", "telephone")
+DETAILS = ("company", "region", "region_id", "telephone")
 #: Canonical address field -> Magento 1 attribute code.
 ATTRIBUTES = {"firstname": "first_name", "lastname": "last_name", "company": "company", "street": "street",
-              "city": "city", "region": "region", "postcode": "postcode", "country_id": "country_code",
+              "city": "city", "postcode": "postcode", "country_id": "country_code",
               "telephone": "telephone"}
 FLAGS = {"is_default_billing": "default_billing", "is_default_shipping": "default_shipping"}
 
 
-def address_data(address: dict) -> dict:
-    """``addressData`` of ``customer_address.create`` / ``update``: attributes by code, flags only when set."""
-    out = {code: address[ours] for code, ours in ATTRIBUTES.items() if address.get(ours) not in (None, "", [])}
+def address_data(address: dict, regions: RegionDirectory) -> dict:
+    """``addressData`` of ``customer_address.create`` / ``update``: attributes by code, the region as
+    the directory resolves it, flags only when set."""
+    out = {code: address[ours] for code, ours in ATTRIBUTES.items()
+           if address.get(ours) not in (None, "", [])}
+    out.update(regions.resolve(str(address.get("country_code") or ""), address.get("region")))
     out.update({flag: True for flag, ours in FLAGS.items() if address.get(ours)})
     return out
 
 
-def write_addresses(client: Magento1Client, customer_id: int | str, wanted: list[dict], key: str) -> None:
+def write_addresses(client: Magento1Client, regions: RegionDirectory, customer_id: int | str,
+                    wanted: list[dict], key: str) -> None:
     """Make the customer's address book match ``wanted`` (canonical addresses), writing only differences."""
     stored = client.call("customer_address.list", customer_id) or []
     free = list(stored)
     for number, address in enumerate(wanted, start=1):
-        data = address_data(address)
+        data = address_data(address, regions)
         match = next((old for old in free if _same(old, data, IDENTITY)), None)
         try:
             if match is None:
@@ -59,10 +65,19 @@ def write_addresses(client: Magento1Client, customer_id: int | str, wanted: list
             if not _same(match, data, DETAILS) or _flags_missing(match, data):
                 client.call("customer_address.update", match["customer_address_id"], data)
         except FatalError as error:
-            raise RecordError(f"Address {number} of customer {key!r} was not written to Magento 1: {error}",
+            raise RecordError(f"Address {number} of customer {key!r} was not written to Magento 1: "
+                              f"{_unlisted(regions, address)}{error}",
                               {f"addresses.{number - 1}": [str(error)]}) from error
     for old in free:
         client.call("customer_address.delete", old["customer_address_id"])
+
+
+def _unlisted(regions: RegionDirectory, address: dict) -> str:
+    # Why Magento may have refused it: say which region the directory did not know.
+    country, region = str(address.get("country_code") or ""), address.get("region")
+    if not regions.unlisted(country, region):
+        return ""
+    return f"region {region!r} is not one of the shop's regions of {country} (directory_region.list); "
 
 
 def _same(stored: dict, data: dict, fields: tuple[str, ...]) -> bool:

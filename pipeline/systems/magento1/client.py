@@ -25,6 +25,7 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from pipeline.errors import AuthError
+from pipeline.systems.http import transport_session
 from pipeline.systems.magento1 import faults
 from pipeline.systems.magento1.transport import transport_for
 from pipeline.systems.read_retries import ReadRetries
@@ -64,6 +65,10 @@ class Magento1Client:
         self._lock = threading.Condition()
         self._session: str | None = None
         self._in_flight: Counter[str] = Counter()
+        #: Every session id handed out to this client: credentials a recording masks.
+        self._issued: set[str] = set()
+        # Built inside ``http.transport(recorder)``: every thread's proxy sends through the recorder.
+        self._recorded = transport_session()
 
     def __repr__(self) -> str:
         return f"Magento1Client({faults.redact_url(self.url)!r}, api_user={self._user!r})"
@@ -78,10 +83,17 @@ class Magento1Client:
             return self.reads.call(lambda: self._call(api_path, args), f"Magento 1 {api_path}")
         return self._call(api_path, args)
 
+    @property
+    def secrets(self) -> set[str]:
+        """The API key and every session id this client was given (``connector record`` masks them)."""
+        return {secret for secret in (self._key, *self._issued) if secret}
+
     def login(self) -> str:
         """A new session id (``login(apiUser, apiKey)``); fault 2 when the credentials are wrong."""
-        return str(self.reads.call(lambda: self._once("login", "login", (self._user, self._key)),
-                                   "Magento 1 login"))
+        session = str(self.reads.call(lambda: self._once("login", "login", (self._user, self._key)),
+                                      "Magento 1 login"))
+        self._issued.add(session)
+        return session
 
     def sign_in(self) -> None:
         """Open the session now rather than on the first call (``connector check``)."""
@@ -176,8 +188,8 @@ class Magento1Client:
     def _proxy(self) -> xmlrpc.client.ServerProxy:
         proxy = getattr(self._local, "proxy", None)
         if proxy is None:
-            proxy = xmlrpc.client.ServerProxy(self.url, transport=transport_for(self.url, self.timeout_s),
-                                              allow_none=True)
+            proxy = xmlrpc.client.ServerProxy(
+                self.url, transport=transport_for(self.url, self.timeout_s, self._recorded), allow_none=True)
             self._local.proxy = proxy
         return proxy
 

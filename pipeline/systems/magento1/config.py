@@ -8,6 +8,8 @@
 ``WINDOW_S``      ``updated_at`` window of each list call, in seconds (default 86400)
 ``LOOKBACK_S``    seconds re-read before the cursor by incremental pulls (default 300)
 ``START``         where a pull without a cursor starts (default ``2008-01-01 00:00:00``, UTC)
+``END``           where pulls stop instead of now (UTC): a bounded backfill; a replayed recording
+                  stops where it was recorded (``connector record`` sets it in the cassette)
 ``CONCURRENCY``   requests in flight to the shop, all workers together (default 4)
 ``WEBSITE_ID``    website of loaded customers (default 1); a mapping's ``website_id`` wins
 ``TIMEOUT_S``     seconds to connect and to wait for an answer (default 60)
@@ -49,6 +51,7 @@ class Magento1Config:
     window_s: int = DEFAULT_WINDOW_S
     lookback_s: int = DEFAULT_LOOKBACK_S
     start: str = DEFAULT_START
+    end: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     website_id: int = DEFAULT_WEBSITE_ID
     timeout_s: float = DEFAULT_TIMEOUT_S
@@ -68,6 +71,7 @@ class Magento1Config:
             window_s=reader.integer("WINDOW_S", DEFAULT_WINDOW_S, minimum=1),
             lookback_s=reader.integer("LOOKBACK_S", DEFAULT_LOOKBACK_S, minimum=0),
             start=reader.moment("START", DEFAULT_START),
+            end=reader.moment("END", None),
             concurrency=reader.integer("CONCURRENCY", DEFAULT_CONCURRENCY, minimum=1),
             website_id=reader.integer("WEBSITE_ID", DEFAULT_WEBSITE_ID, minimum=0),
             timeout_s=reader.integer("TIMEOUT_S", DEFAULT_TIMEOUT_S, minimum=1),
@@ -75,6 +79,9 @@ class Magento1Config:
                 retries=reader.integer("READ_RETRIES", DEFAULT_READ_RETRIES, minimum=0),
                 backoff_s=reader.integer("READ_BACKOFF_MS", DEFAULT_READ_BACKOFF_MS, minimum=0) / 1000),
         )
+        if config.end is not None and config.end < config.start:
+            reader.problems.append(f"{reader.name('END')}={config.end!r} is before "
+                                   f"{reader.name('START')}={config.start!r}.")
         reader.check("Magento 1")
         return config
 
@@ -85,7 +92,7 @@ class _Reader(ConnectionVars):
         return self.http_url(what="the XML-RPC endpoint", path_part="/api/xmlrpc",
                              path_hint="be the XML-RPC endpoint (its path ends in /api/xmlrpc/)", example=EXAMPLE_URL)
 
-    def moment(self, suffix: str, default: str) -> str:
+    def moment(self, suffix: str, default: str | None) -> str | None:
         raw = self.get(suffix)
         if not raw:
             return default

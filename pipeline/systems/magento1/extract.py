@@ -64,6 +64,8 @@ class Extractor:
 
     def __init__(self, client: Magento1Client, config: Magento1Config, now: Callable[[], str]) -> None:
         self.client, self.config, self.now = client, config, now
+        #: Where the last incremental pull stopped (its ``now``): a recording's replay stops there too.
+        self.pulled_until: str | None = None
 
     def changes(self, listing: Listing, *, since: str | None, page_size: int) -> Iterator[Page]:
         """Records changed since the cursor ``since`` (all when None), window by window."""
@@ -73,7 +75,8 @@ class Extractor:
 
         config = self.config
         previous = since
-        for fresh, cursor in windows.pull(fetch, since, id_field=listing.id_field, now=self.now(),
+        self.pulled_until = config.end or self.now()
+        for fresh, cursor in windows.pull(fetch, since, id_field=listing.id_field, now=self.pulled_until,
                                           start=config.start, window_s=config.window_s,
                                           lookback_s=config.lookback_s, target=page_size):
             records = fresh if listing.info_first else self.complete(listing, fresh)

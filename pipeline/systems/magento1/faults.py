@@ -21,7 +21,8 @@ SYSTEM = "magento1"
 SESSION_EXPIRED = 5
 ACCESS_DENIED = 2
 #: Fault names meaning "the record is not there": upserts create on them.
-NOT_FOUND = frozenset({"not_exists", "product_not_exists", "order_not_exists", "customer_not_exists"})
+NOT_FOUND = frozenset({"not_exists", "product_not_exists", "order_not_exists", "customer_not_exists",
+                       "country_not_exists"})
 #: Fault 1 wraps any PHP exception; these ones pass when the same call is sent again later.
 TRANSIENT = re.compile(r"Deadlock found|Lock wait timeout|Serialization failure|MySQL server has gone away",
                        re.IGNORECASE)

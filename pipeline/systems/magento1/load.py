@@ -2,7 +2,7 @@
 
 * customer: ``customer.list`` by email within the website (Magento's own uniqueness rule), then
   ``customer.update`` of the one found or ``customer.create``; then its address book
-  (``addresses``);
+  (``addresses``, regions resolved by the shop's directory);
 * product: ``catalog_product.update`` by SKU, and ``catalog_product.create`` when Magento answers
   fault 101 ``product_not_exists``: one call for the common case (a known SKU) instead of an
   ``info`` before each update;
@@ -15,6 +15,7 @@ from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems.base import LoadItem
 from pipeline.systems.magento1 import addresses, payloads
 from pipeline.systems.magento1.client import Magento1Client
+from pipeline.systems.magento1.regions import RegionDirectory
 
 
 def website_of(item: LoadItem, default: int) -> int:
@@ -25,7 +26,8 @@ def website_of(item: LoadItem, default: int) -> int:
     return int(website) if website.isdigit() else default
 
 
-def load_customer(client: Magento1Client, item: LoadItem, default_website: int) -> None:
+def load_customer(client: Magento1Client, regions: RegionDirectory, item: LoadItem,
+                  default_website: int) -> None:
     """Create or update the customer with this email in the target website, then its addresses."""
     website = website_of(item, default_website)
     body = payloads.customer(item.data, website, item.native)
@@ -36,7 +38,7 @@ def load_customer(client: Magento1Client, item: LoadItem, default_website: int) 
         customer_id = existing["customer_id"]
         client.call("customer.update", customer_id, body)
     if item.data.get("addresses") is not None:
-        addresses.write_addresses(client, customer_id, item.data["addresses"], item.key)
+        addresses.write_addresses(client, regions, customer_id, item.data["addresses"], item.key)
 
 
 def find_customer(client: Magento1Client, email: str, website_id: int) -> dict | None:

@@ -8,6 +8,8 @@ steer the call instead of being attributes: ``website_id`` (the customer's websi
 
 from __future__ import annotations
 
+from pipeline.systems.carrying import copy_into
+from pipeline.systems.magento1.carried import CARRIES
 # Magento 1 keeps the EAV option ids and customer fields Magento 2 inherited from it.
 from pipeline.systems.magento2.payloads import STATUSES, VISIBILITIES, customer_core, number
 
@@ -21,7 +23,7 @@ DEFAULT_ATTRIBUTE_SET = 4
 
 def customer(data: dict, website_id: int, native: dict) -> dict:
     """``customerData`` of ``customer.create`` / ``customer.update``."""
-    out = customer_core(data, website_id, GENDERS)
+    out = customer_core(data, website_id, GENDERS, CARRIES["customer"])
     out.update(data.get("custom_attributes") or {})
     out.update(native)
     return out
@@ -29,7 +31,7 @@ def customer(data: dict, website_id: int, native: dict) -> dict:
 
 def product(data: dict, native: dict) -> dict:
     """``productData`` of ``catalog_product.create`` / ``update`` (attributes by code)."""
-    out: dict = {"name": data["name"]}
+    out: dict = copy_into({}, data, CARRIES["product"])
     for name in ("price", "special_price", "weight"):
         if data.get(name) is not None:
             out[name] = number(data[name], name)
@@ -37,8 +39,6 @@ def product(data: dict, native: dict) -> dict:
         out["status"] = STATUSES[data["status"]]
     if data.get("visibility"):
         out["visibility"] = VISIBILITIES[data["visibility"]]
-    if data.get("description") is not None:
-        out["description"] = data["description"]
     if data.get("website_ids"):
         out["website_ids"] = [int(number(value, "website_ids")) for value in data["website_ids"]]
     if data.get("categories"):

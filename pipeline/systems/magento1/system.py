@@ -17,6 +17,7 @@ from pipeline.systems.magento1.client import Magento1Client
 from pipeline.systems.magento1.config import MAGENTO_TIME, Magento1Config
 from pipeline.systems.magento1.extract import LISTINGS, Extractor
 from pipeline.systems.magento1.faults import SYSTEM
+from pipeline.systems.magento1.regions import RegionDirectory
 
 #: What ``extract`` reads and ``load`` writes.
 EXTRACTS = ("customer", "order", "product", "inventory")
@@ -46,6 +47,13 @@ class Magento1System:
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("customer_id", "order_id", "product_id", "entity_id", "increment_id")
+    #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
+    personal_data = ("middlename", "prefix", "suffix", "taxvat", "postcode", "fax", "customer_email",
+                     "customer_firstname", "customer_middlename", "customer_lastname", "customer_taxvat",
+                     "customer_dob", "remote_ip", "password_hash",
+                     # An order list row's names (the sales grid's columns).
+                     "billing_name", "shipping_name", "billing_firstname", "billing_lastname",
+                     "shipping_firstname", "shipping_lastname")
 
     def __init__(self, config: Magento1Config, *, limiter: Callable[[], AbstractContextManager] | None = None,
                  clock: Callable[[], str] = utc_now) -> None:
@@ -53,6 +61,8 @@ class Magento1System:
         self.client = Magento1Client(config.url, config.api_user, config.api_key, timeout_s=config.timeout_s,
                                      limiter=limiter, reads=config.reads)
         self.extractor = Extractor(self.client, config, clock)
+        # Read once per country for as long as this connection lives (addresses' region_id).
+        self.regions = RegionDirectory(self.client)
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> Magento1System:
@@ -80,6 +90,11 @@ class Magento1System:
             return self.extractor.named(listing, refs, page_size)
         return self.extractor.changes(listing, since=since, page_size=page_size)
 
+    def recording_variables(self) -> dict[str, str]:
+        """What a replay of ``connector record``'s cassette needs besides the connection's variables: the
+        recorded pull's end, so that a replay at any later time asks for the same windows."""
+        return {"END": self.extractor.pulled_until} if self.extractor.pulled_until else {}
+
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         return load_each(loader_for("Magento 1", entity, self._loaders()), items)
 
@@ -88,11 +103,11 @@ class Magento1System:
         self.client.end_session()
 
     def _loaders(self) -> dict[str, LoadOne]:
-        client = self.client
+        client, regions, website_id = self.client, self.regions, self.config.website_id
         # Sales documents (invoice, shipment, credit memo) share one loader, told the kind.
         documented = {entity: partial(documents.load_document, client, kind)
                       for entity, kind in documents.KINDS.items()}
-        return {"customer": lambda item: load.load_customer(client, item, self.config.website_id),
+        return {"customer": lambda item: load.load_customer(client, regions, item, website_id),
                 "product": partial(load.load_product, client),
                 "inventory": partial(load.load_stock_item, client), **documented}
 

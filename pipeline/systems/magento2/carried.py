@@ -1,6 +1,18 @@
-"""What Magento 2's loads carry, and where (the source of ``payloads``' field names and the docs)."""
+"""What Magento 2's loads carry, and where (the source of ``payloads``' field names and the docs).
+
+``Copy`` entries are copied by ``carrying.copy_into`` from these tables; the others are built in
+``payloads`` and ``documents``.
+"""
 
 from __future__ import annotations
+
+from pipeline.systems.carrying import Copy
+
+#: Each address field Magento 2 takes as it is.
+_ADDRESS_COPIES = {name: Copy(where, within="addresses") for name, where in (
+    ("first_name", "firstname"), ("last_name", "lastname"), ("company", "company"), ("street", "street"),
+    ("city", "city"), ("postcode", "postcode"), ("country_code", "country_id"), ("telephone", "telephone"),
+    ("default_billing", "default_billing"), ("default_shipping", "default_shipping"))}
 
 _DOCUMENT = {"order_number": "the order the document is created on (searched by increment_id)",
              "lines.sku": "items.order_item_id (the order's item with that SKU)", "lines.qty": "items.qty"}
@@ -12,34 +24,31 @@ CARRIES = {
         "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
     },
     "customer": {
-        "email": "email", "first_name": "firstname", "last_name": "lastname",
+        "email": Copy("email"), "first_name": Copy("firstname"), "last_name": Copy("lastname"),
         "website": "website_id (when numeric; else PIPELINE_<C>_WEBSITE_ID)",
-        "dob": "dob", "gender": "gender (1 male, 2 female, 3 not specified)", "group": "group_id",
+        "dob": Copy("dob"), "gender": "gender (1 male, 2 female, 3 not specified)", "group": "group_id",
         "is_subscribed": "extension_attributes.is_subscribed",
         "custom_attributes": "custom_attributes",
-        "addresses.first_name": "addresses.firstname", "addresses.last_name": "addresses.lastname",
-        "addresses.company": "addresses.company", "addresses.street": "addresses.street",
-        "addresses.city": "addresses.city", "addresses.region": "addresses.region (resolved by the directory)",
-        "addresses.postcode": "addresses.postcode", "addresses.country_code": "addresses.country_id",
-        "addresses.telephone": "addresses.telephone", "addresses.default_billing": "addresses.default_billing",
-        "addresses.default_shipping": "addresses.default_shipping",
+        **{f"addresses.{name}": where for name, where in list(_ADDRESS_COPIES.items())[:5]},
+        "addresses.region": "addresses.region (resolved by the directory)",
+        **{f"addresses.{name}": where for name, where in list(_ADDRESS_COPIES.items())[5:]},
     },
     "product": {
-        "sku": "sku", "name": "name", "type": "type_id", "price": "price",
+        "sku": Copy("sku"), "name": Copy("name"), "type": "type_id", "price": "price",
         "special_price": "custom_attributes.special_price", "status": "status (1 enabled, 2 disabled)",
         "visibility": "visibility (1-4)", "weight": "weight", "description": "custom_attributes.description",
         "attribute_set": "attribute_set_id (when numeric)", "categories": "extension_attributes.category_links",
         "website_ids": "extension_attributes.website_ids", "custom_attributes": "custom_attributes",
     },
     "inventory": {
-        "sku": "sku", "source_code": "source_code (MSI)", "quantity": "quantity (MSI) / qty (legacy)",
+        "sku": Copy("sku"), "source_code": "source_code (MSI)", "quantity": "quantity (MSI) / qty (legacy)",
         "is_in_stock": "status (MSI) / is_in_stock (legacy)",
     },
     "invoice": {"invoice_number": "a marker comment (Magento numbers the invoice)", **_DOCUMENT},
     "shipment": {
         "shipment_number": "a marker comment (Magento numbers the shipment)", **_DOCUMENT,
-        "tracks.carrier_code": "tracks.carrier_code", "tracks.title": "tracks.title",
-        "tracks.track_number": "tracks.track_number",
+        "tracks.carrier_code": Copy("carrier_code", within="tracks"), "tracks.title": "tracks.title",
+        "tracks.track_number": Copy("track_number", within="tracks"),
     },
     "credit_memo": {
         "credit_memo_number": "a marker comment (Magento numbers the credit memo)", **_DOCUMENT,

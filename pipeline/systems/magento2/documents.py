@@ -21,8 +21,10 @@ from decimal import Decimal
 from pipeline.errors import NotFoundError, RecordError
 from pipeline.systems import voided
 from pipeline.systems.base import LoadItem
+from pipeline.systems.carrying import copy_into
 from pipeline.systems.lifecycle import Applied
 from pipeline.systems.magento2 import changes, payloads
+from pipeline.systems.magento2.carried import CARRIES
 from pipeline.systems.magento2.client import SYSTEM, Magento2Client
 from pipeline.systems.magento2.search import SearchCriteria, pages
 
@@ -138,8 +140,8 @@ def _body(kind: DocumentKind, data: dict, order: dict) -> dict:
         body["items"] = [{"order_item_id": item["item_id"], "qty": 0} for item in order.get("items") or []
                          if not item.get("parent_item_id")]
     if kind.entity == "shipment" and data.get("tracks"):
-        body["tracks"] = [{"track_number": track["track_number"], "carrier_code": track["carrier_code"],
-                           "title": track.get("title") or track["carrier_code"]} for track in data["tracks"]]
+        body["tracks"] = [copy_into({"title": track.get("title") or track["carrier_code"]}, track,
+                                    CARRIES["shipment"], part="tracks") for track in data["tracks"]]
     if kind.entity == "credit_memo":
         arguments = {name: payloads.number(data[name], name)
                      for name in ("adjustment_positive", "adjustment_negative") if data.get(name) is not None}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from pipeline.errors import RecordError
+from pipeline.systems.carrying import copy_into
+from pipeline.systems.magento2.carried import CARRIES
 
 #: Canonical gender -> Magento's customer gender option (1 male, 2 female, 3 not specified).
 GENDERS = {"male": 1, "m": 1, "1": 1, "female": 2, "f": 2, "2": 2, "not specified": 3, "3": 3}
@@ -63,12 +65,13 @@ def merge_attributes(current: list[dict], extra: list[dict]) -> list[dict]:
     return list(by_code.values())
 
 
-def customer_core(data: dict, website_id: int, genders: dict = GENDERS) -> dict:
-    """The customer fields Magento 1 and 2 share: names, email, website, birthday, gender, group."""
-    out: dict = {"email": data["email"], "firstname": data["first_name"], "lastname": data["last_name"],
-                 "website_id": website_id}
-    if data.get("dob"):
-        out["dob"] = data["dob"]
+def customer_core(data: dict, website_id: int, genders: dict = GENDERS,
+                  carries: dict = CARRIES["customer"]) -> dict:
+    """The customer fields Magento 1 and 2 share: names, email, website, birthday, gender, group.
+
+    ``carries``: the system's customer table, whose ``Copy`` entries (names, email, birthday) it copies.
+    """
+    out: dict = copy_into({"website_id": website_id}, data, carries)
     if data.get("gender"):
         out["gender"] = option(genders, data["gender"], "gender")
     group = data.get("group")
@@ -93,10 +96,7 @@ def customer(data: dict, website_id: int) -> dict:
 
 def address(data: dict, region: dict | None) -> dict:
     """A ``customer-data-address-interface`` object; ``region`` as the directory resolved it."""
-    names = {"firstname": "first_name", "lastname": "last_name", "company": "company", "street": "street",
-             "city": "city", "postcode": "postcode", "country_id": "country_code", "telephone": "telephone",
-             "default_billing": "default_billing", "default_shipping": "default_shipping"}
-    out = {ours: data[theirs] for ours, theirs in names.items() if data.get(theirs) is not None}
+    out = copy_into({}, data, CARRIES["customer"], part="addresses")
     if region is not None:
         out["region"] = region
         if region.get("region_id"):
@@ -106,7 +106,7 @@ def address(data: dict, region: dict | None) -> dict:
 
 def product(data: dict) -> dict:
     """A ``catalog-data-product-interface`` object."""
-    out: dict = {"sku": data["sku"], "name": data["name"], "type_id": data.get("type") or "simple"}
+    out: dict = copy_into({"type_id": data.get("type") or "simple"}, data, CARRIES["product"])
     if data.get("price") is not None:
         out["price"] = number(data["price"], "price")
     if data.get("weight") is not None:
@@ -143,8 +143,8 @@ def source_item(data: dict) -> dict:
     """An MSI ``inventory-api-data-source-item-interface`` object."""
     quantity = number(data["quantity"], "quantity")
     in_stock = data.get("is_in_stock")
-    return {"sku": data["sku"], "source_code": data.get("source_code") or "default", "quantity": quantity,
-            "status": int(in_stock if in_stock is not None else quantity > 0)}
+    return copy_into({"source_code": data.get("source_code") or "default", "quantity": quantity,
+                      "status": int(in_stock if in_stock is not None else quantity > 0)}, data, CARRIES["inventory"])
 
 
 def stock_item(data: dict) -> dict:

@@ -15,9 +15,11 @@ from pipeline.errors import FatalError, NotFoundError, PipelineError
 from pipeline.systems.mailchimp import payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.client import MailchimpClient
-from pipeline.systems.mailchimp.operations import Operation, product_path
+from pipeline.systems.mailchimp.operations import Operation, order_lines_path, product_path
 
 Outcomes = dict[int, Exception | None]
+#: Mailchimp's largest page (``count``): an order's lines in one read.
+MAX_COUNT = 1000
 
 
 class Sender:
@@ -43,9 +45,10 @@ class Sender:
             results = self.send(pending, keys)
             following = {}
             for index, operation in pending.items():
-                upcoming = _next(operation, results[index])
+                result = _settled(operation, results[index])
+                upcoming = _next(operation, result)
                 if upcoming is None:
-                    outcomes[index] = results[index]
+                    outcomes[index] = result
                 else:
                     following[index] = upcoming
             pending = following
@@ -72,6 +75,10 @@ class Sender:
         except PipelineError as error:
             return error
         return None
+
+
+def _settled(operation: Operation, error: Exception | None) -> Exception | None:
+    return None if operation.gone_ok and isinstance(error, NotFoundError) else error
 
 
 def _next(operation: Operation, error: Exception | None) -> Operation | None:
@@ -129,3 +136,27 @@ class Catalog:
         except NotFoundError:
             return False
         return True
+
+
+def known_line_ids(client: MailchimpClient, store_id: str, order_ids: Sequence[str], *,
+                   parallel: int) -> dict[str, set[str] | Exception]:
+    """The line ids Mailchimp has for each order (empty for an order it does not have), read in parallel.
+
+    A failed read is that order's outcome: its load cannot tell which lines to delete, so it fails
+    alone instead of leaving a removed line behind.
+    """
+    def read(order_id: str) -> set[str] | Exception:
+        try:
+            page = client.get(order_lines_path(store_id, order_id), {"fields": "lines.id", "count": MAX_COUNT})
+        except NotFoundError:
+            return set()
+        except PipelineError as error:
+            return error
+        return {line["id"] for line in page.get("lines") or []}
+
+    unique = list(dict.fromkeys(order_ids))
+    if not unique:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(len(unique), parallel)),
+                            thread_name_prefix="mailchimp-lines") as pool:
+        return dict(zip(unique, pool.map(read, unique), strict=True))

@@ -2,13 +2,15 @@
 
 A record's load is a small chain: the first request, the one to send instead when the first
 answers 404 (``on_missing``: the create half of an upsert), and the one to send after success
-(``then``: tags after the member exists). Keeping it as data lets the same chain run as direct
+(``then``: tags after the member exists). A request whose 404 means its work is done already
+(``gone_ok``: deleting a line that is gone) goes on as after success. Keeping it as data lets the same chain run as direct
 calls or as ``/batches`` operations, phase after phase.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -23,6 +25,8 @@ class Operation:
     body: dict | None = None
     on_missing: Operation | None = None
     then: Operation | None = None
+    #: A 404 is success: what the request removes is gone already.
+    gone_ok: bool = False
 
     def as_batch(self, operation_id: str) -> dict:
         """This request as a ``/batches`` operation: the body is a JSON *string* (CONTRACTS 3.4)."""
@@ -57,19 +61,22 @@ def store_upsert(store_id: str, collection: str, body: dict, changes: dict | Non
     return Operation("PATCH", f"{base}/{_segment(body['id'])}", changes, on_missing=create)
 
 
-def order_upsert(store_id: str, body: dict, changes: dict) -> Operation:
+def order_upsert(store_id: str, body: dict, changes: dict, stale: Sequence[str] = ()) -> Operation:
     """An order, each verb with the body its spec wants (3.0.55).
 
     ``PATCH`` the order without lines (the PATCH line item, ``E_commerce_Order_Line_Item_2``,
     has no id, so lines sent there could not say which line they change); on 404 ``POST`` it
     whole, lines with their ids. After a successful PATCH each line goes through the order-line
     endpoints: ``PATCH .../lines/{id}`` (no id in the body), or ``POST .../lines`` (with it) when
-    the line is new. Any other error ends the chain with that error: the record fails, kept with
-    it, and no path is skipped in silence.
+    the line is new; then each of the ``stale`` line ids (lines Mailchimp has that the order no
+    longer has) is deleted: ``DELETE .../lines/{id}``. Any other error ends the chain with that
+    error: the record fails, kept with it, and no path is skipped in silence.
     """
     base = f"/ecommerce/stores/{_segment(store_id)}/orders"
     order_path = f"{base}/{_segment(body['id'])}"
     then = None
+    for line_id in reversed(stale):
+        then = Operation("DELETE", f"{order_path}/lines/{_segment(line_id)}", then=then, gone_ok=True)
     for line in reversed(body.get("lines") or []):
         create = Operation("POST", f"{order_path}/lines", line, then=then)
         update = {name: value for name, value in line.items() if name != "id"}
@@ -77,6 +84,10 @@ def order_upsert(store_id: str, body: dict, changes: dict) -> Operation:
                          then=then)
     header = {name: value for name, value in changes.items() if name != "lines"}
     return Operation("PATCH", order_path, header, on_missing=Operation("POST", base, body), then=then)
+
+
+def order_lines_path(store_id: str, order_id: str) -> str:
+    return f"/ecommerce/stores/{_segment(store_id)}/orders/{_segment(order_id)}/lines"
 
 
 def product_upsert(store_id: str, body: dict) -> Operation:

@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from pipeline.errors import RecordError
 from pipeline.systems.base import LoadItem
+from pipeline.systems.carrying import copy_into
+from pipeline.systems.mailchimp.carried import CARRIES, ORDER_ADDRESS
 from pipeline.systems.mailchimp.client import subscriber_hash
 
 #: Status of a new member who declined the newsletter in the shop: a contact who gets no campaigns,
@@ -27,11 +29,11 @@ def member(item: LoadItem, status_if_new: str) -> tuple[dict, list[dict]]:
     """
     data, native = item.data, dict(item.native)
     tags = tag_list(native.pop("tags", None))
-    merge = merge_fields(data)
+    declined = data.get("is_subscribed") is False
+    body = copy_into({"status_if_new": DECLINED_STATUS if declined else status_if_new}, data, CARRIES["customer"])
+    merge = merge_fields(data, body.pop("merge_fields", {}))
     merge.update(native.pop("merge_fields", None) or {})
     merge.update({name: native.pop(name) for name in list(native) if name.isupper()})
-    declined = data.get("is_subscribed") is False
-    body = {"email_address": data["email"], "status_if_new": DECLINED_STATUS if declined else status_if_new}
     if merge:
         body["merge_fields"] = merge
     body.update(native)
@@ -47,9 +49,9 @@ def tag_list(tags: object) -> list[dict]:
     return [tag if isinstance(tag, dict) else {"name": str(tag), "status": "active"} for tag in tags]
 
 
-def merge_fields(data: dict) -> dict:
-    """FNAME, LNAME, ADDRESS, PHONE and BIRTHDAY from a canonical customer."""
-    merge = {"FNAME": data.get("first_name"), "LNAME": data.get("last_name")}
+def merge_fields(data: dict, copied: dict) -> dict:
+    """``copied`` (FNAME, LNAME as the table copies them), ADDRESS, PHONE and BIRTHDAY; empty ones left out."""
+    merge = dict(copied)
     address = _main_address(data.get("addresses") or [])
     if address:
         merge["ADDRESS"] = merge_address(address)
@@ -80,9 +82,7 @@ def product(item: LoadItem) -> dict:
     variant = {"id": data["sku"], "title": data["name"], "sku": data["sku"]}
     if data.get("price") is not None:
         variant["price"] = money(data["price"])
-    body = {"id": data["sku"], "title": data["name"], "variants": [variant]}
-    if data.get("description"):
-        body["description"] = data["description"]
+    body = copy_into({"id": data["sku"], "title": data["name"], "variants": [variant]}, data, CARRIES["product"])
     body.update(item.native)
     return body
 
@@ -103,19 +103,16 @@ def order(item: LoadItem) -> dict:
     ``financial_status``, ``fulfillment_status`` or ``order_url``.
     """
     data, native = item.data, dict(item.native)
-    body = {"id": data["order_number"], "customer": _customer(data, native),
-            "currency_code": data["currency"], "order_total": money(data["grand_total"]),
-            "processed_at_foreign": data["created_at"],
-            "lines": [_line(data["order_number"], number, line)
-                      for number, line in enumerate(data.get("lines") or [], start=1)]}
+    body = {"customer": _customer(data, native), "order_total": money(data["grand_total"]),
+            "lines": [_line(data["order_number"], number, line, line_id)
+                      for number, (line, line_id) in enumerate(_with_ids(data.get("lines") or []), start=1)]}
     optional = {"tax_total": data.get("tax_amount"), "shipping_total": data.get("shipping_amount"),
                 "discount_total": data.get("discount_amount")}
     for name, value in optional.items():
         if value is not None:
             # Magento writes discounts as negative amounts; Mailchimp wants what was taken off.
             body[name] = abs(money(value))
-    if data.get("updated_at"):
-        body["updated_at_foreign"] = data["updated_at"]
+    copy_into(body, data, CARRIES["order"])
     for kind in ("billing_address", "shipping_address"):
         if data.get(kind):
             body[kind] = order_address(data[kind])
@@ -144,13 +141,26 @@ def _customer(data: dict, native: dict) -> dict:
     return customer
 
 
-def _line(order_number: str, number: int, line: dict) -> dict:
+def _with_ids(lines: list[dict]) -> list[tuple[dict, str]]:
+    """Each line with its Mailchimp line id: its SKU (``SKU#2`` for a second line of one SKU).
+
+    Ids follow the SKU, not the position, so that they stay stable when another line is removed:
+    the load then changes each line by its id and deletes the ids Mailchimp has beyond these.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for line in lines:
+        seen[line["sku"]] = seen.get(line["sku"], 0) + 1
+        out.append((line, line["sku"] if seen[line["sku"]] == 1 else f"{line['sku']}#{seen[line['sku']]}"))
+    return out
+
+
+def _line(order_number: str, number: int, line: dict, line_id: str) -> dict:
     quantity = Decimal(line["qty"])
     if quantity != quantity.to_integral_value():
         raise RecordError(f"Order {order_number!r} line {number} ({line['sku']}) has quantity {line['qty']}: "
                           "Mailchimp counts whole items only.", {f"lines.{number - 1}.qty": ["Not whole."]})
-    # Line ids are positions: stable for an order, so that a PATCH updates lines instead of adding.
-    body = {"id": str(number), "product_id": line["sku"], "product_variant_id": line["sku"],
+    body = {"id": line_id, "product_id": line["sku"], "product_variant_id": line["sku"],
             "quantity": int(quantity), "price": money(line["price"])}
     if line.get("discount") is not None:
         body["discount"] = abs(money(line["discount"]))
@@ -160,10 +170,8 @@ def _line(order_number: str, number: int, line: dict) -> dict:
 def order_address(address: dict) -> dict:
     street = [line for line in address.get("street") or [] if line]
     name = " ".join(part for part in (address.get("first_name"), address.get("last_name")) if part)
-    fields = {"name": name, "address1": street[0] if street else None, "address2": ", ".join(street[1:]),
-              "city": address.get("city"), "province": address.get("region"),
-              "postal_code": address.get("postcode"), "country_code": address.get("country_code"),
-              "phone": address.get("telephone"), "company": address.get("company")}
+    fields = copy_into({"name": name, "address1": street[0] if street else None,
+                        "address2": ", ".join(street[1:])}, address, ORDER_ADDRESS)
     return {key: value for key, value in fields.items() if value}
 
 

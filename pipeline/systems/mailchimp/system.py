@@ -11,12 +11,12 @@ from pipeline.errors import ConfigError, NotFoundError, PipelineError, Retryable
 from pipeline.systems.base import LoadItem, Page, load_each
 from pipeline.systems.concurrency import concurrency_budget
 from pipeline.systems.lifecycle import Applied
-from pipeline.systems.mailchimp import extract, lifecycle, operations, payloads
+from pipeline.systems.mailchimp import email_changes, extract, lifecycle, operations, payloads
 from pipeline.systems.mailchimp.batches import BatchRunner
 from pipeline.systems.mailchimp.carried import CARRIES
 from pipeline.systems.mailchimp.client import MailchimpClient
 from pipeline.systems.mailchimp.config import MailchimpConfig
-from pipeline.systems.mailchimp.load import Catalog, Sender
+from pipeline.systems.mailchimp.load import Catalog, Sender, known_line_ids
 from pipeline.systems.mailchimp.problems import SYSTEM
 
 #: What ``extract`` reads and ``load`` writes.
@@ -28,11 +28,13 @@ LOADS = ("customer", "order", "product")
 class MailchimpSystem:
     """Mailchimp Marketing API v3: upserts that are safe to repeat, and batches for big loads.
 
-    * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags); read back
+    * ``customer``: audience members, ``PUT`` by subscriber hash (then their tags), a member whose
+      customer's email changed moved to the new address first (``email_changes``); read back
       incrementally by ``last_changed``;
     * ``product``, ``order``: the store's, ``PATCH``, or ``POST`` when Mailchimp answers 404; an
       order's customer rides inside the order, its missing products are created first, and the
-      lines of an order that exists change through the order-line endpoints.
+      lines of an order that exists change through the order-line endpoints (a line the order
+      no longer has is deleted there).
 
     >>> system = MailchimpSystem.from_env("mailchimp", {
     ...     "PIPELINE_MAILCHIMP_API_KEY": "0123456789abcdef0123456789abcdef-us6",
@@ -52,7 +54,8 @@ class MailchimpSystem:
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
     #: Entities whose load needs the key sent before for the same source record: an anonymised
-    #: customer's member is the one of the address sent before (``pipeline.flow.previous_keys``).
+    #: customer's member is the one of the address sent before, and a customer whose email changed
+    #: moves that member to the new address (``pipeline.flow.previous_keys``).
     previous_keys_of = ("customer",)
     #: Personal-data fields ``connector record`` replaces, besides the usual ones (emails, names, streets).
     #: A member's ``id`` is the MD5 of its email: as telling as the email.
@@ -112,13 +115,19 @@ class MailchimpSystem:
         except PipelineError as error:
             return [error] * len(items)
         outcomes: list[Exception | None] = [None] * len(items)
+        # An order's lines removed in the shop are deleted in Mailchimp: which ones it has is read first.
+        numbers = [str(item.data.get("order_number") or item.key) for item in items]
+        known = (known_line_ids(self.client, target, numbers, parallel=self.config.concurrency)
+                 if entity == "order" else {})
         chains = {}
         for index, item in enumerate(items):
             if entity == "customer" and item.data.get("anonymised"):
                 outcomes[index] = self._erase_anonymised(target, item)
                 continue
             try:
-                chains[index] = self._chain(entity, target, item)
+                if entity == "customer" and item.previous_key:
+                    email_changes.move_member(self.client, target, item.previous_key, item.data["email"])
+                chains[index] = self._chain(entity, target, item, known.get(numbers[index]))
             except PipelineError as error:
                 outcomes[index] = error
         for index, outcome in self.sender.run(chains, [item.key for item in items]).items():
@@ -156,15 +165,20 @@ class MailchimpSystem:
         return load_each(lambda item: lifecycle.remove_member(self.client, list_id, item.key, permanent),
                          [LoadItem(key, {}, {}) for key in keys])
 
-    def _chain(self, entity: str, target: str, item: LoadItem) -> operations.Operation:
+    def _chain(self, entity: str, target: str, item: LoadItem,
+               known_lines: set[str] | Exception | None = None) -> operations.Operation:
         if entity == "customer":
             body, tags = payloads.member(item, self.config.status_if_new)
             return operations.member_upsert(target, body, tags)
         if entity == "product":
             return operations.product_upsert(target, payloads.product(item))
+        if isinstance(known_lines, Exception):
+            raise known_lines
         body = payloads.order(item)
         self._products(target).ensure(item.data.get("lines") or [])
-        return operations.order_upsert(target, body, payloads.order_changes(body))
+        kept = {line["id"] for line in body["lines"]}
+        stale = sorted((known_lines or set()) - kept)
+        return operations.order_upsert(target, body, payloads.order_changes(body), stale)
 
     def _products(self, store_id: str) -> Catalog:
         if self._catalog is None:

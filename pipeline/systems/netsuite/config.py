@@ -5,13 +5,15 @@ Required: ``ACCOUNT``, ``CONSUMER_KEY``, ``CONSUMER_SECRET``, ``TOKEN_ID``, ``TO
 together), ``PAGE_SIZE``, ``LOOKBACK_S``, ``READ_RETRIES`` and ``READ_BACKOFF_MS`` (in-place retries
 of reads, ``pipeline.systems.read_retries``). What loads need of the account (``LoadSettings``):
 ``DOB_FIELD`` and ``GENDER_FIELD`` (customer custom field ids), ``DISCOUNT_ITEM`` and ``TAX_ITEM``
-(item internal ids), ``TAX_MODE`` (``item``), ``SHIP_METHODS`` (``shop code=ship item id,...``).
+(item internal ids), ``TAX_MODE`` (``item`` or ``code``), ``TAX_CODES`` (``rate=tax code id,...``, for
+``TAX_MODE=code``), ``SHIP_METHODS`` (``shop code=ship item id,...``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from pipeline.errors import ConfigError
 from pipeline.systems.base import connection_env
@@ -30,8 +32,10 @@ DEFAULT_LOOKBACK_S = 300
 
 #: How an order's tax reaches NetSuite. ``item``: one line of the tax item (an other-charge item)
 #: carrying the shop's tax amount, so the total is the shop's to the cent whatever the account's
-#: tax setup (US sales tax or VAT). Per-line tax codes, computed by NetSuite, are not built yet.
-TAX_MODES = ("item",)
+#: tax setup (US sales tax). ``code``: VAT, each line carries the tax code of its rate
+#: (``TAX_CODES``) and NetSuite computes the tax; what the shop's tax amount differs by (rounding)
+#: travels as one tax item line at the 0 % code (``vat.py``).
+TAX_MODES = ("item", "code")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class LoadSettings:
     discount_item: str | None = None
     tax_item: str | None = None
     tax_mode: str = "item"
+    #: ``TAX_MODE=code``: a tax rate in percent -> the NetSuite tax code (``salesTaxItem``) id.
+    tax_codes: Mapping[Decimal, str] = field(default_factory=dict)
     #: The shop's shipping method code -> NetSuite ship item internal id.
     ship_methods: Mapping[str, str] = field(default_factory=dict)
     connection: str = "netsuite"
@@ -67,18 +73,46 @@ class LoadSettings:
         tax_mode = (get("TAX_MODE") or "item").lower()
         if tax_mode not in TAX_MODES:
             problems.append(f"{var('TAX_MODE')} must be one of: {', '.join(TAX_MODES)}; not {tax_mode!r}.")
-        ship_methods = {}
-        for pair in (get("SHIP_METHODS") or "").split(","):
-            if not pair.strip():
-                continue
-            code, _, item_id = pair.partition("=")
-            if not code.strip() or not item_id.strip().isdigit():
-                problems.append(f"{var('SHIP_METHODS')} must list 'shop code=ship item id' pairs separated by "
-                                f"commas, e.g. flatrate_flatrate=12; {pair.strip()!r} is not one.")
-                continue
-            ship_methods[code.strip()] = item_id.strip()
+        ship_methods = _pairs(get("SHIP_METHODS"), var("SHIP_METHODS"), "shop code=ship item id",
+                              "flatrate_flatrate=12", str, problems)
+        tax_codes = _pairs(get("TAX_CODES"), var("TAX_CODES"), "tax rate=tax code id", "21=5,9=6,0=7", _rate,
+                           problems)
+        if tax_mode == "code" and Decimal(0) not in tax_codes:
+            # The rounding line needs a code that adds no tax of its own.
+            problems.append(f"{var('TAX_MODE')} is 'code', so {var('TAX_CODES')} must map each tax rate of the "
+                            f"shop's orders, 0 included (its rounding line), to a tax code id, e.g. 21=5,9=6,0=7.")
         return cls(get("DOB_FIELD"), get("GENDER_FIELD"), get("DISCOUNT_ITEM"), get("TAX_ITEM"), tax_mode,
-                   ship_methods, connection)
+                   tax_codes, ship_methods, connection)
+
+
+def _rate(text: str) -> Decimal:
+    """A tax rate in percent, normalised so that 21, 21.0 and 21.0000 are one key (ValueError else)."""
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not rate.is_finite() or rate < 0:
+        raise ValueError(text)
+    return rate.normalize() if rate else Decimal(0)
+
+
+def _pairs(raw: str | None, variable: str, shape: str, example: str, key: object, problems: list[str]) -> dict:
+    """``a=1,b=2`` as ``{key(a): "1", ...}``; ids are NetSuite internal ids (digits)."""
+    pairs = {}
+    for pair in (raw or "").split(","):
+        if not pair.strip():
+            continue
+        name, _, record_id = (part.strip() for part in pair.partition("="))
+        try:
+            name = key(name) if name else None
+        except ValueError:
+            name = None
+        if name is None or not record_id.isdigit():
+            problems.append(f"{variable} must list '{shape}' pairs separated by commas, e.g. {example}; "
+                            f"{pair.strip()!r} is not one.")
+            continue
+        pairs[name] = record_id
+    return pairs
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 * customer: ``PUT /customer/eid:<id>``, the id being the native ``externalId`` or derived from the
   email (``payloads.external_id``); a customer with that email but no external id yet (made in
   NetSuite before the integration) is updated and given the external id instead of duplicated.
+  Two requests a customer: one SuiteQL query finds it by external id or email, then one write.
 * order: ``PUT /salesOrder/eid:<id>``, the id being the native ``externalId`` or the shop's order
   number, with ``replace=item`` so that a second delivery replaces the lines instead of adding them
-  again. Its customer is found by external id, then by email, and created (by upsert) when missing.
+  again. Its customer is found by external id, else by email (one SuiteQL query for both), and
+  created (by upsert) when missing.
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ class Loader:
         eid = external_id(item.native.get("externalId") or item.data["email"])
         payload = {**customer_payload(item.data, item.native, self.settings), "externalId": eid}
         replace = ("addressBook",) if "addressBook" in payload else ()
-        if self.client.find("customer", f"eid:{eid}") is None:
+        rows = self._customers_by_key(eid, item.data["email"])
+        if not any(row.get("externalid") == eid for row in rows):
             # A customer NetSuite had before this integration has the email but no external id:
-            # it is claimed (its externalId set, so the next load finds it), not duplicated.
-            unclaimed = self._unclaimed_customer_by_email(item.data["email"])
+            # it is claimed (its externalId set, so the next load finds it), not duplicated. One
+            # that another integration keyed by its own external id is not ours to take.
+            unclaimed = next((row["id"] for row in rows if not row.get("externalid")), None)
             if unclaimed is not None:
                 self.client.update("customer", unclaimed, payload, replace=replace)
                 return
@@ -89,29 +93,28 @@ class Loader:
         return self._currencies[code]
 
     def customer_for_order(self, order: dict, native: dict) -> str:
-        """The id of the order's customer: by external id, then by email, else a new customer."""
+        """The id of the order's customer: by external id, else by email, else a new customer."""
         email = order["customer_email"]
         if email not in self._customers:
             eid = external_id(native.get("customerExternalId") or email)
-            found = self.client.find("customer", f"eid:{eid}")
-            customer_id = found["id"] if found else self._customer_by_email(email)
+            rows = self._customers_by_key(eid, email)
+            keyed = [row["id"] for row in rows if row.get("externalid") == eid]
+            customer_id = (keyed or [row["id"] for row in rows] or [None])[0]
             if customer_id is None:
                 payload = {**order_customer_payload(order, native), "externalId": eid}
                 customer_id = self.client.upsert_id("customer", eid, payload)
             self._customers[email] = str(customer_id)
         return self._customers[email]
 
-    def _customer_by_email(self, email: str) -> str | None:
-        query = f"SELECT id FROM customer WHERE LOWER(email) = {sql_string(email.lower())} ORDER BY id"
-        rows = self.client.suiteql(query, limit=1).get("items") or []
-        return str(rows[0]["id"]) if rows else None
+    def _customers_by_key(self, eid: str, email: str) -> list[dict]:
+        """``{id, externalid}`` of the customers with this external id or this email (any case), by id.
 
-    def _unclaimed_customer_by_email(self, email: str) -> str | None:
-        query = (f"SELECT id, externalid FROM customer WHERE LOWER(email) = {sql_string(email.lower())} "
-                 f"ORDER BY id")
+        One query for both look-ups: a record costs two requests (this and its write), not three.
+        """
+        query = (f"SELECT id, externalid FROM customer WHERE externalid = {sql_string(eid)} "
+                 f"OR LOWER(email) = {sql_string(email.lower())} ORDER BY id")
         rows = self.client.suiteql(query, limit=MAX_LIMIT).get("items") or []
-        # One that another integration keyed by its own external id is not ours to take.
-        return next((str(row["id"]) for row in rows if not row.get("externalid")), None)
+        return [{"id": str(row["id"]), "externalid": row.get("externalid")} for row in rows]
 
     def item_ids(self, skus: list[str], order_number: str) -> dict[str, str]:
         """Item ids by SKU (NetSuite's ``itemid``).

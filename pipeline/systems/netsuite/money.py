@@ -9,8 +9,10 @@ the shop's total must arrive as one of those:
   (NetSuite's usual way: the discount shows on the line it belongs to);
 * what the order's discount has beyond its lines' (a shipping or cart discount): the header
   ``discountItem`` and a negative ``discountRate``;
-* tax: one line of the account's tax item with the shop's tax amount (``TAX_MODE=item``), so the
-  total does not depend on how the account computes tax (US sales tax or VAT alike);
+* tax, per account (``TAX_MODE``): ``item``, one line of the account's tax item with the shop's tax
+  amount, so the total does not depend on how the account computes tax (US sales tax); ``code``
+  (VAT), a tax code on every line, NetSuite computing the tax, and the rounding difference on a
+  tax item line (``vat``);
 * shipping: ``shippingCost``.
 
 A discount or tax the account has no item for fails the record, naming the variable to set:
@@ -22,6 +24,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pipeline.errors import RecordError
+from pipeline.systems.carrying import copy_into
+from pipeline.systems.netsuite import vat
+from pipeline.systems.netsuite.carried import CARRIES
 from pipeline.systems.netsuite.config import LoadSettings
 
 CENT = Decimal("0.01")
@@ -33,19 +38,32 @@ def amount(value: object) -> Decimal:
 
 def lines(data: dict, item_ids: dict[str, str], settings: LoadSettings) -> list[dict]:
     """The item sublist: product lines, each followed by its discount line, then the tax line."""
-    out = []
+    out, computed_tax = [], Decimal(0)
     for index, line in enumerate(data.get("lines") or []):
-        out.append(product_line(line, item_ids[line["sku"]]))
+        taxed = [product_line(line, item_ids[line["sku"]])]
         discount = abs(amount(line.get("discount")))
         if discount:
             item = _required(settings.discount_item, settings, "DISCOUNT_ITEM", data, f"lines.{index}.discount")
-            out.append({"item": {"id": item}, "amount": float(-discount),
-                        "description": f"Discount on {line['sku']}"})
-    tax = amount(data.get("tax_amount"))
-    if tax:
-        item = _required(settings.tax_item, settings, "TAX_ITEM", data, "tax_amount")
-        out.append({"item": {"id": item}, "amount": float(tax), "description": "Tax"})
+            taxed.append({"item": {"id": item}, "amount": float(-discount), "description": f"Discount on {line['sku']}"})
+        if settings.tax_mode == "code":
+            code, rate = vat.line_code(data, index, settings)
+            for one in taxed:
+                one["taxCode"] = code
+                computed_tax += vat.line_tax(amount(one["amount"]), rate)
+        out += taxed
+    out += _tax_lines(data, computed_tax, settings)
     return out
+
+
+def _tax_lines(data: dict, computed_tax: Decimal, settings: LoadSettings) -> list[dict]:
+    if settings.tax_mode == "code":
+        rounding = vat.rounding_line(data, computed_tax, settings)
+        return [rounding] if rounding else []
+    tax = amount(data.get("tax_amount"))
+    if not tax:
+        return []
+    item = _required(settings.tax_item, settings, "TAX_ITEM", data, "tax_amount")
+    return [{"item": {"id": item}, "amount": float(tax), "description": "Tax"}]
 
 
 def product_line(line: dict, item_id: str) -> dict:
@@ -54,9 +72,7 @@ def product_line(line: dict, item_id: str) -> dict:
     row_total = amount(line["row_total"]) if line.get("row_total") is not None else (price * quantity)
     out = {"item": {"id": item_id}, "quantity": float(quantity), "rate": float(price),
            "amount": float(row_total.quantize(CENT))}
-    if line.get("name"):
-        out["description"] = line["name"]
-    return out
+    return copy_into(out, line, CARRIES["order"], part="lines")
 
 
 def header_discount(data: dict, settings: LoadSettings) -> dict:

@@ -12,7 +12,9 @@ import re
 from decimal import Decimal
 
 from pipeline.errors import RecordError
+from pipeline.systems.carrying import copy_into
 from pipeline.systems.netsuite import money
+from pipeline.systems.netsuite.carried import ADDRESS, CARRIES
 from pipeline.systems.netsuite.config import LoadSettings
 
 #: What NetSuite accepts in ``eid:<external id>`` paths.
@@ -43,8 +45,7 @@ def external_id(value: str) -> str:
 
 def customer_payload(data: dict, native: dict, settings: LoadSettings = LoadSettings()) -> dict:
     """A customer record from the canonical customer (what ``carried.CARRIES["customer"]`` lists)."""
-    payload = {"email": data["email"], "firstName": data.get("first_name"), "lastName": data.get("last_name"),
-               "isPerson": True}
+    payload = copy_into({"isPerson": True}, data, CARRIES["customer"])
     if data.get("group"):
         # The shop's group, mapped (value_maps) to a customer category's internal id.
         payload["category"] = {"id": str(data["group"])}
@@ -87,7 +88,6 @@ def order_payload(data: dict, native: dict, *, customer_id: str, item_ids: dict[
         "entity": {"id": customer_id},
         "tranDate": (data.get("created_at") or "")[:10] or None,
         "otherRefNum": data["order_number"],
-        "email": data.get("customer_email"),
         "currency": {"id": currency_id} if currency_id else None,
         "orderStatus": {"id": ORDER_STATUSES.get(str(data.get("status") or "").lower(), "B")}
         if data.get("status") else None,
@@ -98,7 +98,7 @@ def order_payload(data: dict, native: dict, *, customer_id: str, item_ids: dict[
         "item": {"items": money.lines(data, item_ids, settings)},
         **money.header_discount(data, settings),
     }
-    return _finish(payload, data, native)
+    return _finish(copy_into(payload, data, CARRIES["order"]), data, native)
 
 
 def _ship_method(data: dict, settings: LoadSettings) -> dict | None:
@@ -125,10 +125,10 @@ def _address(address: dict | None) -> dict | None:
     person = " ".join(part for part in (address.get("first_name"), address.get("last_name")) if part)
     # A company addresses the mail, for the attention of the person (NetSuite's two lines).
     company = address.get("company")
-    return _clean({"addressee": company or person or None, "attention": person if company and person else None,
-                   "addr1": street[0], "addr2": street[1], "addr3": street[2], "city": address.get("city"),
-                   "state": address.get("region"), "zip": address.get("postcode"),
-                   "country": {"id": address["country_code"]}, "addrPhone": address.get("telephone")})
+    return copy_into(_clean({"addressee": company or person or None,
+                             "attention": person if company and person else None,
+                             "addr1": street[0], "addr2": street[1], "addr3": street[2],
+                             "country": {"id": address["country_code"]}}), address, ADDRESS)
 
 
 def _buyer_names(order: dict) -> tuple[str | None, str | None]:

@@ -4,7 +4,9 @@ As ``Mage_Customer_Model_Address_Api`` does: only the address entity's attribute
 are ignored by Magento; the emulator also records them as violations, since our client should not
 send them); ``is_default_billing``/``is_default_shipping`` make the address the customer's default;
 the address is validated as ``Mage_Customer_Model_Address_Abstract::validate`` does, its messages
-joined by newlines in fault 100 ``data_invalid``. An unknown customer is fault 101, an unknown
+joined by newlines in fault 100 ``data_invalid`` (a country with a region list whose state is
+required needs a ``region_id``); a ``region_id`` of the address's country sets ``region`` to the
+directory's name, as ``getRegion`` does on save. An unknown customer is fault 101, an unknown
 address fault 102.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from pipeline.testing.magento1 import store
 from pipeline.testing.magento1.api import api, fault
 from pipeline.testing.magento1.catalog import customer_by_id
+from pipeline.testing.magento1.directory import region_by_id, regions_of
 
 RESOURCE = "customer_address"
 #: The address entity's attributes (``customer_address`` EAV).
@@ -21,8 +24,8 @@ ADDRESS_ATTRIBUTES = frozenset({
     "region", "region_id", "postcode", "telephone", "fax", "vat_id",
 })
 FLAGS = ("is_default_billing", "is_default_shipping")
-#: Countries whose state is required (``general/region/state_required`` of a default OpenMage install)
-#: and for which Magento ships a region list: an address there needs a ``region_id``.
+#: Countries whose state is required (``general/region/state_required`` of a default OpenMage install):
+#: an address there needs a ``region_id`` when the directory has regions for the country.
 STATE_REQUIRED = frozenset({"AT", "CA", "CH", "DE", "EE", "ES", "FI", "FR", "LT", "LV", "RO", "US"})
 #: ``Mage_Directory_Helper_Data::getCountriesWithOptionalZip`` of a default install.
 OPTIONAL_ZIP = frozenset({"HK", "IE", "MO", "PA"})
@@ -52,7 +55,7 @@ def customer_address_info(shop, address_id):
 @api("customer_address.create")
 def customer_address_create(shop, customer_id, address_data):
     customer = customer_by_id(shop, customer_id, RESOURCE, "customer_not_exists")
-    values = _settable(shop, address_data)
+    values = _with_region_name(_settable(shop, address_data))
     _validate(values)
     now = shop.now()
     address = store.row({"entity_id": shop.tables.next_id("customer_address"), "parent_id": customer["entity_id"],
@@ -66,6 +69,7 @@ def customer_address_create(shop, customer_id, address_data):
 def customer_address_update(shop, address_id, address_data):
     customer, address = _address(shop, address_id)
     values = _settable(shop, address_data)
+    values = _with_region_name({**values, "country_id": values.get("country_id") or address.get("country_id")})
     _validate({**address, **values})
     address.update(values, updated_at=shop.now())
     _defaults(customer, address, address_data)
@@ -98,6 +102,15 @@ def _settable(shop, data) -> dict:
     return store.row({name: value for name, value in data.items() if name in ADDRESS_ATTRIBUTES})
 
 
+def _with_region_name(values: dict) -> dict:
+    # Mage_Customer_Model_Address_Abstract::getRegion: a region_id of the address's country wins
+    # over the free-text region.
+    found = region_by_id(values["region_id"]) if values.get("region_id") else None
+    if found is not None and found[0] == values.get("country_id"):
+        values["region"] = found[1]["name"]
+    return values
+
+
 def _defaults(customer: dict, address: dict, data) -> None:
     for flag, column in zip(FLAGS, ("default_billing", "default_shipping"), strict=True):
         if (data or {}).get(flag) not in (None, False, "", "0", 0):
@@ -115,7 +128,7 @@ def _validate(values: dict) -> None:
         errors.append("Please enter the zip/postal code.")
     if not country:
         errors.append("Please enter the country.")
-    if country in STATE_REQUIRED and not str(values.get("region_id") or "").strip():
+    if regions_of(country) and country in STATE_REQUIRED and not str(values.get("region_id") or "").strip():
         errors.append("Please enter the state/province.")
     if errors:
         raise fault(RESOURCE, "data_invalid", "\n".join(errors))

@@ -30,7 +30,7 @@ from xml.parsers.expat import ExpatError
 from pipeline.systems.magento1.catalogue import ALIASES, RESOURCES
 
 # Registers the resources' handlers (the imports are for that side effect).
-from pipeline.testing.magento1 import addresses, catalog, sales, store  # noqa: F401
+from pipeline.testing.magento1 import addresses, catalog, directory, sales, store  # noqa: F401
 from pipeline.testing.magento1.api import HANDLERS, ApiFault, fault
 
 # _Drop is the base's way to close a connection unanswered; same package, so borrowed.

@@ -15,7 +15,8 @@ from decimal import Decimal
 DECIMAL_COLUMNS = frozenset({
     "adjustment_negative", "adjustment_positive", "amount_ordered", "amount_paid", "base_grand_total",
     "discount_amount", "grand_total", "price", "qty", "qty_canceled", "qty_invoiced", "qty_ordered",
-    "qty_refunded", "qty_shipped", "row_total", "shipping_amount", "shipping_refunded", "special_price", "subtotal", "tax_amount",
+    "qty_refunded", "qty_shipped", "row_total", "shipping_amount", "shipping_refunded", "special_price", "subtotal",
+    "tax_amount", "tax_percent",
     "total_invoiced", "total_paid", "total_qty", "total_qty_ordered", "total_refunded", "weight",
 })
 #: Fields that are lists in the tables (ids, kept as lists of strings).
@@ -163,7 +164,7 @@ def _item(tables: Tables, order_id: int, seed: dict, parent_id: str | None, stam
               "product_id": seed.get("product_id"), "sku": seed["sku"], "name": seed.get("name", seed["sku"]),
               "product_type": seed.get("product_type", "configurable" if seed.get("child") else "simple"),
               "qty_ordered": qty, "qty_invoiced": 0, "qty_shipped": 0, "qty_refunded": 0, "qty_canceled": 0,
-              "price": price, "row_total": qty * price, "tax_amount": 0, "discount_amount": 0,
+              "price": price, "row_total": qty * price, "tax_amount": 0, "tax_percent": 0, "discount_amount": 0,
               "created_at": stamp, "updated_at": stamp}
     return row(values)
 

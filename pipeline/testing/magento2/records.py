@@ -11,20 +11,9 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from pipeline.testing.directory import COUNTRIES
 from pipeline.testing.magento2.responses import REQUIRED_FIELD, bad_request
 
-#: Countries the directory knows; ``required`` countries need a region id on addresses.
-COUNTRIES = {
-    "US": {"name": "United States", "iso3": "USA", "required": True,
-           "regions": [{"id": "12", "code": "CA", "name": "California"},
-                       {"id": "43", "code": "NY", "name": "New York"},
-                       {"id": "57", "code": "TX", "name": "Texas"}]},
-    "DE": {"name": "Germany", "iso3": "DEU", "required": False,
-           "regions": [{"id": "82", "code": "BAY", "name": "Bayern"},
-                       {"id": "88", "code": "BER", "name": "Berlin"}]},
-    "GB": {"name": "United Kingdom", "iso3": "GBR", "required": False, "regions": []},
-    "FR": {"name": "France", "iso3": "FRA", "required": False, "regions": []},
-}
 #: Magento's default attribute set of products.
 DEFAULT_ATTRIBUTE_SET = 4
 #: Street lines a customer address may have: ``customer/address/street_lines``, 2 by default (the

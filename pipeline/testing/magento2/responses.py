@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import time
 
 from pipeline.testing.server import Response
 
@@ -45,8 +45,20 @@ def bad_request(message: str, parameters: dict | list | None = None) -> MagentoE
     return MagentoError(400, message, parameters)
 
 
+#: ``ErrorProcessor::INTERNAL_SERVER_ERROR_MSG``: what production mode answers for an exception that
+#: is not a ``LocalizedException`` (an SQL error, a PHP error), instead of its message.
+INTERNAL_ERROR = "Internal Error. Details are available in Magento log file. Report ID: %s"
+
+
+def report_id() -> str:
+    """``uniqid("webapi-")``: the prefix, then the time as 8 hex digits of seconds and 5 of microseconds."""
+    now = time.time()
+    return f"webapi-{int(now):08x}{int(now % 1 * 1_000_000):05x}"
+
+
 def internal_error(status: int) -> Response:
-    # Production mode hides the exception behind a report id.
-    report = f"webapi-{secrets.token_hex(6)}"
-    body = {"message": f"Internal Error. Details are available in Magento log file. Report ID: {report}"}
-    return Response(status, body, content_type=CONTENT_TYPE)
+    r"""Production mode's answer to an unexpected exception (Magento 2.4 source):
+    ``Framework\Webapi\ErrorProcessor::maskException`` logs it under ``_critical``'s report id and
+    masks message and code (0); ``Webapi\Rest\Response::_renderMessages`` then renders only
+    ``message`` (``code`` is left out when 0, ``trace`` outside developer mode)."""
+    return Response(status, {"message": INTERNAL_ERROR % report_id()}, content_type=CONTENT_TYPE)

@@ -99,18 +99,24 @@ def criteria_fields(criteria: Criteria) -> set[str]:
 def check_fields(criteria: Criteria, known: set[str], *, eav: bool) -> None:
     """Refuse a page size below one and a filter or sort on a field the collection does not have.
 
-    An EAV collection (customers, products) answers 400 ``Invalid attribute name``; a flat table's
-    (orders, invoices, ...) unknown column is an SQL error, which production mode answers as a 500
-    behind a report id (``internal`` raised here; the emulator records it as the client's violation).
+    An EAV collection (customers, products) answers 400 ``Invalid attribute name``. A flat table's
+    collection (orders, invoices, shipments, credit memos, MSI source items) checks nothing: MySQL
+    refuses the unknown column, ``Zend_Db_Statement_Exception`` is no ``LocalizedException``, so
+    production mode answers 500 with only a report id (``responses.internal_error``), never the
+    400 a client could read. Raised here as a 500 carrying the SQL error, which the emulator
+    records as the client's violation before answering as Magento does.
     """
     if criteria.page_size is not None and criteria.page_size < 1:
         raise bad_request(MINIMUM_PAGE_SIZE, {"min": 1})
+    sorted_on = {order["field"] for order in criteria.sort_orders}
+    filtered_on = criteria_fields(criteria) - sorted_on
     for name in sorted(criteria_fields(criteria)):
         if name not in known:
             if eav:
                 raise bad_request(INVALID_ATTRIBUTE, [name])
+            clause = "where clause" if name in filtered_on else "order clause"
             raise MagentoError(500, f"SQLSTATE[42S22]: Column not found: 1054 Unknown column '{name}' in "
-                                    f"'where clause'")
+                                    f"'{clause}'")
 
 
 def search(records: list[dict], criteria: Criteria, *, aliases: dict[str, str] | None = None,

@@ -125,12 +125,12 @@ class Store:
         order["updated_at"] = now
         return line
 
-    def delete_line(self, order_id: str, line_id: str) -> None:
+    def delete_line(self, order_id: str, line_id: str, now: str) -> None:
         order = self.get("orders", order_id)
         kept = [line for line in order["lines"] if line.get("id") != line_id]
         if len(kept) == len(order["lines"]):
             raise not_found()
-        order["lines"] = kept
+        order.update(lines=kept, updated_at=now)
 
     def _check_lines(self, lines: list[dict]) -> None:
         for number, line in enumerate(lines):

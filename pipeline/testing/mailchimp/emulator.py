@@ -183,6 +183,10 @@ class MailchimpEmulator(MemberRemovalRoutes, Emulator):
                 bodiless = not request.body and validation.operation_for(request.method, path) is None
                 if request.method in ("POST", "PUT", "PATCH") and not bodiless:
                     self._validate(request, path)
+                elif request.method in ("GET", "DELETE") and request.body:
+                    # 3.0.55 gives no GET or DELETE a request body: whatever it says is lost.
+                    with self.lock:
+                        self.violations.append(f"{request.method} {path}: a body, which the operation has not")
                 with self.lock:
                     return handler(request, **{k: unquote(v) for k, v in found.groupdict().items()})
         raise not_found()
@@ -260,6 +264,11 @@ class MailchimpEmulator(MemberRemovalRoutes, Emulator):
         self.refuse_forgotten(list_id, request.json())
         return Response(200, self._audience(list_id).upsert(member, request.json(), self.now()))
 
+    @route("PATCH", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)")
+    def patch_member(self, request: Request, list_id: str, member: str) -> Response:
+        self.refuse_forgotten(list_id, request.json())
+        return Response(200, self._audience(list_id).patch(_hash_of(member), request.json(), self.now()))
+
     @route("POST", r"/lists/(?P<list_id>[^/]+)/members/(?P<member>[^/]+)/tags")
     def set_tags(self, request: Request, list_id: str, member: str) -> Response:
         self._audience(list_id).set_tags(_hash_of(member), request.json()["tags"], self.now())
@@ -315,6 +324,17 @@ class MailchimpEmulator(MemberRemovalRoutes, Emulator):
     def add_order_line(self, request: Request, store_id: str, key: str) -> Response:
         return Response(200, self._store(store_id).add_line(key, request.json(), self.now()))
 
+    @route("GET", _LINES)
+    def list_order_lines(self, request: Request, store_id: str, key: str) -> Response:
+        # getEcommerceStoresIdOrdersIdLines: count (default 10, at most 1000) and offset page the lines.
+        lines = self._store(store_id).get("orders", key)["lines"]
+        count, offset = int(request.arg("count") or 10), int(request.arg("offset") or 0)
+        if count > MAX_COUNT:
+            self.violations.append(f"GET {request.path}: count {count} is over {MAX_COUNT}.")
+            count = MAX_COUNT
+        return Response(200, {"store_id": store_id, "order_id": key, "lines": lines[offset:offset + count],
+                              "total_items": len(lines), "_links": []})
+
     @route("GET", _LINES + r"/(?P<line>[^/]+)")
     def get_order_line(self, request: Request, store_id: str, key: str, line: str) -> Response:
         found = [one for one in self._store(store_id).get("orders", key)["lines"] if one.get("id") == line]
@@ -328,7 +348,8 @@ class MailchimpEmulator(MemberRemovalRoutes, Emulator):
 
     @route("DELETE", _LINES + r"/(?P<line>[^/]+)")
     def delete_order_line(self, request: Request, store_id: str, key: str, line: str) -> Response:
-        self._store(store_id).delete_line(key, line)
+        # deleteEcommerceStoresIdOrdersIdLinesId: 204 and no body; 404 for a line the order lacks.
+        self._store(store_id).delete_line(key, line, self.now())
         return Response(204)
 
     # Batches ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 ``PUT .../members/{hash}`` is an upsert: a new address gets ``status_if_new``; an existing member
 keeps its status unless ``status`` is sent, and gets the merge fields sent (others are kept).
+``PATCH`` changes an existing member only, its address included.
 ``last_changed`` moves only when something changed, so repeating a load changes nothing.
 """
 
@@ -19,6 +20,7 @@ from pipeline.testing.mailchimp.problems import (
     FAKE_EMAIL,
     MERGE_DETAIL,
     VALIDATION_DETAIL,
+    Problem,
     invalid,
     not_found,
 )
@@ -77,6 +79,35 @@ class Audience:
             self.writes[key] += 1
             self.creations[key] += existing is None
         return self.members[key]
+
+    def patch(self, member_hash: str, body: dict, now: str) -> dict:
+        """``PATCH .../members/{hash}``: what is sent changes, on an existing member only.
+
+        A new ``email_address`` changes the member's address: the member (its history, tags and
+        status) is then found under the new address's hash. An address another member has is
+        refused, as is one that looks fake.
+        """
+        existing = self.member(member_hash)
+        record = copy.deepcopy(existing)
+        email = str(body.get("email_address") or existing["email_address"]).strip()
+        key = subscriber_hash(email)
+        if key != existing["id"]:
+            if not _EMAIL.match(email) or email.lower() in self.rejected_emails:
+                raise invalid(FAKE_EMAIL.format(email=email))
+            if key in self.members:
+                # [unverified] title and wording, after POST's "Member Exists" answer.
+                raise Problem(400, "Member Exists", f"{email} is already a list member.")
+            record.update(id=key, email_address=email)
+        record["merge_fields"].update(self._merge_fields(body.get("merge_fields") or {}, new=False))
+        record.update({name: body[name] for name in _PLAIN if name in body})
+        if body.get("status"):
+            record["status"] = body["status"]
+        if record != existing:
+            record["last_changed"] = now
+            del self.members[existing["id"]]
+            self.members[key] = record
+            self.writes[key] += 1
+        return record
 
     def set_tags(self, member_hash: str, tags: list[dict], now: str) -> None:
         record = self.member(member_hash)

@@ -19,6 +19,7 @@ import textwrap
 #: The operations whose request bodies are vendored: "METHOD path template".
 OPERATIONS = (
     "PUT /lists/{list_id}/members/{subscriber_hash}",
+    "PATCH /lists/{list_id}/members/{subscriber_hash}",
     "POST /lists/{list_id}/members/{subscriber_hash}/tags",
     "POST /batches",
     "POST /ecommerce/stores/{store_id}/orders",
@@ -110,7 +111,17 @@ _VENDORED = (
     '"image_url": {"type": "string"}, "inventory_quantity": {"type": "integer"}, "price": {"type": '
     '"number"}, "sku": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}, '
     '"visibility": {"type": "string"}}, "type": "object"}, "type": "array"}, "vendor": {"type": '
-    '"string"}}, "type": "object"}, "POST /batches": {"properties": {"operations": {"items": '
+    '"string"}}, "type": "object"}, "PATCH /lists/{list_id}/members/{subscriber_hash}": {"properties": '
+    '{"email_address": {"type": "string"}, "email_type": {"type": "string"}, "interests": '
+    '{"additionalProperties": {"type": "boolean"}, "type": "object"}, "ip_opt": {"type": "string"}, '
+    '"ip_signup": {"type": "string"}, "language": {"type": "string"}, "location": {"properties": '
+    '{"latitude": {"type": "number"}, "longitude": {"type": "number"}}, "type": "object"}, '
+    '"marketing_permissions": {"items": {"properties": {"enabled": {"type": "boolean"}, '
+    '"marketing_permission_id": {"type": "string"}}, "type": "object"}, "type": "array"}, "merge_fields":'
+    ' {"additionalProperties": {"type": "object"}, "type": "object"}, "status": {"enum": ["subscribed", '
+    '"unsubscribed", "cleaned", "pending"], "type": "string"}, "timestamp_opt": {"format": "date-time", '
+    '"type": "string"}, "timestamp_signup": {"format": "date-time", "type": "string"}, "vip": {"type": '
+    '"boolean"}}, "type": "object"}, "POST /batches": {"properties": {"operations": {"items": '
     '{"properties": {"body": {"type": "string"}, "method": {"enum": ["GET", "POST", "PUT", "PATCH", '
     '"DELETE"], "type": "string"}, "operation_id": {"type": "string"}, "params": {"properties": {}, '
     '"type": "object"}, "path": {"type": "string"}}, "required": ["method", "path"], "type": "object"}, '

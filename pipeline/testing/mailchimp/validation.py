@@ -34,7 +34,7 @@ class Operation:
 
 def _schema(key: str, schema: dict) -> dict:
     schema = copy.deepcopy(schema)
-    if key.startswith("PUT /lists/"):
+    if key.startswith(("PUT /lists/", "PATCH /lists/")):
         # A conversion artefact: the spec types each merge field value as an object, while FNAME
         # and the like are strings. The emulator checks merge fields by their audience's types.
         schema["properties"]["merge_fields"].pop("additionalProperties", None)

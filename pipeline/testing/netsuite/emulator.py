@@ -17,7 +17,7 @@ import time
 from urllib.parse import unquote
 
 from pipeline.testing.netsuite import fields, oauth, suiteql
-from pipeline.testing.netsuite.store import ACCOUNT_ITEMS, NsError, RecordStore
+from pipeline.testing.netsuite.store import ACCOUNT_ITEMS, TAX_CODES, NsError, RecordStore
 from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 ACCOUNT = "1234567_SB1"
@@ -48,14 +48,16 @@ class NetSuiteEmulator(Emulator):
 
     def __init__(self, *, account: str = ACCOUNT, consumer_key: str = CONSUMER_KEY,
                  consumer_secret: str = CONSUMER_SECRET, token_id: str = TOKEN_ID,
-                 token_secret: str = TOKEN_SECRET, faults: Faults | None = None) -> None:
+                 token_secret: str = TOKEN_SECRET, faults: Faults | None = None, vat: bool = False) -> None:
         self.peak_in_flight = 0
         super().__init__(faults=faults)
         self.account = account
         self.realm = account.upper().replace("-", "_")
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.token_id, self.token_secret = token_id, token_secret
-        self.store = RecordStore()
+        #: A VAT account: lines need a tax code (``store.TAX_CODES``), NetSuite computes their tax.
+        self.vat = vat
+        self.store = RecordStore(vat=vat)
         #: Accepted ``Authorization: Bearer`` tokens (OAuth 2.0), none by default.
         self.bearer_tokens: set[str] = set()
         #: Why each rejected request was rejected (NetSuite itself only ever says INVALID_LOGIN).
@@ -93,7 +95,14 @@ class NetSuiteEmulator(Emulator):
                 prefix + "TOKEN_SECRET": self.token_secret, prefix + "URL": self.url,
                 # The account's own items and custom fields for what loads carry (store.ACCOUNT_ITEMS).
                 prefix + "DISCOUNT_ITEM": "11", prefix + "TAX_ITEM": "12", prefix + "SHIP_METHODS": ships,
-                prefix + "DOB_FIELD": "custentity_birthdate", prefix + "GENDER_FIELD": "custentity_gender"}
+                prefix + "DOB_FIELD": "custentity_birthdate", prefix + "GENDER_FIELD": "custentity_gender",
+                **self._tax_env(prefix)}
+
+    def _tax_env(self, prefix: str) -> dict[str, str]:
+        if not self.vat:
+            return {}
+        codes = ",".join(f"{rate}={cid}" for cid, (_, rate) in TAX_CODES.items())
+        return {prefix + "TAX_MODE": "code", prefix + "TAX_CODES": codes}
 
     def dispatch(self, request: Request) -> Response:
         problem = self._auth_problem(request)

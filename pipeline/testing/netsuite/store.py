@@ -9,14 +9,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pipeline.testing.netsuite import orders
 
 #: Record types kept, by lower-case name (NetSuite matches record types case-insensitively).
 RECORD_TYPES = {name.lower(): name for name in
                 ("customer", "salesOrder", "itemFulfillment", "invoice", "creditMemo", "inventoryItem",
-                 "discountItem", "otherChargeSaleItem", "shipItem", "currency")}
+                 "discountItem", "otherChargeSaleItem", "shipItem", "currency", "salesTaxItem")}
 #: Record types whose records may stand on a transaction's item lines.
 LINE_ITEM_TYPES = ("inventoryItem", "discountItem", "otherChargeSaleItem")
 #: The currencies every emulated account has (id, ISO code as SuiteQL's ``symbol``, name).
@@ -27,6 +27,12 @@ CURRENCIES = (("1", "USD", "US Dollar"), ("2", "GBP", "British Pound"), ("3", "C
 ACCOUNT_ITEMS = {"discountItem": {"11": "Shop discount"}, "otherChargeSaleItem": {"12": "Shop tax"},
                  "shipItem": {"21": "flatrate_flatrate", "22": "freeshipping_freeshipping",
                               "23": "tablerate_bestway"}}
+#: The tax codes every emulated account has (``salesTaxItem``: id -> (itemId, rate in percent)), one per
+#: rate; a VAT account (``RecordStore(vat=True)``) wants one of them on every transaction line.
+TAX_CODES = {"31": ("S-GB", "20"), "32": ("R-GB", "5"), "33": ("S-NL", "21"), "34": ("R-NL", "9"),
+             "35": ("S-DE", "19"), "36": ("R-DE", "7"), "37": ("Z-EU", "0")}
+#: Transactions whose lines a VAT account taxes.
+TAXED_TRANSACTIONS = ("salesOrder", "invoice", "creditMemo")
 #: SuiteQL ``transaction.type`` codes, and the document number prefixes of the emulator.
 TRANSACTION_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "itemFulfillment": "ItemShip",
                      "creditMemo": "CustCred"}
@@ -62,10 +68,15 @@ def invalid_value(value: object, field: str, path: str) -> NsError:
 
 
 class RecordStore:
-    """Every record by type and id; ``clock`` stamps writes (tests may replace it)."""
+    """Every record by type and id; ``clock`` stamps writes (tests may replace it).
 
-    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    ``vat``: the account computes VAT per line from each line's tax code and refuses a line without
+    one, as a NetSuite VAT account (SuiteTax or legacy VAT codes) does.
+    """
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now, *, vat: bool = False) -> None:
         self.clock = clock
+        self.vat = vat
         self.records: dict[str, dict[str, dict]] = {name: {} for name in RECORD_TYPES.values()}
         self.records["currency"] = {cid: {"id": cid, "symbol": code, "name": name,
                                           "lastModifiedDate": "2020-01-01T00:00:00Z"}
@@ -73,6 +84,9 @@ class RecordStore:
         for record_type, items in ACCOUNT_ITEMS.items():
             self.records[record_type] = {iid: {"id": iid, "itemId": name, "lastModifiedDate": "2020-01-01T00:00:00Z"}
                                          for iid, name in items.items()}
+        self.records["salesTaxItem"] = {cid: {"id": cid, "itemId": name, "rate": float(rate),
+                                              "lastModifiedDate": "2020-01-01T00:00:00Z"}
+                                        for cid, (name, rate) in TAX_CODES.items()}
         self._next_id = 100
 
     def record_type(self, name: str) -> str:
@@ -100,7 +114,7 @@ class RecordStore:
             if is_sublist(value):
                 _number_lines(value["items"])
         if record_type in TRANSACTION_CODES:
-            _compute_totals(record)
+            _compute_totals(record, self.records["salesTaxItem"])
         self.records[record_type][record_id] = record
         return record_id
 
@@ -158,7 +172,7 @@ class RecordStore:
         if record_type == "salesOrder":
             orders.settle(record)
         if record_type in TRANSACTION_CODES:
-            _compute_totals(record)
+            _compute_totals(record, self.records["salesTaxItem"])
         return record_id
 
     def upsert(self, record_type: str, external_id: str, body: object, replace: Sequence[str] = ()) -> str:
@@ -178,7 +192,8 @@ class RecordStore:
         source_id, source = self.resolve(source_type, key)
         body = body if isinstance(body, dict) else {}
         lines = [{"item": line.get("item"), "quantity": line.get("quantity"), "rate": line.get("rate"),
-                  "amount": line.get("amount"), "orderLine": line.get("line")}
+                  "amount": line.get("amount"), "orderLine": line.get("line"),
+                  **({"taxCode": line["taxCode"]} if line.get("taxCode") else {})}
                  for line in (source.get("item") or {}).get("items", [])]
         chosen = {line.get("orderLine"): line for line in (body.get("item") or {}).get("items", [])}
         if chosen:
@@ -232,31 +247,51 @@ class RecordStore:
             if record_type in TRANSACTION_CODES and not any(item_id in self.records[kind]
                                                             for kind in LINE_ITEM_TYPES):
                 raise invalid_value(item_id, "item", f"item.items[{index}].item")
+            if record_type in TAXED_TRANSACTIONS:
+                self._check_tax_code(line, f"item.items[{index}].taxCode")
+
+    def _check_tax_code(self, line: dict, path: str) -> None:
+        code = line.get("taxCode")
+        if code is None and self.vat:
+            # NetSuite's message for a missing mandatory field, as for the customer above ([unverified]
+            # for REST: the UI and SOAP wording).
+            raise NsError(400, "USER_ERROR", "Please enter value(s) for: Tax Code", path)
+        if code is not None and str(code.get("id")) not in self.records["salesTaxItem"]:
+            raise invalid_value(code.get("id"), "taxCode", path)
 
 
-def _compute_totals(record: dict) -> None:
-    """The read-only totals NetSuite computes: lines, header discount, shipping (CONTRACTS 4.8a).
+def _compute_totals(record: dict, tax_codes: dict[str, dict]) -> None:
+    """The read-only totals NetSuite computes: lines, header discount, tax, shipping (CONTRACTS 4.8a).
 
     A line's amount is its ``amount``, else rate x quantity; discount and tax item lines count as
     lines (their amounts negative and positive). A percentage ``discountRate`` ("-10%") applies to
-    the subtotal. [derived] the account computes no tax of its own (tax comes as an item line).
+    the subtotal. A line with a tax code is taxed at the code's rate, rounded half up per line
+    (``taxRate1``, ``tax1Amt``; [derived] the "round per line" setting); the header discount and
+    shipping are left untaxed (no ``shippingTaxCode`` is emulated).
     """
     cent = Decimal("0.01")
-    subtotal = Decimal(0)
+    subtotal = tax = Decimal(0)
     for line in (record.get("item") or {}).get("items") or []:
         if line.get("amount") is not None:
-            subtotal += Decimal(str(line["amount"]))
+            amount = Decimal(str(line["amount"]))
         else:
-            subtotal += Decimal(str(line.get("rate") or 0)) * Decimal(str(line.get("quantity") or 0))
+            amount = Decimal(str(line.get("rate") or 0)) * Decimal(str(line.get("quantity") or 0))
+        subtotal += amount
+        code = tax_codes.get(str((line.get("taxCode") or {}).get("id")))
+        if code is not None:
+            rate = Decimal(str(code["rate"]))
+            line_tax = (amount * rate / 100).quantize(cent, rounding=ROUND_HALF_UP)
+            line.update(taxRate1=float(rate), tax1Amt=float(line_tax))
+            tax += line_tax
     rate = record.get("discountRate")
     if isinstance(rate, str) and rate.endswith("%"):
         discount = (subtotal * Decimal(rate[:-1]) / 100).quantize(cent)
     else:
         discount = Decimal(str(rate or 0))
-    total = subtotal + discount + Decimal(str(record.get("shippingCost") or 0)) + \
+    total = subtotal + discount + tax + Decimal(str(record.get("shippingCost") or 0)) + \
         Decimal(str(record.get("handlingCost") or 0))
     record.update(subtotal=float(subtotal.quantize(cent)), discountTotal=float(discount.quantize(cent)),
-                  taxTotal=0.0, total=float(total.quantize(cent)))
+                  taxTotal=float(tax), total=float(total.quantize(cent)))
 
 
 def _part_of(line: dict, quantity: object) -> dict:

