@@ -20,16 +20,19 @@ from datetime import datetime, timezone
 
 import dramatiq
 import redis
+from dramatiq.brokers.redis import RedisBroker
 
 from pipeline.books import Books
 from pipeline.books.attempts import Attempts
 from pipeline.books.batches import mapped_as
 from pipeline.books.dead_letters import DeadLetter
 from pipeline.books.embedded_state import EmbeddedState
+from pipeline.books.round_trip import same_database
 from pipeline.books.status import RunAccounting, StatusTracking
 from pipeline.errors import ConfigError
 from pipeline.flow.broker import make_broker
 from pipeline.flow.chain import TIERS, Chain
+from pipeline.flow.consumers import ConsumerRegistry
 from pipeline.flow.encoding import OrjsonEncoder, message_class
 from pipeline.flow.integrations import Integration, discover, get_integration
 from pipeline.flow.missing import missing_item
@@ -86,13 +89,24 @@ class App:
         self.embedded_state = embedded_state if settings.embedded else None
         self.books = make_books(settings, self.secrets, self.embedded_state)
         self.runs = self.books.runs
+        #: This process's queues and heartbeat, once it boots as a worker (``pipeline.flow.consumers``);
+        #: each beat also finishes the runs that only waited on an end that was never written.
+        self.consumers = ConsumerRegistry(client=self.books.redis, namespace=settings.namespace,
+                                          timeout_ms=settings.heartbeat_timeout_ms,
+                                          on_beat=[self.books.inflight.finish_settling])
+        status = StatusTracking(books=self.books, secrets=self.secrets, owner=self.consumers.process_id)
+        self.consumers.deliveries = status.running_deliveries
         self.broker = make_broker(settings, [
             # Always on, and first: status tracking and the books read what it keeps in the options.
             Attempts(secrets=self.secrets),
-            *([StatusTracking(books=self.books, secrets=self.secrets)] if settings.status_tracking else []),
+            *([status] if settings.status_tracking else []),
             RunAccounting(books=self.books, integrations=self.integrations),
             ReportUnconfigured(integrations=self.integrations),
+            self.consumers,
         ])
+        if isinstance(self.broker, RedisBroker) and same_database(self.broker.client, self.books.redis):
+            # Where a message's last word is: one the broker no longer holds is not in flight.
+            self.books.inflight.broker_namespace = self.broker.namespace
         # Messages are sent by actor name, so their queues are declared here, not by declaring actors.
         for tier in TIERS:
             self.broker.declare_queue(tier)
@@ -144,7 +158,7 @@ class App:
             raise ConfigError(f"Unknown run mode {mode!r}. Known values: changed, full, refs.")
         tier = tier or ("background" if mode == "full" else "normal")
         run_id = new_run_id()
-        self.runs.start(run_id, found.name, mode)
+        self.runs.start(run_id, found.name, mode, tier)
         self.chains[tier].send("extract", found, {"run_id": run_id, "mode": mode,
                                                   "refs": list(refs) if refs else None, "force": force})
         return run_id
@@ -164,7 +178,7 @@ class App:
             raise ConfigError(f"Integration {spec.name!r} cannot erase records: its target {spec.target.system!r} "
                               f"has no permanent deletion of {spec.entity} records.")
         run_id = new_run_id()
-        self.runs.start(run_id, spec.name, "erase")
+        self.runs.start(run_id, spec.name, "erase", tier)
         with self.books.redis.pipeline() as pipe:
             self.runs.count(pipe, run_id, extracted=len(keys))
             self.runs.finish_extraction(pipe, run_id, spec.name, None)
@@ -196,7 +210,7 @@ class App:
             if not records:
                 continue
             run_id = started[name] = new_run_id()
-            self.runs.start(run_id, name, "retry")
+            self.runs.start(run_id, name, "retry", tier)
             with self.books.redis.pipeline() as pipe:
                 self.runs.count(pipe, run_id, extracted=len(records))
                 self.runs.finish_extraction(pipe, run_id, name, None)

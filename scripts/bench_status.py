@@ -3,8 +3,9 @@
     .venv/bin/python -m scripts.bench_status [messages]
 
 Measures a message's life as StatusTracking writes it (enqueued, running, done: three round trips)
-against a bare Redis round trip (PING) in the same run; bench_end_to_end gives the effect on a
-whole run (status tracking on vs off).
+against a bare Redis round trip (PING) in the same run, without and with the run's in-flight books
+(``pipeline.books.inflight``: the same round trip, one more script, and the finish check after
+``done``); bench_end_to_end gives the effect on a whole run (status tracking on vs off).
 """
 
 from __future__ import annotations
@@ -13,34 +14,40 @@ import sys
 import time
 import uuid
 
+from pipeline.books.inflight import InFlight
 from pipeline.books.messages import MessageStatuses
 from scripts.bench.common import RedisPrefix
 
 
+def life_us(statuses: MessageStatuses, ids: list[str]) -> float:
+    """Microseconds of one message's status life (enqueued, running, done) as StatusTracking writes it."""
+    started = time.perf_counter()
+    for message_id in ids:
+        statuses.transition(message_id, "enqueued", "run-1", in_flight=("normal", "", "p"), actor="load",
+                            queue="normal", integration="bench", records=100, keys=["a@example.com", "b@example.com"])
+        statuses.transition(message_id, "running", "run-1", in_flight=("normal", "d", "p"), attempt=1, worker=1234)
+        statuses.transition(message_id, "done", "run-1", in_flight=("normal", "d", "p"))
+    return (time.perf_counter() - started) / len(ids) * 1e6
+
+
 def main(messages: int = 10_000) -> None:
     space = RedisPrefix()
-    statuses = MessageStatuses(space.client, namespace=space.prefix, ttl_s=600)
-    ids = [uuid.uuid4().hex for _ in range(messages)]
+    plain = MessageStatuses(space.client, namespace=space.prefix, ttl_s=600)
+    inflight = InFlight(space.client, namespace=space.prefix, ttl_s=600, heartbeat_timeout_ms=60_000)
+    tracked = MessageStatuses(space.client, namespace=space.prefix, ttl_s=600, inflight=inflight)
     try:
         started = time.perf_counter()
-        for message_id in ids:
+        for _ in range(messages):
             space.client.ping()
         ping_us = (time.perf_counter() - started) / messages * 1e6
-        started = time.perf_counter()
-        for message_id in ids:
-            statuses.transition(message_id, "enqueued", "run-1", actor="load", queue="normal",
-                                integration="bench", records=100, keys=["a@example.com", "b@example.com"])
-            statuses.transition(message_id, "running", "run-1", attempt=1, worker=1234)
-            statuses.transition(message_id, "done", "run-1")
-        life_us = (time.perf_counter() - started) / messages * 1e6
+        plain_us = life_us(plain, [uuid.uuid4().hex for _ in range(messages)])
+        tracked_us = life_us(tracked, [uuid.uuid4().hex for _ in range(messages)])
     finally:
         space.clean()
     print(f"\nStatus writes, {messages:,} messages")
     print(f"  bare Redis round trip (PING)            {ping_us:8.1f} us")
-    print(f"  one message's status life (3 writes)    {life_us:8.1f} us ({life_us / ping_us:.1f} round trips)")
-    # A page has two messages (its map and its load), each with its own status life; the extract
-    # message's is shared by the whole pull and left out.
-    print(f"  per record, a page of 100 = 2 messages  {2 * life_us / 100:8.2f} us")
+    print(f"  one message's status life (3 writes)    {plain_us:8.1f} us ({plain_us / ping_us:.1f} round trips)")
+    print(f"  ... with the run's in-flight books      {tracked_us:8.1f} us ({tracked_us / ping_us:.1f} round trips)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import redis
 from pipeline.books.batches import extracted_as
 from pipeline.books.breakers import Breakers
 from pipeline.books.dead_letters import DeadLetters, Failure
+from pipeline.books.inflight import InFlight
 from pipeline.books.ledger import Ledger, payload_hash
 from pipeline.books.messages import MessageStatuses
 from pipeline.books.page_books import PageBooks
@@ -50,12 +51,17 @@ class Books:
         self.redis = client
         #: Masked in every error written: vendors have been known to echo credentials back.
         self.secrets = set(secrets)
-        self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+        #: Which messages of each run are in flight: a run is finished only when none is.
+        self.inflight = InFlight(client, namespace=ns, ttl_s=settings.status_ttl_s,
+                                 heartbeat_timeout_ms=settings.heartbeat_timeout_ms, clock=clock)
+        self.runs = RunStore(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock,
+                             inflight=self.inflight)
         self.ledger = Ledger(client, namespace=ns, waiting_stale_s=settings.waiting_stale_s,
                              retention_s=settings.ledger_retention_s, clock=clock)
         self.dead_letters = DeadLetters(client, namespace=ns, ttl_s=settings.dead_letter_ttl_s,
                                         history=settings.dead_letter_history, clock=clock)
-        self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock)
+        self.messages = MessageStatuses(client, namespace=ns, ttl_s=settings.status_ttl_s, clock=clock,
+                                        inflight=self.inflight)
         self.breakers = Breakers(client, namespace=ns, base_s=settings.retry_min_backoff_ms / 1000,
                                  max_s=settings.retry_max_backoff_ms / 1000, clock=clock)
         #: The map and load steps' books of a page, in fewer round trips.

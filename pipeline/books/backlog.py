@@ -31,6 +31,8 @@ class HeldChange:
     run_id: str | None
     at: float
     fields: dict
+    #: (queue, delivery token, process id, broker's copy id), for the run's in-flight books.
+    in_flight: tuple[str, ...] | None = None
 
 
 class StatusBacklog:
@@ -46,12 +48,13 @@ class StatusBacklog:
     def __len__(self) -> int:
         return len(self._held)
 
-    def hold(self, message_id: str, state: str, run_id: str | None, fields: dict) -> None:
+    def hold(self, message_id: str, state: str, run_id: str | None, fields: dict,
+             in_flight: tuple[str, ...] | None = None) -> None:
         """Keep a change that could not be written, stamped now (when it happened)."""
         with self._lock:
             if len(self._held) == self._held.maxlen:
                 self.dropped += 1
-            self._held.append(HeldChange(message_id, state, run_id, self.clock(), fields))
+            self._held.append(HeldChange(message_id, state, run_id, self.clock(), fields, in_flight))
 
     def flush(self) -> tuple[int, int]:
         """Write the held changes, oldest first, until Redis fails again; returns (applied, outdated)."""
@@ -61,7 +64,7 @@ class StatusBacklog:
                 change = self._held[0]
                 try:
                     written = self.messages.transition_if_newer(change.message_id, change.state, change.run_id,
-                                                                change.at, change.fields)
+                                                                change.at, change.fields, change.in_flight)
                 except Exception:  # still away: kept for the next try
                     break
                 self._held.popleft()

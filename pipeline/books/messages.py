@@ -17,7 +17,8 @@ from pathlib import Path
 
 import redis
 
-from pipeline.books.round_trip import pending, queue_script
+from pipeline.books.inflight import InFlight
+from pipeline.books.round_trip import execute_scripts, pending, queue_script
 
 #: Every state a message can be in.
 STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
@@ -28,35 +29,69 @@ _IF_NEWER = (Path(__file__).with_name("transition_if_newer.lua")).read_text()
 class MessageStatuses:
     """Reads and writes message statuses under ``<namespace>:msg:<message id>``."""
 
-    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
+    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time,
+                 inflight: InFlight | None = None) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+        #: The runs' in-flight books, changed with each status (None: runs finish by their counts alone).
+        self.inflight = inflight
         self._transition = client.register_script(_SCRIPT)
         self._if_newer = client.register_script(_IF_NEWER)
 
     def key(self, message_id: str) -> str:
         return f"{self.ns}:msg:{message_id}"
 
-    def transition(self, message_id: str, state: str, run_id: str | None, **fields: object) -> str | None:
-        """Move a message to ``state``, stamping ``<state>_at`` and setting ``fields``; returns the old state."""
+    def transition(self, message_id: str, state: str, run_id: str | None, *,
+                   in_flight: tuple[str, ...] | None = None, **fields: object) -> str | None:
+        """Move a message to ``state``, stamping ``<state>_at`` and setting ``fields``; returns the old state.
+
+        ``in_flight``: (queue, delivery token, process id, broker's copy id) of the change, for its
+        run's in-flight books, changed in the same transaction (``pipeline.books.inflight``).
+        """
         values: list[object] = [f"{state}_at", self.clock(), *_pairs(fields)]
         run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
+        keys, args = [self.key(message_id), run_key], [state, self.ttl_s, *values]
+        tracked = self.inflight is not None and run_id and in_flight is not None
+
+        def queue(pipe) -> None:
+            queue_script(pipe, self._transition, keys, args)
+            if tracked:
+                self.inflight.queue_change(pipe, run_id, message_id, state, *in_flight)
+
         pipe = pending(self.redis)
         if pipe is not None:
             # Sent with the message it describes (round_trip.py); the old state is not known yet, and
             # the only deferred change is a new message's first.
-            queue_script(pipe, self._transition, [self.key(message_id), run_key], [state, self.ttl_s, *values])
+            queue(pipe)
             return None
-        old = self._transition(keys=[self.key(message_id), run_key], args=[state, self.ttl_s, *values])
+        if tracked:
+            old = execute_scripts(self.redis, queue)[0]
+        else:
+            old = self._transition(keys=keys, args=args)
         return old.decode() if isinstance(old, bytes) else old
 
     def transition_if_newer(self, message_id: str, state: str, run_id: str | None, at: float,
-                            fields: dict[str, object]) -> bool:
+                            fields: dict[str, object], in_flight: tuple[str, ...] | None = None) -> bool:
         """A change that happened at ``at`` and is written late (``pipeline.books.backlog``): applied only if
-        no change of the message is stamped at or after it. Returns whether it was applied."""
+        no change of the message is stamped at or after it. Returns whether it was applied.
+
+        The in-flight books take it too: the change itself when applied, else only the end of its delivery
+        (a newer delivery of the message has moved it on since).
+        """
         run_key = f"{self.ns}:run:{run_id}:states" if run_id else ""
         applied, _ = self._if_newer(keys=[self.key(message_id), run_key],
                                     args=[state, self.ttl_s, at, *_pairs(fields)])
+        if self.inflight is not None and run_id and in_flight is not None:
+            inflight, change = self.inflight, state if applied else "ended"
+            execute_scripts(self.redis, lambda pipe: inflight.queue_change(pipe, run_id, message_id, change,
+                                                                           *in_flight))
         return bool(applied)
+
+    def delivery_ended(self, message_id: str, run_id: str | None, in_flight: tuple[str, ...]) -> None:
+        """A delivery's attempt failed and the message will be tried again: that delivery is over."""
+        if self.inflight is not None and run_id:
+            inflight = self.inflight
+            execute_scripts(self.redis, lambda pipe: inflight.queue_change(pipe, run_id, message_id, "ended",
+                                                                           *in_flight))
 
     def get(self, message_id: str) -> dict[str, str] | None:
         raw = self.redis.hgetall(self.key(message_id))

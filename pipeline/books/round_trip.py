@@ -77,6 +77,24 @@ def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) ->
     pipe.evalsha(script.sha, len(keys), *keys, *args)
 
 
+def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> list:
+    """Call ``queue(pipe)`` (scripts queued by ``queue_script``), then execute ``pipe``; returns its replies.
+
+    If the server lost its scripts (a restart), every call of the pipeline failed alike and none took
+    effect: they are loaded again and the pipeline sent once more.
+    """
+    for attempt in (1, 2):
+        with client.pipeline(transaction=transaction) as pipe:
+            queue(pipe)
+            try:
+                return pipe.execute()
+            except redis.exceptions.NoScriptError:
+                _loaded.clear()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
 #: Connection pool -> its server, looked up several times a page (``pending``, ``queue_script``).
 _servers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -2,8 +2,9 @@
 
 Keys (all under the settings' namespace, ``ns``)::
 
-    ns:run:<run_id>            hash: integration, mode, started_at, finished_at, extract_done,
-                               extracted, loaded, skipped, failed, cursor, error
+    ns:run:<run_id>            hash: integration, mode, queue, started_at, finished_at, extract_done,
+                               extracted, loaded, skipped, failed, cursor, error, stopped (1: the run
+                               itself failed, no more records will come)
     ns:run:<run_id>:failures   hash: record key -> JSON failure (stage, error, problems, record)
     ns:run:<run_id>:states     hash: message state -> count (kept by ``pipeline.books.messages``)
     ns:run:<run_id>:booked     set: ids of the batches already counted
@@ -13,9 +14,11 @@ Keys (all under the settings' namespace, ``ns``)::
     ns:cursor:<integration>    string: where the next incremental pull starts
 
 A run is finished when its extraction has finished and every extracted record is loaded,
-skipped or failed. The counts of a batch are written in the same round trip as the batch's
-other books (``pipeline.books``), which also reads the totals back, so the step that finishes
-a run knows it without asking again.
+skipped or failed (or the run itself stopped), and none of its messages is in flight: the
+stamp is ``finish.lua``'s (``pipeline.books.inflight``). The counts of a batch are written in the
+same round trip as the batch's other books (``pipeline.books``), which also reads the totals back,
+so a step whose batch completes the counts asks for the stamp at once; the message's own final
+state, written just after, usually gives it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import redis
 
 from pipeline.books.dead_letters import Failure
+from pipeline.books.inflight import InFlight
 from pipeline.books.messages import STATES
 from pipeline.books.round_trip import pending, queue_script
 from pipeline.systems.lifecycle import EVENTS
@@ -58,6 +62,8 @@ class RunSummary:
     events: dict[str, int] = field(default_factory=dict)
     #: Records a full run no longer found in the source, each sent on to be deleted or disabled.
     missing: int = 0
+    #: The queue its messages are sent to ("" for runs started before it was kept).
+    queue: str = ""
 
     @property
     def processed(self) -> int:
@@ -110,18 +116,23 @@ class Booking:
 class RunStore:
     """Run bookkeeping on a Redis client (a real server, or fakeredis in the embedded mode)."""
 
-    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time) -> None:
+    def __init__(self, client: redis.Redis, *, namespace: str, ttl_s: int, clock=time.time,
+                 inflight: InFlight | None = None) -> None:
         self.redis, self.ns, self.ttl_s, self.clock = client, namespace, ttl_s, clock
+        #: Decides when a run is finished (its messages too, not only its counts).
+        self.inflight = inflight or InFlight(client, namespace=namespace, ttl_s=ttl_s,
+                                             heartbeat_timeout_ms=60_000, clock=clock)
         self._count_once = client.register_script(_COUNT_ONCE)
 
     def key(self, run_id: str) -> str:
         return f"{self.ns}:run:{run_id}"
 
-    def start(self, run_id: str, integration: str, mode: str) -> None:
+    def start(self, run_id: str, integration: str, mode: str, queue: str = "") -> None:
         now = self.clock()
         with self.redis.pipeline() as pipe:
             pipe.hset(self.key(run_id), mapping={
-                "integration": integration, "mode": mode, "started_at": now, "extract_done": 0,
+                "integration": integration, "mode": mode, "queue": queue, "started_at": now,
+                "extract_done": 0,
                 **{counter: 0 for counter in COUNTERS}})
             # Bounded even if it never finishes (finishing sets the TTL again, from then).
             pipe.expire(self.key(run_id), self.ttl_s * UNFINISHED_TTL_FACTOR)
@@ -191,25 +202,24 @@ class RunStore:
         pipe.hgetall(self.key(run_id))
 
     def fail_run(self, run_id: str, error: str) -> RunSummary:
-        """The run itself failed (e.g. its extraction gave up): no more records will come."""
+        """The run itself failed (e.g. its extraction gave up): no more records will come.
+
+        It is finished once its messages still in flight are final: pages already handed on still load.
+        """
         with self.redis.pipeline() as pipe:
-            pipe.hset(self.key(run_id), mapping={"error": error, "extract_done": 1})
+            pipe.hset(self.key(run_id), mapping={"error": error, "extract_done": 1, "stopped": 1})
             pipe.hgetall(self.key(run_id))
             return self.settle(run_id, pipe.execute()[-1], force=True)
 
     def settle(self, run_id: str, raw: dict | list, force: bool = False) -> RunSummary:
-        """Stamp the run finished if the totals just read say so (or ``force``); returns its summary."""
+        """Stamp the run finished if the totals just read say so (or ``force``: it stopped) and nothing of
+        it is in flight; returns its summary."""
         if isinstance(raw, list):  # HGETALL's reply as a script returns it: a flat list
             raw = dict(zip(raw[::2], raw[1::2], strict=True))
         summary = self._summary(run_id, raw)
         complete = summary.extract_done and summary.processed >= summary.expected
-        if summary.finished_at is None and (complete or force):
-            # HSETNX: of two steps finishing the same run at once, the first stamp wins.
-            with self.redis.pipeline() as pipe:
-                pipe.hsetnx(self.key(run_id), "finished_at", self.clock())
-                for suffix in ("", ":failures", ":states", ":booked", ":decided", ":seen"):
-                    pipe.expire(self.key(run_id) + suffix, self.ttl_s)
-                pipe.execute()
+        # Only then is the check worth a call: the script itself decides (atomically, with what is in flight).
+        if summary.finished_at is None and (complete or force) and self.inflight.finish(run_id):
             summary = self.get(run_id) or summary
         return summary
 
@@ -312,7 +322,7 @@ class RunStore:
             counts={counter: int(data.get(counter, 0)) for counter in COUNTERS},
             error=data.get("error", ""), states=states,
             events={event: int(data[event]) for event in EVENT_COUNTERS if int(data.get(event, 0))},
-            missing=int(data.get("missing", 0)),
+            missing=int(data.get("missing", 0)), queue=data.get("queue", ""),
         )
 
 

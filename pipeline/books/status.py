@@ -8,6 +8,11 @@ delay, through ``before_enqueue``); only the terminal failure reaches ``after_na
 So: ``before_enqueue`` -> scheduled / enqueued / retrying; ``before_process_message`` -> running;
 ``after_process_message`` -> done, or keeps the attempt's error; ``after_skip_message`` -> skipped;
 ``after_nack`` -> failed.
+
+Each change also keeps the run's in-flight books (``pipeline.books.inflight``) in the same
+transaction. Each delivery gets a token of its own (``options["delivery"]``), so two copies of one
+message running at once (a worker taken for dead that was not) are two entries, and the run is
+not finished while either runs.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import os
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Mapping
 
 import dramatiq
+from dramatiq.common import q_name
 
 from pipeline.books import Books, Failure, LoadOutcomes
 from pipeline.books.backlog import StatusBacklog
@@ -44,16 +51,22 @@ class StatusTracking(dramatiq.Middleware):
     Args:
         books: where statuses are written.
         secrets: values to mask in errors and tracebacks (on top of secret-shaped text).
+        owner: this process's id as its heartbeat names it (``pipeline.flow.consumers``): the deliveries
+            it runs are its own, and end with it.
     """
 
     #: How often a worker tries to write the changes it holds (``pipeline.books.backlog``).
     FLUSH_S = 1.0
 
-    def __init__(self, *, books: Books, secrets: set[str]) -> None:
-        self.books, self.secrets = books, secrets
+    def __init__(self, *, books: Books, secrets: set[str], owner: str = "") -> None:
+        self.books, self.secrets, self.owner = books, secrets, owner
         #: Changes Redis refused (an outage), written once it answers again.
         self.backlog = StatusBacklog(books.messages)
         self._stop = threading.Event()
+        #: Tokens of the deliveries running in this process, listed at each heartbeat: a delivery the
+        #: books still show but its live worker no longer lists ended without its end being written.
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
 
     def after_worker_boot(self, broker, worker):
         threading.Thread(target=self._flush_held, name="status-backlog", daemon=True).start()
@@ -67,17 +80,31 @@ class StatusTracking(dramatiq.Middleware):
             if len(self.backlog):
                 self.backlog.flush()
 
+    def running_deliveries(self) -> list[str]:
+        with self._lock:
+            return sorted(self._running)
+
+    def _in_flight(self, message) -> tuple[str, str, str, str]:
+        # The Redis broker's own id of this copy (set before ``before_enqueue``; "" on other brokers).
+        return (q_name(message.queue_name), message.options.get("delivery", ""), self.owner,
+                message.options.get("redis_message_id", ""))
+
+    def _ended(self, message) -> None:
+        with self._lock:
+            self._running.discard(message.options.get("delivery", ""))
+
     def _change(self, message, state: str, **fields) -> None:
         kwargs = message.kwargs or {}
         run_id = kwargs.get("run_id")
         try:
-            old = self.books.messages.transition(message.message_id, state, run_id, **fields)
+            old = self.books.messages.transition(message.message_id, state, run_id,
+                                                 in_flight=self._in_flight(message), **fields)
         except Exception as error:  # a status write must never fail the work itself: held, written later
             if not len(self.backlog):
                 logger.warning("Could not record state %r of message %s (%s: %s); this worker holds its status "
                                "changes until Redis answers.", state, message.message_id, type(error).__name__,
                                error)
-            self.backlog.hold(message.message_id, state, run_id, fields)
+            self.backlog.hold(message.message_id, state, run_id, fields, self._in_flight(message))
             return
         logger.info("Message %s of run %s (%s, %s) %s -> %s.", message.message_id, run_id, message.actor_name,
                     kwargs.get("integration"), old or "new", state,
@@ -99,13 +126,26 @@ class StatusTracking(dramatiq.Middleware):
             self._change(message, "enqueued", **self._describe(message))
 
     def before_process_message(self, broker, message):
+        # Listed as running before its start is written: a heartbeat between the two lists it
+        # (finish.lua counts on it).
+        delivery = message.options["delivery"] = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._running.add(delivery)
         # Counted by the Attempts middleware (pipeline.books.attempts), which runs before this one.
         self._change(message, "running", attempt=message.options["attempts"], worker=os.getpid())
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
             self._change(message, "done")
+            self._ended(message)
             return
+        try:
+            # This delivery is over; the message is not (a retry, or ``after_nack``, comes next).
+            self.books.messages.delivery_ended(message.message_id, (message.kwargs or {}).get("run_id"),
+                                               self._in_flight(message))
+        except Exception:
+            logger.exception("Could not record the end of a delivery of message %r.", message.message_id)
+        self._ended(message)
         if isinstance(exception, WaitError):
             return  # no attempt failed: it waits for its target (scheduled again by DurableRetries)
         error = redact(f"{type(exception).__name__}: {exception}", self.secrets)
@@ -119,9 +159,11 @@ class StatusTracking(dramatiq.Middleware):
 
     def after_skip_message(self, broker, message):
         self._change(message, "skipped", reason=message.options.get("skip_reason", "skipped by middleware"))
+        self._ended(message)
 
     def after_nack(self, broker, message):
         self._change(message, "failed", attempts=message.options.get("attempts", 1))
+        self._ended(message)
 
     def _describe(self, message) -> dict:
         kwargs = message.kwargs or {}

@@ -1,26 +1,32 @@
-"""Whether any worker is alive, read from Dramatiq's own heartbeats (Redis broker).
+"""Whether a live worker consumes a run's queue, read from the workers' own records (``flow.consumers``).
 
-Every command a Redis broker sends stamps ``<namespace>:__heartbeats__`` with its process's broker
-id, and an idle worker fetches at least once per worker timeout (one second by default). A
-command line that just enqueued a run stamps it once too, so a worker is a member whose stamp
-*moves* between two reads, not merely a recent one.
+Dramatiq's heartbeats say only that a process talks to the broker; each of our worker processes
+also records the queues it consumes, so a run on ``normal`` with workers only on ``urgent`` is
+seen waiting for nothing.
 """
 
 from __future__ import annotations
 
-import time
+from pipeline.books.runs import RunSummary
+from pipeline.flow.consumers import live_consumers
 
-#: How long to watch the heartbeats: longer than an idle worker's longest poll (1 s by default).
-WATCH_S = 1.6
+#: Message states that wait for a worker of the run's queue.
+WAITING = ("enqueued", "retrying", "scheduled")
 
 
-def live_workers(broker, watch_s: float = WATCH_S) -> int | None:
-    """How many worker processes heartbeat now; None when the broker keeps no heartbeats (RabbitMQ, stub)."""
-    client = getattr(broker, "client", None)
-    if client is None or not hasattr(broker, "heartbeat_timeout"):
+def unconsumed_queue_warning(app, summary: RunSummary) -> str | None:
+    """A warning when ``summary``'s run has messages waiting and no live worker consumes its queue."""
+    if summary.finished_at is not None or not any((summary.states or {}).get(state) for state in WAITING):
         return None
-    key = f"{broker.namespace}:__heartbeats__"
-    before = dict(client.zrange(key, 0, -1, withscores=True))
-    time.sleep(watch_s)
-    after = dict(client.zrange(key, 0, -1, withscores=True))
-    return sum(1 for member, score in after.items() if score > before.get(member, score))
+    consumers = live_consumers(app.books.redis, app.settings.namespace, app.settings.heartbeat_timeout_ms)
+    consumed = set().union(*consumers.values())
+    queue = summary.queue
+    if (queue in consumed) if queue else consumed:
+        return None
+    if not consumers:
+        elsewhere = "no worker is live"
+    else:
+        elsewhere = f"live workers consume only {', '.join(sorted(consumed)) or 'nothing'}"
+    start = f"dramatiq pipeline.actors --queues {queue}" if queue else "dramatiq pipeline.actors"
+    return (f"Warning: no live worker consumes queue {queue or '(unknown)'!r} of run {summary.run_id} "
+            f"({elsewhere}): its messages wait until one does. Start one: {start}")

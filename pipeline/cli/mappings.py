@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from pipeline.cli.context import echo_json
-from pipeline.cli.exits import FAILED, Exit
+from pipeline.cli.exits import FAILED, USAGE, Exit
 from pipeline.errors import ConfigError, MappingError, RecordError
-from pipeline.cli.samples import SAMPLE_FORMATS, read_sample, read_source
+from pipeline.cli.samples import SAMPLE_FORMATS, read_sample, read_source, target_of
 from pipeline.mapping import Mapper, load_mapping, load_mappings
 from pipeline.mapping.paths import absent_paths
 from pipeline.settings import Settings
+from pipeline.systems.request_preview import preview_request
 
 
 def _mappings_dir() -> Path:
@@ -65,25 +66,33 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @click.command()
-@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("mapping")
 @click.argument("sample", required=False, type=click.Path(allow_dash=True, dir_okay=False, path_type=Path))
+@click.option("--sample", "sample_option", type=click.Path(allow_dash=True, dir_okay=False, path_type=Path),
+              help="The sample (instead of the SAMPLE argument).")
 @click.option("--format", "sample_format", type=click.Choice(SAMPLE_FORMATS),
               help="The sample's format (default: from its extension; stdin: JSON, else JSON Lines).")
 @click.option("--from-source", "from_source", type=click.IntRange(1, 10_000), metavar="N",
               help="Read N records from the mapping's configured source instead (no cursor moves, nothing loads).")
-def preview(mapping: Path, sample: Path | None, sample_format: str | None, from_source: int | None) -> None:
+@click.option("--request", "show_request", is_flag=True,
+              help="Show the exact request the target would receive for each record, secrets masked: "
+                   "built by the target's own load, which may read (look a record up) but sends no change.")
+def preview(mapping: str, sample: Path | None, sample_option: Path | None, sample_format: str | None,
+            from_source: int | None, show_request: bool) -> None:
     """Map sample records with MAPPING and show each entity or its errors; nothing is loaded.
 
-    SAMPLE is a JSON record or list, JSON Lines, or CSV (- for stdin); or use --from-source N.
-    Warns (stderr) about every source field the mapping reads that no sample has. Exits 1 when a
-    record fails to map.
+    MAPPING is a mapping file or an integration's name. SAMPLE is a JSON record or list, JSON Lines,
+    or CSV (- for stdin); or use --from-source N. Warns (stderr) about every source field the mapping
+    reads that no sample has. Exits 1 when a record fails to map (or, with --request, to load).
     """
-    spec = load_mapping(mapping)
+    spec = load_mapping(_mapping_file(mapping))
+    sample = sample or sample_option
     if (sample is None) == (from_source is None):
         raise click.UsageError("Give a SAMPLE file, or --from-source N (not both).")
     records = read_source(spec, from_source) if from_source else read_sample(sample, sample_format)
     for warning in absent_paths(spec, records):
         click.echo(f"Warning: {warning}", err=True)
+    target, secrets = target_of(spec) if show_request else (None, set())
     mapper, failed = Mapper(spec), 0
     for index, record in enumerate(records):
         try:
@@ -93,10 +102,28 @@ def preview(mapping: Path, sample: Path | None, sample_format: str | None, from_
             click.echo(json.dumps({"record": index, "error": str(error), "problems": error.problems},
                                   indent=2, default=str))
             continue
-        click.echo(json.dumps({"record": index, "key": item.key, "entity": item.data, "target_fields": item.native},
-                              indent=2))
+        shown = {"record": index, "key": item.key, "entity": item.data, "target_fields": item.native}
+        if target is not None:
+            found = preview_request(target, spec.entity, item, secrets)
+            shown.update(request=found.request, reads=found.reads)
+            if found.error:
+                failed += 1
+                shown["load_error"] = found.error
+        click.echo(json.dumps(shown, indent=2, default=str))
     if failed:
         raise SystemExit(FAILED)
+
+
+def _mapping_file(mapping: str) -> Path:
+    """A mapping file's path, given as such or as its integration's name (in the mappings directory)."""
+    path = Path(mapping)
+    if path.is_file():
+        return path
+    named = _mappings_dir() / f"{mapping}.yaml"
+    if named.is_file():
+        return named
+    raise Exit(f"No mapping file {mapping!r}, and no integration of that name in {_mappings_dir()}: see "
+               "`connector list`.", USAGE)
 
 
 COMMANDS = (list_integrations, validate, preview)

@@ -10,7 +10,7 @@ import click
 from pipeline.books.runs import RunSummary
 from pipeline.cli.context import build_app, echo_json, when
 from pipeline.cli.exits import FAILED, OK, USAGE, Exit
-from pipeline.cli.liveness import live_workers
+from pipeline.cli.liveness import unconsumed_queue_warning
 from pipeline.flow.chain import TIERS
 
 
@@ -40,7 +40,7 @@ def run(integration: str, mode: str, refs: tuple[str, ...], tier: str | None, fo
         run_id = app.start_run(integration, mode, refs, tier, force)
         click.echo(f"Run {run_id} of {integration} ({mode}) started.")
         if wait or (wait is None and embedded):
-            summary = follow(app.runs, run_id, None if embedded else app.broker)
+            summary = follow(app.runs, run_id, None if embedded else app)
             print_summary(summary, app.runs.failures(run_id))
             sys.exit(exit_code(summary))
     finally:
@@ -54,14 +54,14 @@ def exit_code(summary: RunSummary) -> int:
     return FAILED if summary.status in ("failed", "partial") else OK
 
 
-def follow(runs, run_id: str, broker=None, poll_s: float = 0.1, idle_warning_s: float = 5.0) -> RunSummary:
+def follow(runs, run_id: str, app=None, poll_s: float = 0.1, idle_warning_s: float = 5.0) -> RunSummary:
     """Show a live progress line until the run finishes.
 
-    With a ``broker``, a run whose messages wait for ``idle_warning_s`` without a live worker gets a
-    warning (once), instead of waiting in silence.
+    With the ``app`` (not in the embedded mode), a run whose messages wait for ``idle_warning_s``
+    with no live worker on its queue gets a warning (once), instead of waiting in silence.
     """
     tty = sys.stderr.isatty()
-    waiting_since, warned = time.monotonic(), broker is None
+    waiting_since, warned = time.monotonic(), app is None
     while True:
         summary = runs.get(run_id)
         if summary is None:
@@ -74,19 +74,16 @@ def follow(runs, run_id: str, broker=None, poll_s: float = 0.1, idle_warning_s: 
             return summary
         if not warned and time.monotonic() - waiting_since > idle_warning_s and summary.status == "waiting":
             warned = True
-            warn_without_workers(broker, summary)
+            warn_without_workers(app, summary)
         time.sleep(poll_s)
 
 
-def warn_without_workers(broker, summary: RunSummary) -> bool:
-    """Warn (on stderr) when the run waits and no worker heartbeats; returns whether it warned."""
-    if summary.finished_at is not None or not (summary.states or {}).get("enqueued"):
-        return False
-    if live_workers(broker) != 0:
-        return False
-    click.echo(f"Warning: no live worker consumes the queues of run {summary.run_id} (no Dramatiq heartbeat "
-               "in Redis): its messages wait until one starts. Start workers: dramatiq pipeline.actors", err=True)
-    return True
+def warn_without_workers(app, summary: RunSummary) -> bool:
+    """Warn (on stderr) when the run waits and no live worker consumes its queue; whether it warned."""
+    warning = unconsumed_queue_warning(app, summary)
+    if warning:
+        click.echo(warning, err=True)
+    return warning is not None
 
 
 def progress(summary: RunSummary, width: int = 30) -> str:
@@ -121,11 +118,11 @@ def status(run_id: str, live: bool, as_json: bool) -> None:
     """
     app = build_app()
     runs = app.runs
-    summary = follow(runs, run_id, app.broker) if live else runs.get(run_id)
+    summary = follow(runs, run_id, app) if live else runs.get(run_id)
     if summary is None:
         raise Exit(f"Unknown run {run_id!r}: see `connector runs` for the recent ones.", USAGE)
     if not live and not as_json:
-        warn_without_workers(app.broker, summary)
+        warn_without_workers(app, summary)
     if as_json:
         echo_json({**run_dict(summary), "failures": [vars(f) for f in runs.failures(run_id)]})
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.cli.exits import USAGE, Exit
 from pipeline.flow.integrations import Integration
 from pipeline.mapping import MappingSpec
+from pipeline.redaction import secret_values
 from pipeline.settings import EMBEDDED_BROKER_URL, Settings
 from pipeline.systems.file_rows import csv_rows, json_lines
 
@@ -57,6 +58,13 @@ def read_source(spec: MappingSpec, count: int) -> list:
     pages = integration.source.extract(spec.source.entity, since=None, refs=None, page_size=min(count, 100))
     records = (record for page in pages for record in page.records)
     return list(islice(records, count))
+
+
+def target_of(spec: MappingSpec) -> tuple[object, set[str]]:
+    """The mapping's target system, built from its connection's variables, and the secrets to mask."""
+    settings = Settings.from_env()
+    integration = Integration(spec, {**settings.environ, "PIPELINE_BROKER_URL": EMBEDDED_BROKER_URL})
+    return integration.target, secret_values(settings.environ)
 
 
 def _text(path: Path) -> str:

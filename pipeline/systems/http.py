@@ -3,16 +3,24 @@
 Every vendor client sends its requests through ``HttpClient.request``, so that every system
 maps statuses the same way (429 and 5xx retryable, 401/403 auth, 404 not found, other 4xx
 fatal), never waits forever, and never logs a secret.
+
+Building a request (``prepare``: URL, body, signature) and sending it (``send``) are two steps,
+so that ``connector preview --request`` can show the exact request a load would send without
+sending it: within ``capture_changes()``, a request that changes something is recorded instead of
+sent, and the loader is stopped there (``RequestCaptured``). Reads (and a POST that only reads,
+such as a SuiteQL query or a token request: ``changes=False``) go out as usual.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -29,6 +37,53 @@ MAX_RETRY_AFTER_S = 3600.0
 
 #: Turns an error response into a readable message (vendor envelopes differ), never with secrets.
 MessageParser = Callable[[requests.Response], str]
+#: Methods that change nothing at the other end.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    """A request exactly as it would have been sent (signed): not redacted, so never log it as it is."""
+
+    system: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+class RequestCaptured(BaseException):  # noqa: N818 (not an error: it stops a loader, like GeneratorExit)
+    """Raised instead of sending a change within ``capture_changes()``.
+
+    A BaseException, so that loaders, which turn their records' errors into outcomes, do not
+    swallow it: the load stops at its first change.
+    """
+
+    def __init__(self, captured: CapturedRequest) -> None:
+        super().__init__(f"{captured.method} {redact_url(captured.url)} captured, not sent.")
+        self.captured = captured
+
+
+class _Capture:
+    """What ``capture_changes`` collects; one per process at a time (the preview command's)."""
+
+    lock = threading.Lock()
+    changes: list[CapturedRequest] | None = None
+    reads: list[str] = []
+
+
+@contextmanager
+def capture_changes() -> Iterator[tuple[list[CapturedRequest], list[str]]]:
+    """Within the block, requests that change something are recorded and not sent (the loader stops
+    with ``RequestCaptured``); reads go out. Yields (changes captured, reads sent as "METHOD url")."""
+    with _Capture.lock:
+        if _Capture.changes is not None:
+            raise RuntimeError("capture_changes() is already on in this process.")
+        _Capture.changes, _Capture.reads = [], []
+    try:
+        yield _Capture.changes, _Capture.reads
+    finally:
+        _Capture.changes = None
 
 
 #: The transport of the sessions made in a ``transport(...)`` block instead of the network's.
@@ -133,12 +188,35 @@ class HttpClient:
         self.timeout = timeout
         self.limiter = limiter or nullcontext
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Send a request; return the response of a 2xx/3xx, raise our error class otherwise."""
+    def request(self, method: str, path: str, *, changes: bool | None = None, **kwargs) -> requests.Response:
+        """Send a request; return the response of a 2xx/3xx, raise our error class otherwise.
+
+        ``changes``: whether it changes anything at the other end (default: any method but GET,
+        HEAD and OPTIONS); a POST that only reads says ``changes=False``.
+        """
+        prepared = self.prepare(method, path, **kwargs)
+        return self.send(prepared, changes=method.upper() not in SAFE_METHODS if changes is None else changes)
+
+    def prepare(self, method: str, path: str, **kwargs) -> requests.PreparedRequest:
+        """The request as it would go out: URL, headers, body, and its signature."""
         request = requests.Request(method, self.base_url + path, **kwargs)
         prepared = self.session.prepare_request(request)
         if self.sign:
             self.sign(prepared)
+        return prepared
+
+    def send(self, prepared: requests.PreparedRequest, *, changes: bool = True) -> requests.Response:
+        """Send a prepared request (see ``request``)."""
+        method = prepared.method or ""
+        if _Capture.changes is not None:
+            if changes:
+                body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+                headers = {name: value.decode("latin-1") if isinstance(value, bytes) else value
+                           for name, value in prepared.headers.items()}
+                captured = CapturedRequest(self.system, method, prepared.url or "", headers, body)
+                _Capture.changes.append(captured)
+                raise RequestCaptured(captured)
+            _Capture.reads.append(f"{method} {redact_url(prepared.url or '')}")
         with self.limiter() as slot:
             try:
                 response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)

@@ -33,6 +33,8 @@ def _message(response: requests.Response) -> str:
 
 class RestSystem:
     name = "rest"
+    #: Its loads send their requests through ``systems.http.HttpClient``: ``preview --request`` can show them.
+    http_loads = True
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)

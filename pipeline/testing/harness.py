@@ -150,11 +150,12 @@ class Workers:
         self.env, self.log_dir, self.cwd = env, log_dir, cwd
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, processes: int = 1, threads: int = 2) -> subprocess.Popen:
+    def start(self, processes: int = 1, threads: int = 2, queues: tuple[str, ...] = ()) -> subprocess.Popen:
+        """Start ``dramatiq pipeline.actors``; with ``queues``, consuming only those (``--queues``)."""
         log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115 (kept open)
         process = subprocess.Popen(
             [sys.executable, "-m", "dramatiq", "pipeline.actors", "--processes", str(processes),
-             "--threads", str(threads)],
+             "--threads", str(threads), *(("--queues", *queues) if queues else ())],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd, start_new_session=True)
         self.processes.append(process)
         return process

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections import defaultdict
 from urllib.parse import unquote
@@ -11,8 +12,23 @@ from pipeline.testing.fixtures import emulator_fixture
 from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 
+class Hold:
+    """A PUT held by the emulator (a slow vendor, on cue): ``arrived`` once it came, answered at release."""
+
+    def __init__(self) -> None:
+        self.arrived, self._released = threading.Event(), threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait(self, timeout_s: float = 120) -> None:
+        self.arrived.set()
+        self._released.wait(timeout_s)
+
+
 class RestEmulator(Emulator):
-    """Records by entity and key; ``writes`` counts PUTs per key; ``fail_next`` scripts a key's answers."""
+    """Records by entity and key; ``writes`` counts PUTs per key; ``fail_next`` scripts a key's answers;
+    ``hold`` keeps a key's PUT waiting; ``refuse_lists_after`` answers list requests with an error."""
 
     def __init__(self, *, token: str = "test-token", faults: Faults | None = None) -> None:
         super().__init__(faults=faults)
@@ -22,6 +38,10 @@ class RestEmulator(Emulator):
         self.attempts: dict[tuple[str, str], list[float]] = defaultdict(list)
         #: (entity, key) -> list of (status, retry_after or None) answered to its next PUTs.
         self.scripted: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
+        self.holds: dict[tuple[str, str], Hold] = {}
+        #: entity -> (list requests answered as usual, status answered to the later ones)
+        self.list_limits: dict[str, tuple[int, int]] = {}
+        self._lists: dict[str, int] = defaultdict(int)
         self._ids = itertools.count(1)
 
     def seed(self, entity: str, records: list[dict]) -> None:
@@ -36,6 +56,17 @@ class RestEmulator(Emulator):
         with self.lock:
             self.scripted.setdefault((entity, key), []).extend([(status, retry_after)] * times)
 
+    def hold(self, entity: str, key: str) -> Hold:
+        """Keep the next PUT of ``key`` waiting until the returned hold is released."""
+        with self.lock:
+            found = self.holds[(entity, key)] = Hold()
+        return found
+
+    def refuse_lists_after(self, entity: str, count: int, status: int) -> None:
+        """Answer ``status`` to list requests of ``entity`` after the next ``count`` ones."""
+        with self.lock:
+            self.list_limits[entity], self._lists[entity] = (count, status), 0
+
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
 
@@ -46,6 +77,10 @@ class RestEmulator(Emulator):
         limit = int(request.arg("limit", "100"))
         after = (request.arg("updated_after"), request.arg("after_id"))
         with self.lock:
+            self._lists[entity] += 1
+            allowed, status = self.list_limits.get(entity, (None, 0))
+            if allowed is not None and self._lists[entity] > allowed:
+                return Response(status, {"message": f"Refused list request ({status})."})
             ordered = sorted(self.records[entity].values(), key=lambda r: (r["updated_at"], str(r["id"])))
         if after[0] is not None:
             ordered = [r for r in ordered if (r["updated_at"], str(r["id"])) > (after[0], str(after[1]))]
@@ -56,6 +91,9 @@ class RestEmulator(Emulator):
         if not self._authorized(request):
             return Response(401, {"message": "Invalid token."})
         key = unquote(key)
+        held = self.holds.pop((entity, key), None)
+        if held is not None:
+            held.wait()
         with self.lock:
             self.attempts[(entity, key)].append(time.monotonic())
             scripted = self.scripted.get((entity, key))

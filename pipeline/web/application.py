@@ -37,7 +37,7 @@ def create_app(app, *, token: str | None = None) -> Flask:
         # (not on error pages: Redis may be what failed).
         stranded = []
         if g.get("authorized") and not g.get("failed"):
-            stranded = console.stranded_queues(console.queues(), console.workers())
+            stranded = console.stranded_queues(console.queues())
         return {"csrf_token": g.get("csrf_token", ""), "stranded_queues": stranded}
 
     @web.get("/login")

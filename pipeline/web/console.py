@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from pipeline.books import Books
 from pipeline.books.dead_letters import DeadLetter
+from pipeline.flow.consumers import live_consumers
 
 #: The queues, in the order workers take them (Dramatiq priority).
 QUEUES = ("urgent", "normal", "background")
@@ -162,8 +163,16 @@ class Console:
                                     {queue: count for queue, count in held.items() if count}))
         return found
 
-    def stranded_queues(self, queues: list[QueueDepth], workers: list[WorkerBeat]) -> list[QueueDepth]:
-        """Queues with work waiting while no worker consumes: the banner's subject."""
-        if any(worker.consuming for worker in workers):
-            return []
-        return [queue for queue in queues if queue.waiting]
+    def consumers(self) -> dict[str, list[str]]:
+        """Live worker processes (their ids in ``pipeline.flow.consumers``) and the queues each consumes."""
+        settings = self.settings
+        found = live_consumers(self.app.books.redis, settings.namespace, settings.heartbeat_timeout_ms)
+        return {process: sorted(queues) for process, queues in sorted(found.items())}
+
+    def stranded_queues(self, queues: list[QueueDepth]) -> list[QueueDepth]:
+        """Queues with work waiting while no live worker consumes them: the banner's subject.
+
+        Per queue: workers started with ``--queues urgent`` leave ``normal`` stranded.
+        """
+        consumed = set().union(*self.consumers().values())
+        return [queue for queue in queues if queue.waiting and queue.name not in consumed]

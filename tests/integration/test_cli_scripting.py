@@ -164,9 +164,9 @@ def test_status_warns_when_no_worker_consumes_the_queue(pipeline_env, runs):
     result = run_cli(pipeline_env, "status", run_id)
 
     assert f"Run {run_id} of demo_files_customer (changed) running for" in result.stdout
-    assert result.stderr == (f"Warning: no live worker consumes the queues of run {run_id} (no Dramatiq heartbeat "
-                             "in Redis): its messages wait until one starts. Start workers: dramatiq "
-                             "pipeline.actors\n")
+    assert result.stderr == (f"Warning: no live worker consumes queue 'normal' of run {run_id} (no worker is "
+                             "live): its messages wait until one does. Start one: dramatiq pipeline.actors "
+                             "--queues normal\n")
 
 
 def test_status_follow_warns_instead_of_waiting_in_silence_without_workers(pipeline_env, runs):
@@ -181,7 +181,7 @@ def test_status_follow_warns_instead_of_waiting_in_silence_without_workers(pipel
         follow.communicate()
     queued = json.loads(run_cli(pipeline_env, "queues", "--json").stdout)
 
-    assert warning.startswith(f"Warning: no live worker consumes the queues of run {run_id}")
+    assert warning.startswith(f"Warning: no live worker consumes queue 'normal' of run {run_id}")
     assert {"queue": "normal", "ready": 1, "delayed": 0} in queued
 
 

@@ -78,8 +78,8 @@ def test_a_worker_killed_at_each_crash_point_loses_and_duplicates_nothing(point,
     # at most the page in flight is written a second time (a crash after the write, before the books)
     assert sum(crm.writes.values()) <= RECORDS + 1 + 20
     assert summary.counts == {"extracted": RECORDS, "loaded": RECORDS, "skipped": 0, "failed": 0}
-    # A page sent twice (its sender died after sending) may still be in flight when the counts are
-    # complete; it changes nothing, and its messages end done like every other.
+    # A run is finished only once every message ended (books.inflight; test_run_finish.py). Here the check
+    # still waits: at map.after_send an early finish was seen 2 in about 7 runs on a loaded machine (issue 13).
     states = wait_until("every message to reach a final state", lambda: message_states(redis_client, namespace),
                         lambda found: set(found) <= FINAL_STATES, timeout_s=300)
     assert set(states) == {"done"}, states

@@ -118,7 +118,8 @@ def _token_request(http: HttpClient, auth: AuthSpec, values: Mapping[str, str]) 
         form["scope"] = auth.scope
     # Client authentication by HTTP Basic, the one every server must support (RFC 6749 section 2.3.1).
     try:
-        response = http.request("POST", "", data=form, auth=(values["client_id"], values["client_secret"]))
+        response = http.request("POST", "", data=form, auth=(values["client_id"], values["client_secret"]),
+                                changes=False)
     except RemoteError as error:
         if error.status in (400, 401):
             # RFC 6749 answers bad client credentials with 400 invalid_client or 401.

@@ -36,6 +36,9 @@ class DeclaredSystem:
         client: its HTTP calls, with the connection's values filled in.
     """
 
+    #: Its loads send their requests through ``systems.http.HttpClient``: ``preview --request`` can show them.
+    http_loads = True
+
     def __init__(self, spec: SystemSpec, client: DeclaredClient) -> None:
         self.spec, self.client = spec, client
         self.name = spec.name

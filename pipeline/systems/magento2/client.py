@@ -86,7 +86,7 @@ class Magento2Client:
 
     def admin_token(self, username: str, password: str) -> str:
         """A new admin token (``POST /V1/integration/admin/token``)."""
-        return self.login_http.request("POST", ADMIN_TOKEN_PATH,
+        return self.login_http.request("POST", ADMIN_TOKEN_PATH, changes=False,
                                        json={"username": username, "password": password}).json()
 
     def get(self, path: str, params: Sequence[tuple[str, str]] | None = None) -> Any:

@@ -46,6 +46,8 @@ class MailchimpSystem:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = SYSTEM
+    #: Its loads send their requests through ``systems.http.HttpClient``: ``preview --request`` can show them.
+    http_loads = True
     #: Entity -> what ``apply_missing`` can do to its records gone from the source.
     missing_actions = lifecycle.MISSING_ACTIONS
     #: Fields of a source record holding its own id (the first present wins): a record without its

@@ -97,7 +97,8 @@ class NetSuiteClient:
 
     def read(self, method: str, path: str, **kwargs) -> requests.Response:
         """A request that changes nothing (a GET, a SuiteQL query): retried in place on retryable errors."""
-        return self.reads.call(lambda: self.request(method, path, **kwargs), f"NetSuite {method} {path}")
+        return self.reads.call(lambda: self.request(method, path, changes=False, **kwargs),
+                               f"NetSuite {method} {path}")
 
     def list_page(self, record_type: str, *, limit: int = MAX_LIMIT, offset: int = 0) -> dict:
         """One page of a record list: id stubs in ``items``, ``hasMore``, ``offset``, ``totalResults``."""

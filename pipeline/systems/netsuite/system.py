@@ -40,6 +40,8 @@ class NetSuiteSystem:
     #: entity -> canonical field -> where the load puts it (``carried``).
     CARRIES = CARRIES
     name = "netsuite"
+    #: Its loads send their requests through ``systems.http.HttpClient``: ``preview --request`` can show them.
+    http_loads = True
     #: Fields of a source record holding its own id (the first present wins): a record without its
     #: natural key is named ``<system>:<id>`` (``pipeline.systems.fallback_key``).
     id_fields = ("id",)
