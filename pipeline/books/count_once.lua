@@ -3,7 +3,8 @@
 -- keeps what that first booking decided, so a later delivery follows the same decision.
 -- KEYS[1]: the run's hash; KEYS[2]: the set of batches already booked; KEYS[3]: batch -> decision.
 -- ARGV[1]: the batch's id ("" counts unconditionally); ARGV[2]: the decision to keep ("" for none);
--- ARGV[3]: seconds to keep a key of KEYS that has no TTL when the run's hash has none either;
+-- ARGV[3]: seconds to keep a key of KEYS that has no TTL when the run's hash has none either
+--          (bound_run_keys.lua);
 -- ARGV[4..]: counter, increment pairs.
 -- Returns the run's hash after the change, as HGETALL does.
 if ARGV[1] == '' or redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
@@ -14,11 +15,5 @@ if ARGV[1] == '' or redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
     redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
   end
 end
--- Nothing written here outlives its run: a key made without a TTL (by a delivery after the run
--- finished, or after its hash expired and this call made it again) gets the run's own TTL.
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then ttl = tonumber(ARGV[3]) end
-for i = 1, 3 do
-  if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ttl) end
-end
+bound_run_keys(KEYS, ARGV[3])  -- bound_run_keys.lua
 return redis.call('HGETALL', KEYS[1])

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from pipeline.books.batches import mapped_as
 from pipeline.books.breakers import BreakerState
 from pipeline.books.dead_letters import Failure
 from pipeline.books.round_trip import execute, queue_script
-from pipeline.books.runs import Booking, RunSummary
+from pipeline.books.runs import Booking, RunSummary, run_script
 from pipeline.redaction import redact
 
-_MAP_BOOKS = (Path(__file__).with_name("map_books.lua")).read_text()
+_MAP_BOOKS = run_script("map_books.lua")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class PageBooks:
         run_key = books.runs.key(run_id)
         entries = ledger.waiting_entries(run_id, hashes)
         args: list = [mapped_as(batch), "1" if force else "0", ledger.clock(), ledger.waiting_stale_s,
-                      ledger.note_entry("skipped", "duplicate: already waiting", run_id, message_id), len(failures)]
+                      ledger.note_entry("skipped", "duplicate: already waiting", run_id, message_id), len(failures),
+                      books.runs.unfinished_ttl_s]
         for key, digest in hashes.items():
             args += [key, digest, entries[key]]
         with books.redis.pipeline() as pipe:

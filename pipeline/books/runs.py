@@ -37,7 +37,15 @@ from pipeline.books.messages import STATES
 from pipeline.books.round_trip import pending, queue_script
 from pipeline.systems.lifecycle import EVENTS
 
-_COUNT_ONCE = (Path(__file__).with_name("count_once.lua")).read_text()
+
+
+def run_script(name: str) -> str:
+    """The Lua script ``name`` of this folder, which writes a run's keys, with ``bound_run_keys.lua`` before it."""
+    folder = Path(__file__).parent
+    return (folder / "bound_run_keys.lua").read_text() + (folder / name).read_text()
+
+
+_COUNT_ONCE = run_script("count_once.lua")
 
 #: A run that never finishes is forgotten after this many status TTLs (a finished one after one).
 UNFINISHED_TTL_FACTOR = 2
@@ -127,6 +135,11 @@ class RunStore:
     def key(self, run_id: str) -> str:
         return f"{self.ns}:run:{run_id}"
 
+    @property
+    def unfinished_ttl_s(self) -> int:
+        """How long a run's keys are kept when nothing has set their TTL (it may never finish)."""
+        return self.ttl_s * UNFINISHED_TTL_FACTOR
+
     def start(self, run_id: str, integration: str, mode: str, queue: str = "") -> None:
         now = self.clock()
         with self.redis.pipeline() as pipe:
@@ -160,7 +173,7 @@ class RunStore:
             increments += ["missing", missing]
         decision = json.dumps(sorted(set_apart)) if set_apart else ""
         keys = [key, f"{key}:booked", f"{key}:decided"]
-        args = [batch_id or "", decision, self.ttl_s * UNFINISHED_TTL_FACTOR, *increments]
+        args = [batch_id or "", decision, self.unfinished_ttl_s, *increments]
         if pipe is pending(self.redis):  # a page's round trip (round_trip.py): no SCRIPT EXISTS of its own
             queue_script(pipe, self._count_once, keys, args)
         else:

@@ -1,8 +1,8 @@
 """What failures and late messages leave in Redis stays bounded, with real worker processes.
 
 A dead letter retried again and again keeps only its newest ``PIPELINE_DEAD_LETTER_HISTORY`` events;
-a message delivered long after its run finished (its keys expired meanwhile) writes only keys that
-expire again.
+a load or map message delivered long after its run finished (its keys expired meanwhile) writes only
+keys that expire again.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.app import App
 from pipeline.books import Books
+from pipeline.books.batches import mapped_as
 from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
 from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run, wait_until
@@ -88,4 +89,34 @@ def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env
 
     written = sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
     assert f"{namespace}:run:{run_id}" in written and f"{namespace}:run:{run_id}:failures" in written
+    assert {key: redis_client.ttl(key) for key in written if redis_client.ttl(key) < 0} == {}
+
+
+def test_a_map_delivered_after_its_run_expired_leaves_only_keys_that_expire(env, workers, crm, redis_client,
+                                                                            namespace):
+    emails = [f"late-map{n}@example.com" for n in range(3)]
+    write_customers(env, emails)
+    books = Books(redis_client, Settings.from_env(env))
+    workers.start(threads=2)
+    run_id = start_run(env, INTEGRATION)
+    assert wait_for_run(books.runs, run_id, timeout_s=120).counts["loaded"] == len(emails)
+    run_keys = list(redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    assert run_keys and all(redis_client.ttl(key) > 0 for key in run_keys)
+    redis_client.delete(*run_keys)  # as if the run's TTL had passed
+
+    # A redelivery of one of its pages long after, whose records now all fail to map (no email): the map
+    # step's own books are all it writes, no load follows whose books would set the TTLs instead.
+    app = App.from_env(env)
+    records = [{"first": "B", "last": "Late"} for _ in emails]
+    late = app.chains["normal"].send("map", app.integration(INTEGRATION),
+                                     {"run_id": run_id, "records": records, "batch": "late-map-page"},
+                                     batch="late-map-page", booked_as=mapped_as("late-map-page"))
+    status = wait_until(f"the late map {late.message_id} to end", lambda: books.messages.get(late.message_id),
+                        lambda found: (found or {}).get("state") in ("done", "failed"))
+    assert status["state"] == "done", status
+
+    written = sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    assert {f"{namespace}:run:{run_id}", f"{namespace}:run:{run_id}:booked",
+            f"{namespace}:run:{run_id}:failures"} <= set(written), written
+    assert redis_client.hget(f"{namespace}:run:{run_id}", "failed") == str(len(records)).encode()
     assert {key: redis_client.ttl(key) for key in written if redis_client.ttl(key) < 0} == {}
