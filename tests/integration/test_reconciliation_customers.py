@@ -6,7 +6,9 @@ every mapped field is checked or listed with why. Fields checked / fields mapped
 
 * magento2_to_mailchimp_customer: 13 / 22 (a customer whose group changes keeps only the new tag);
 * magento1_to_mailchimp_customer: 12 / 20 (likewise);
-* magento1_to_netsuite_customer: 17 / 21.
+* magento1_to_netsuite_customer: 17 / 21;
+* mailchimp_to_magento2_subscription: 2 / 3 (unsubscribed, cleaned, subscribed and pending members; a
+  newsletter-only contact).
 """
 
 from __future__ import annotations
@@ -224,3 +226,48 @@ def test_every_mapped_field_of_magento1_customers_reaches_netsuite(pipeline_env,
         assert stored["jan.de.vries@example.nl"]["companyName"] == "De Vries B.V."
         account(checked_paths(compared), NETSUITE_UNCHECKED, spec)
         assert shop.violations == []
+
+
+SUBSCRIPTION_UNCHECKED = {
+    "changed_at": "not carried (ignored): Magento keeps no time of a newsletter change on the customer",
+}
+
+
+def test_every_mapped_field_of_mailchimp_members_reaches_magento_customers(pipeline_env, workers, runs, shop):
+    from tests.integration.test_reconciliation_netsuite_to_shops import mapped
+
+    with MailchimpEmulator() as chimp:
+        pipeline_env.update(connection_env(shop.environ(SHOP, "oauth"), SHOP))
+        pipeline_env.update(connection_env(chimp.environ(MAILCHIMP), MAILCHIMP))
+        for email, first in (("ada@example.com", "Ada"), ("grace@example.com", "Grace"),
+                             ("alan@example.com", "Alan"), ("emmy@example.com", "Emmy")):
+            shop.add_customer(email=email, firstname=first, lastname="Test", group_id=1,
+                              extension_attributes={"is_subscribed": True})
+        # The member's address in another case than the shop's: the mapping's lower() finds her.
+        chimp.add_member("Ada@Example.com", status="unsubscribed")
+        chimp.add_member("grace@example.com", status="cleaned")
+        chimp.add_member("alan@example.com", status="subscribed")
+        chimp.add_member("emmy@example.com", status="pending")
+        chimp.add_member("news@example.com", status="unsubscribed")  # a newsletter-only contact, no account
+        workers.start(threads=2)
+
+        assert run(pipeline_env, runs, "mailchimp_to_magento2_subscription").counts == {
+            "extracted": 5, "loaded": 5, "skipped": 0, "failed": 0}
+        spec, entities = mapped(pipeline_env, "mailchimp_to_magento2_subscription")
+        stored = {customer["email"]: customer for customer in shop.tables.customers.values()}
+        assert len(entities) == 5 and len(stored) == 4, "a newsletter-only contact became a customer"
+        failures: list[str] = []
+        compared: set[str] = set()
+        for entity in entities:
+            if entity["email"] == "news@example.com":
+                continue
+            customer = stored[entity["email"]]
+            found = {"email": customer["email"],
+                     "subscribed": (customer.get("extension_attributes") or {}).get("is_subscribed")}
+            compared |= compare(found, {"email": entity["email"], "subscribed": entity["subscribed"]},
+                                entity["email"], failures)
+        assert failures == []
+        assert {email: customer["extension_attributes"]["is_subscribed"] for email, customer in stored.items()} == {
+            "ada@example.com": False, "grace@example.com": False, "alan@example.com": True, "emmy@example.com": True}
+        account(checked_paths(compared), SUBSCRIPTION_UNCHECKED, spec)
+        assert chimp.violations == []

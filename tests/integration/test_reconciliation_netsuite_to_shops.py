@@ -14,6 +14,7 @@ fields checked / fields mapped per integration:
 * netsuite_to_magento2_shipment: 5 / 8 (two fulfillments, the four carriers' sublists);
 * netsuite_to_magento2_invoice: 7 / 10 (line prices and the grand total compared, though Magento computes them);
 * netsuite_to_magento2_credit_memo: 7 / 10 (part of a line, with and without shipping; grand totals to the cent);
+* netsuite_to_magento1_customer: 15 / 18 (the same customers as Magento 2's: regions by code, name and free text);
 * netsuite_to_magento1_inventory: 3 / 4 (locations added up, a null quantity);
 * netsuite_to_magento1_shipment: 5 / 8.
 """
@@ -27,6 +28,7 @@ import pytest
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems import build_system
 from pipeline.testing.magento1 import Magento1Emulator
+from pipeline.testing.magento1.directory import region_by_id
 from tests.conftest import MAPPINGS
 from tests.integration.reconciliation import (  # noqa: F401 (erp and shop are fixtures)
     account,
@@ -418,7 +420,7 @@ def test_every_mapped_field_of_netsuite_credit_memos_reaches_magento_to_the_cent
     account(checked_paths(compared), DOCUMENT_UNCHECKED, spec)
 
 
-# NetSuite -> Magento 1: stock and shipments ------------------------------------------------------------
+# NetSuite -> Magento 1: customers, stock and shipments --------------------------------------------------
 
 @pytest.fixture
 def magento1_shop():
@@ -432,6 +434,67 @@ def m1_marked(shipment: dict) -> str | None:
     prefix = "pipeline: shipment "
     return next((line[len(prefix):] for comment in shipment["comments"] for line in comment["comment"].splitlines()
                  if line.startswith(prefix)), None)
+
+
+def magento1_region(address: dict, given: str | None) -> str | None:
+    """The stored region in the source's terms: a resolved region_id is the directory's region, whose
+    code or name the source gave; otherwise Magento 1 keeps the free text."""
+    found = region_by_id(address["region_id"]) if address.get("region_id") else None
+    if found is not None and given == found[1]["code"]:
+        return found[1]["code"]
+    return address.get("region")
+
+
+def magento1_customer(customer: dict, entity: dict) -> dict:
+    """A stored Magento 1 customer read back as a canonical customer (its addresses in stored order)."""
+    found = {"email": customer["email"], "first_name": customer.get("firstname"),
+             "last_name": customer.get("lastname"), "group": customer.get("group_id")}
+    given = entity.get("addresses") or []
+    for number, address in enumerate(customer["addresses"]):
+        want = given[number] if number < len(given) else {}
+        found.update({f"addresses.{number}.{name}": value for name, value in {
+            "first_name": address.get("firstname"), "last_name": address.get("lastname"),
+            "company": address.get("company"),
+            # Magento 1 keeps a street as its lines joined by a newline.
+            "street": address["street"].split("\n") if address.get("street") else None,
+            "city": address.get("city"), "region": magento1_region(address, want.get("region")),
+            "postcode": address.get("postcode"), "country_code": address.get("country_id"),
+            "telephone": address.get("telephone"),
+            "default_billing": customer.get("default_billing") == address["entity_id"],
+            "default_shipping": customer.get("default_shipping") == address["entity_id"]}.items()})
+    return found
+
+
+def test_every_mapped_field_of_netsuite_customers_reaches_magento1(pipeline_env, workers, runs, erp,
+                                                                  magento1_shop):
+    shop = magento1_shop
+    env = connect_magento1(pipeline_env, shop, erp)
+    seed_customers(erp)
+    # Magento 1 requires an address's telephone (Magento 2 makes it optional): Acme's office gets one.
+    [acme] = [record for record in erp.store.records["customer"].values() if record.get("companyName")]
+    acme["addressBook"]["items"][0]["addressBookAddress"]["addrPhone"] = "+49 89 555 0100"
+    workers.start(threads=4)
+
+    summary = run(env, runs, "netsuite_to_magento1_customer")
+    assert summary.counts == {"extracted": 3, "loaded": 3, "skipped": 0, "failed": 0}, runs.failures(summary.run_id)
+    spec, entities = mapped(env, "netsuite_to_magento1_customer")
+    stored = {customer["email"]: customer for customer in shop.tables.customers.values()}
+    assert len(stored) == len(entities) == 3
+    failures: list[str] = []
+    compared: set[str] = set()
+    for entity in entities:
+        customer = stored[entity["email"]]
+        assert len(customer["addresses"]) == len(entity.get("addresses") or []), entity["email"]
+        expected = {path: value for path, value in customer_expected(entity).items() if path != "is_subscribed"}
+        compared |= compare(magento1_customer(customer, entity), expected, entity["email"], failures)
+    assert failures == []
+    # NY and Bayern are the directory's regions (by code, by name); London's GB has no region list.
+    assert [(address["region_id"], address["region"]) for email in ("ada.lovelace@example.com",
+                                                                    "purchasing@acme-tools.example")
+            for address in stored[email]["addresses"] if address.get("region_id")] == [
+        ("43", "New York"), ("82", "Bayern")]
+    assert stored["grace.hopper@example.com"]["group_id"] == "1"
+    account(checked_paths(compared), CUSTOMER_UNCHECKED, spec)
 
 
 M1_INVENTORY_UNCHECKED = {"updated_at": "not carried (ignored): Magento 1 keeps no change time on a stock item"}
