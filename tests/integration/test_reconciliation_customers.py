@@ -8,7 +8,7 @@ every mapped field is checked or listed with why. Fields checked / fields mapped
 * magento1_to_mailchimp_customer: 12 / 20 (likewise);
 * magento1_to_netsuite_customer: 17 / 21;
 * mailchimp_to_magento2_subscription: 2 / 3 (unsubscribed, cleaned, subscribed and pending members; a
-  newsletter-only contact).
+  subscription the shop never had stays off; a newsletter-only contact becomes no customer).
 """
 
 from __future__ import annotations
@@ -243,24 +243,30 @@ def test_every_mapped_field_of_mailchimp_members_reaches_magento_customers(pipel
                              ("alan@example.com", "Alan"), ("emmy@example.com", "Emmy")):
             shop.add_customer(email=email, firstname=first, lastname="Test", group_id=1,
                               extension_attributes={"is_subscribed": True})
+        # Ida never opted in at the shop: her Mailchimp subscription does not subscribe her there.
+        shop.add_customer(email="ida@example.com", firstname="Ida", lastname="Test", group_id=1,
+                          extension_attributes={"is_subscribed": False})
         # The member's address in another case than the shop's: the mapping's lower() finds her.
         chimp.add_member("Ada@Example.com", status="unsubscribed")
         chimp.add_member("grace@example.com", status="cleaned")
         chimp.add_member("alan@example.com", status="subscribed")
         chimp.add_member("emmy@example.com", status="pending")
+        chimp.add_member("ida@example.com", status="subscribed")
         chimp.add_member("news@example.com", status="unsubscribed")  # a newsletter-only contact, no account
         workers.start(threads=2)
 
-        assert run(pipeline_env, runs, "mailchimp_to_magento2_subscription").counts == {
-            "extracted": 5, "loaded": 5, "skipped": 0, "failed": 0}
+        # Ada's and Grace's unsubscriptions are events (each in place of a load); the other four count as loaded (nothing to change).
+        summary = run(pipeline_env, runs, "mailchimp_to_magento2_subscription")
+        assert (summary.counts, summary.events) == (
+            {"extracted": 6, "loaded": 4, "skipped": 0, "failed": 0}, {"unsubscribed": 2})
         spec, entities = mapped(pipeline_env, "mailchimp_to_magento2_subscription")
         stored = {customer["email"]: customer for customer in shop.tables.customers.values()}
-        assert len(entities) == 5 and len(stored) == 4, "a newsletter-only contact became a customer"
+        assert len(entities) == 6 and len(stored) == 5, "a newsletter-only contact became a customer"
         failures: list[str] = []
         compared: set[str] = set()
         for entity in entities:
-            if entity["email"] == "news@example.com":
-                continue
+            if entity["email"] in ("news@example.com", "ida@example.com"):
+                continue  # no account; a subscription that by design changes nothing (asserted below)
             customer = stored[entity["email"]]
             found = {"email": customer["email"],
                      "subscribed": (customer.get("extension_attributes") or {}).get("is_subscribed")}
@@ -268,6 +274,7 @@ def test_every_mapped_field_of_mailchimp_members_reaches_magento_customers(pipel
                                 entity["email"], failures)
         assert failures == []
         assert {email: customer["extension_attributes"]["is_subscribed"] for email, customer in stored.items()} == {
-            "ada@example.com": False, "grace@example.com": False, "alan@example.com": True, "emmy@example.com": True}
+            "ada@example.com": False, "grace@example.com": False, "alan@example.com": True, "emmy@example.com": True,
+            "ida@example.com": False}
         account(checked_paths(compared), SUBSCRIPTION_UNCHECKED, spec)
         assert chimp.violations == []
