@@ -255,7 +255,8 @@ def test_every_mapped_field_of_mailchimp_members_reaches_magento_customers(pipel
         chimp.add_member("news@example.com", status="unsubscribed")  # a newsletter-only contact, no account
         workers.start(threads=2)
 
-        # Ada's and Grace's unsubscriptions are events (each in place of a load); the other four count as loaded (nothing to change).
+        # Ada's and Grace's unsubscriptions are events (each in place of a load); the other four count as
+        # loaded (nothing to change).
         summary = run(pipeline_env, runs, "mailchimp_to_magento2_subscription")
         assert (summary.counts, summary.events) == (
             {"extracted": 6, "loaded": 4, "skipped": 0, "failed": 0}, {"unsubscribed": 2})
