@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import redis
 
 from pipeline.books.inflight import InFlight
-from pipeline.books.round_trip import execute_scripts, pending, queue_script
+from pipeline.books.round_trip import execute_scripts, lua_script, pending, queue_script
 
 #: Every state a message can be in.
 STATES = ("scheduled", "enqueued", "running", "retrying", "done", "skipped", "failed")
-_SCRIPT = (Path(__file__).with_name("transition.lua")).read_text()
-_IF_NEWER = (Path(__file__).with_name("transition_if_newer.lua")).read_text()
+# Both scripts make their state change through set_state.lua's function.
+_SCRIPT = lua_script("set_state.lua", "transition.lua")
+_IF_NEWER = lua_script("set_state.lua", "transition_if_newer.lua")
 
 
 class MessageStatuses:

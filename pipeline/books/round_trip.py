@@ -17,10 +17,17 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 
 _local = threading.local()
+
+
+def lua_script(*names: str) -> str:
+    """The Lua files ``names`` of this folder joined in order: shared functions first, then the script."""
+    folder = Path(__file__).parent
+    return "".join((folder / name).read_text() for name in names)
 
 
 #: Scripts known to be loaded, by (server, sha): queued as EVALSHA without redis-py's SCRIPT EXISTS

@@ -27,22 +27,20 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import redis
 
 from pipeline.books.dead_letters import Failure
 from pipeline.books.inflight import InFlight
 from pipeline.books.messages import STATES
-from pipeline.books.round_trip import pending, queue_script
+from pipeline.books.round_trip import lua_script, pending, queue_script
 from pipeline.systems.lifecycle import EVENTS
 
 
 
 def run_script(name: str) -> str:
     """The Lua script ``name`` of this folder, which writes a run's keys, with ``bound_run_keys.lua`` before it."""
-    folder = Path(__file__).parent
-    return (folder / "bound_run_keys.lua").read_text() + (folder / name).read_text()
+    return lua_script("bound_run_keys.lua", name)
 
 
 _COUNT_ONCE = run_script("count_once.lua")

@@ -10,12 +10,4 @@ for _, stamp in ipairs(stamps) do
     return {0, redis.call('HGET', KEYS[1], 'state')}
   end
 end
-local old = redis.call('HGET', KEYS[1], 'state')
-redis.call('HSET', KEYS[1], 'state', ARGV[1], ARGV[1] .. '_at', ARGV[3], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if KEYS[2] ~= '' and old ~= ARGV[1] then
-  if old then redis.call('HINCRBY', KEYS[2], old, -1) end
-  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
-end
-return {1, old}
+return {1, set_state(KEYS, ARGV[1], ARGV[2], {ARGV[1] .. '_at', ARGV[3], unpack(ARGV, 4)})}
