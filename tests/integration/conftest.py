@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.books.runs import RunStore, RunSummary
 from pipeline.testing.harness import Workers
+from pipeline.testing.rest import RestEmulator
 from tests.conftest import FIXTURES, MAPPINGS, REDIS_URL, ROOT
 
 
@@ -44,11 +45,22 @@ def pipeline_env(namespace, tmp_path) -> dict[str, str]:
     return env
 
 
-def status_customer_env(pipeline_env: dict[str, str], crm, tmp_path, token: str, **settings: str) -> dict[str, str]:
+#: The CRM emulator's token: secret-shaped, so the tests that scan logs and Redis for it mean something.
+CRM_TOKEN = "s3cret-crm-token-42"
+
+
+@pytest.fixture
+def crm():
+    """The REST CRM emulator the ``status_customer`` integration pushes to."""
+    with RestEmulator(token=CRM_TOKEN) as emulator:
+        yield emulator
+
+
+def status_customer_env(pipeline_env: dict[str, str], crm, tmp_path, **settings: str) -> dict[str, str]:
     """``pipeline_env`` for ``status_customer`` (a drop folder pushed to the REST CRM emulator ``crm``)."""
     shutil.copy(FIXTURES / "integration_mappings" / "status_customer.yaml", pipeline_env["PIPELINE_MAPPINGS_DIR"])
     pipeline_env.update({"PIPELINE_STATUS_INBOX_DIR": str(tmp_path / "status_inbox"), "PIPELINE_CRM_URL": crm.url,
-                         "PIPELINE_CRM_TOKEN": token, **settings})
+                         "PIPELINE_CRM_TOKEN": crm.token, **settings})
     return pipeline_env
 
 

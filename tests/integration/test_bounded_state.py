@@ -16,23 +16,16 @@ from pipeline.app import App
 from pipeline.books import Books
 from pipeline.books.batches import mapped_as
 from pipeline.settings import Settings
-from pipeline.testing.rest import RestEmulator
 from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run, wait_until
 
-TOKEN = "bounded-crm-token"
 INTEGRATION = "status_customer"  # a drop folder pushed to a REST CRM, pages of 20 records
 REFUSED = "refused@example.com"
 
 
-@pytest.fixture
-def crm():
-    with RestEmulator(token=TOKEN) as emulator:
-        yield emulator
-
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
-    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_DEAD_LETTER_HISTORY="3")
+    return status_customer_env(pipeline_env, crm, tmp_path, PIPELINE_DEAD_LETTER_HISTORY="3")
 
 
 def write_customers(env: dict[str, str], emails: list[str]) -> None:

@@ -17,18 +17,11 @@ import pytest
 from pipeline.books import Books
 from pipeline.crash_points import CRASH_EXIT_CODE, POINTS
 from pipeline.settings import Settings
-from pipeline.testing.rest import RestEmulator
 from tests.integration.conftest import FINAL_STATES, message_states, start_run, status_customer_env, wait_until
 
-TOKEN = "crash-crm-token"
 INTEGRATION = "status_customer"  # a drop folder pushed to a REST CRM, pages of 20 records
 RECORDS = 100
 
-
-@pytest.fixture
-def crm():
-    with RestEmulator(token=TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def env(pipeline_env, crm, tmp_path):
     # A documented setting: a dead worker's messages are requeued within 1.5 times this. Not shorter:
     # on a loaded machine a live worker's heartbeat can lag a few seconds, and a worker taken for dead
     # has its messages run twice at once, which this test would rightly count as duplicated writes.
-    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_HEARTBEAT_TIMEOUT_MS="6000")
+    return status_customer_env(pipeline_env, crm, tmp_path, PIPELINE_HEARTBEAT_TIMEOUT_MS="6000")
 
 
 def write_customers(env: dict[str, str]) -> dict[str, dict]:

@@ -20,26 +20,19 @@ import pytest
 from pipeline.books import Books
 from pipeline.settings import Settings
 from pipeline.systems.base import DOWN_AFTER
-from pipeline.testing.rest import RestEmulator
 from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run
 
-TOKEN = "outage-crm-token"
 INTEGRATION = "status_customer"  # files -> REST CRM, pages of 20, max_retries 3
 MAX_RETRIES = 3
 RECORDS = 400
 
-
-@pytest.fixture
-def crm():
-    with RestEmulator(token=TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
     # The breaker stays open up to the maximum backoff: waits do not use up retries, so without a
     # short maximum the pages would wait out openings of up to 10 minutes before their last attempt.
-    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_RETRY_MIN_BACKOFF_MS="200",
+    return status_customer_env(pipeline_env, crm, tmp_path, PIPELINE_RETRY_MIN_BACKOFF_MS="200",
                                PIPELINE_RETRY_MAX_BACKOFF_MS="1500")
 
 

@@ -22,7 +22,7 @@ from pipeline.settings import Settings
 from pipeline.testing.rest import RestEmulator
 from tests.integration.conftest import (message_states, run_cli, start_run, status_customer_env, wait_for_run,
                                        wait_until)
-from tests.integration.test_crash_points import INTEGRATION, TOKEN, write_customers
+from tests.integration.test_crash_points import INTEGRATION, write_customers
 
 ERP_TOKEN = "finish-erp-token"
 MAPPING = """\
@@ -36,11 +36,6 @@ fields:
 options: {batch_size: 2, max_retries: 0}
 """
 
-
-@pytest.fixture
-def crm():
-    with RestEmulator(token=TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ def test_a_page_still_loading_when_the_extraction_failed_keeps_its_run_unfinishe
                                                                                    erp, crm):
     (Path(pipeline_env["PIPELINE_MAPPINGS_DIR"]) / "erp_to_crm_customer.yaml").write_text(MAPPING)
     pipeline_env.update({"PIPELINE_ERP_URL": erp.url, "PIPELINE_ERP_TOKEN": ERP_TOKEN,
-                         "PIPELINE_CRM_URL": crm.url, "PIPELINE_CRM_TOKEN": TOKEN})
+                         "PIPELINE_CRM_URL": crm.url, "PIPELINE_CRM_TOKEN": crm.token})
     erp.seed("customer", [{"email": f"p{n}@example.com", "first": "P", "last": str(n)} for n in range(4)])
     erp.refuse_lists_after("customer", 1, 403)  # the first page is read; the second is refused for good
     held = crm.hold("customer", "p1@example.com")
@@ -84,7 +79,7 @@ def test_a_page_still_loading_when_the_extraction_failed_keeps_its_run_unfinishe
 def test_a_page_whose_books_are_written_is_waited_for_until_its_message_ends(pipeline_env, workers, runs,
                                                                              crm, redis_client, namespace,
                                                                              tmp_path):
-    env = status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_HEARTBEAT_TIMEOUT_MS="3000")
+    env = status_customer_env(pipeline_env, crm, tmp_path, PIPELINE_HEARTBEAT_TIMEOUT_MS="3000")
     records = write_customers(env)
     books = Books(redis_client, Settings.from_env(env))
     workers.env = {**env, "PIPELINE_TEST_CRASH_AT": "load.after_books"}

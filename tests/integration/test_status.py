@@ -15,24 +15,17 @@ import pytest
 
 from pipeline.books import Books
 from pipeline.settings import Settings
-from pipeline.testing.rest import RestEmulator
-from tests.integration.conftest import run_cli, start_run, status_customer_env, wait_for_run
+from tests.integration.conftest import CRM_TOKEN, run_cli, start_run, status_customer_env, wait_for_run
 
-TOKEN = "s3cret-crm-token-42"
 INTEGRATION = "status_customer"
 #: First retry delay of these tests; Dramatiq's jitter puts retry n within [b * 2**n / 2, b * 2**n].
 BACKOFF_MS = 300
 
 
-@pytest.fixture
-def crm():
-    with RestEmulator(token=TOKEN) as emulator:
-        yield emulator
-
 
 @pytest.fixture
 def env(pipeline_env, crm, tmp_path):
-    return status_customer_env(pipeline_env, crm, tmp_path, TOKEN, PIPELINE_RETRY_MIN_BACKOFF_MS=str(BACKOFF_MS),
+    return status_customer_env(pipeline_env, crm, tmp_path, PIPELINE_RETRY_MIN_BACKOFF_MS=str(BACKOFF_MS),
                                PIPELINE_LOG_LEVEL="INFO")
 
 
@@ -234,7 +227,7 @@ def test_no_secret_reaches_logs_statuses_or_dead_letters(env, workers, books, cr
     def echoing(request, entity, key):
         response = original(request, entity, key)
         if response.status == 400:
-            response.body = {"message": f"Token {TOKEN} is not allowed to write {key}."}
+            response.body = {"message": f"Token {CRM_TOKEN} is not allowed to write {key}."}
         return response
 
     crm._routes = [(m, p, echoing if h == original else h) for m, p, h in crm._routes]
@@ -251,4 +244,4 @@ def test_no_secret_reaches_logs_statuses_or_dead_letters(env, workers, books, cr
     workers.stop()
     logs = workers.logs()
     assert '"event": "message_state"' in logs  # JSON lines were written
-    assert TOKEN not in logs and TOKEN.encode() not in stored
+    assert CRM_TOKEN not in logs and CRM_TOKEN.encode() not in stored
