@@ -57,9 +57,8 @@ def test_a_dead_letter_retried_many_times_keeps_only_its_newest_history(env, wor
     assert redis_client.llen(history_key) == 3 and redis_client.ttl(history_key) > 0
 
 
-def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env, workers, crm, redis_client,
-                                                                             namespace):
-    emails = [f"late{n}@example.com" for n in range(5)]
+def run_then_expire(env, workers, redis_client, namespace: str, emails: list[str]) -> tuple[Books, str]:
+    """A run of ``emails`` loaded through real workers, then all its keys deleted, as if its TTL had passed."""
     write_customers(env, emails)
     books = Books(redis_client, Settings.from_env(env))
     workers.start(threads=2)
@@ -67,7 +66,23 @@ def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env
     assert wait_for_run(books.runs, run_id, timeout_s=120).counts["loaded"] == len(emails)
     run_keys = list(redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
     assert run_keys and all(redis_client.ttl(key) > 0 for key in run_keys)
-    redis_client.delete(*run_keys)  # as if the run's TTL had passed
+    redis_client.delete(*run_keys)
+    return books, run_id
+
+
+def run_keys_after(books: Books, late, redis_client, namespace: str, run_id: str) -> list[str]:
+    """The run's keys once the ``late`` message ended done."""
+    status = wait_until(f"the late {late.actor_name} {late.message_id} to end",
+                        lambda: books.messages.get(late.message_id),
+                        lambda found: (found or {}).get("state") in ("done", "failed"))
+    assert status["state"] == "done", status
+    return sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+
+
+def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env, workers, crm, redis_client,
+                                                                             namespace):
+    emails = [f"late{n}@example.com" for n in range(5)]
+    books, run_id = run_then_expire(env, workers, redis_client, namespace, emails)
 
     # A redelivery of one of its pages long after (a worker's acks requeued days later), one record now refused.
     crm.fail_next("customer", emails[0], 422)
@@ -76,11 +91,7 @@ def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env
              for email in emails]
     late = app.chains["normal"].send("load", app.integration(INTEGRATION),
                                      {"run_id": run_id, "items": items, "batch": "late-page"}, batch="late-page")
-    status = wait_until(f"the late load {late.message_id} to end", lambda: books.messages.get(late.message_id),
-                        lambda found: (found or {}).get("state") in ("done", "failed"))
-    assert status["state"] == "done", status
-
-    written = sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    written = run_keys_after(books, late, redis_client, namespace, run_id)
     assert f"{namespace}:run:{run_id}" in written and f"{namespace}:run:{run_id}:failures" in written
     assert {key: redis_client.ttl(key) for key in written if redis_client.ttl(key) < 0} == {}
 
@@ -88,14 +99,7 @@ def test_a_load_delivered_after_its_run_expired_leaves_only_keys_that_expire(env
 def test_a_map_delivered_after_its_run_expired_leaves_only_keys_that_expire(env, workers, crm, redis_client,
                                                                             namespace):
     emails = [f"late-map{n}@example.com" for n in range(3)]
-    write_customers(env, emails)
-    books = Books(redis_client, Settings.from_env(env))
-    workers.start(threads=2)
-    run_id = start_run(env, INTEGRATION)
-    assert wait_for_run(books.runs, run_id, timeout_s=120).counts["loaded"] == len(emails)
-    run_keys = list(redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
-    assert run_keys and all(redis_client.ttl(key) > 0 for key in run_keys)
-    redis_client.delete(*run_keys)  # as if the run's TTL had passed
+    books, run_id = run_then_expire(env, workers, redis_client, namespace, emails)
 
     # A redelivery of one of its pages long after, whose records now all fail to map (no email): the map
     # step's own books are all it writes, no load follows whose books would set the TTLs instead.
@@ -104,11 +108,7 @@ def test_a_map_delivered_after_its_run_expired_leaves_only_keys_that_expire(env,
     late = app.chains["normal"].send("map", app.integration(INTEGRATION),
                                      {"run_id": run_id, "records": records, "batch": "late-map-page"},
                                      batch="late-map-page", booked_as=mapped_as("late-map-page"))
-    status = wait_until(f"the late map {late.message_id} to end", lambda: books.messages.get(late.message_id),
-                        lambda found: (found or {}).get("state") in ("done", "failed"))
-    assert status["state"] == "done", status
-
-    written = sorted(key.decode() for key in redis_client.scan_iter(match=f"{namespace}:run:{run_id}*", count=1000))
+    written = run_keys_after(books, late, redis_client, namespace, run_id)
     assert {f"{namespace}:run:{run_id}", f"{namespace}:run:{run_id}:booked",
             f"{namespace}:run:{run_id}:failures"} <= set(written), written
     assert redis_client.hget(f"{namespace}:run:{run_id}", "failed") == str(len(records)).encode()
