@@ -42,6 +42,9 @@ class LoadOutcomes:
     applied: Sequence[tuple[str, str, str, str]] = ()
     #: (source id, key) of the records loaded or applied, for targets that track previous keys.
     sent: Sequence[tuple[str, str]] = ()
+    #: The keys read to have a dead letter before the load (``PageBooks.load_reads``): only theirs are
+    #: resolved, instead of deleting three keys for every record loaded. None: not read, resolve all.
+    dead: frozenset[str] | None = None
 
 
 class Books:
@@ -108,8 +111,10 @@ class Books:
             self.ledger.record(pipe, integration, ledger_rows, run_id, message_id)
             self.ledger.remember_sent(pipe, integration, outcomes.sent)
             self.dead_letters.add(pipe, integration, outcomes.failures, run_id, message_id, attempts)
-            self.dead_letters.resolve(pipe, integration, [key for key, _ in outcomes.loaded]
-                                      + [key for key, *_ in outcomes.applied])
+            resolved = [key for key, _ in outcomes.loaded] + [key for key, *_ in outcomes.applied]
+            if outcomes.dead is not None:
+                resolved = [key for key in resolved if key in outcomes.dead]
+            self.dead_letters.resolve(pipe, integration, resolved)
             self.runs.count(pipe, run_id, loaded=len(outcomes.loaded), skipped=len(outcomes.unchanged),
                             failures=outcomes.failures, events=events, batch_id=batch,
                             set_apart=outcomes.split)

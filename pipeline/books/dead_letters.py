@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import redis
@@ -83,6 +83,15 @@ class DeadLetters:
         if failures:
             # The index forgets letters that expired, so it stays as bounded as they are.
             pipe.zremrangebyscore(f"{self.ns}:dead", "-inf", now - self.ttl_s)
+
+    def queue_having(self, pipe, integration: str, keys: Sequence[str]) -> None:
+        """Queue on ``pipe`` the read ``having`` answers from: which of ``keys`` may have a letter."""
+        pipe.zmscore(f"{self.ns}:dead", [f"{integration}{_SEP}{key}" for key in keys])
+
+    @staticmethod
+    def having(keys: Sequence[str], scores: Sequence[float | None]) -> frozenset[str]:
+        """The keys the index lists (a superset of those with a live letter), from ``queue_having``'s reply."""
+        return frozenset(key for key, score in zip(keys, scores, strict=True) if score is not None)
 
     def resolve(self, pipe, integration: str, keys: Iterable[str]) -> None:
         """Queue on ``pipe``: these records loaded, so their dead letters (if any) are done with."""

@@ -7,7 +7,7 @@ the failures' books and ``map_books.lua``, which decides the duplicates atomical
 deliveries of one page still follow one decision), marks the others waiting and counts the page.
 The load message it sends then goes out with its status in one more (``Outbox.round_trip``).
 
-The load step's three reads before writing (booking, circuit breaker, loaded hashes) are one
+The load step's reads before writing (booking, circuit breaker, dead letters, loaded hashes) are one
 pipelined round trip (``load_reads``), and its books one transaction without ``SCRIPT EXISTS``.
 """
 
@@ -42,6 +42,8 @@ class LoadReads:
     breaker: BreakerState
     #: key -> hash of its last loaded payload (empty when forced).
     previous: dict[str, str]
+    #: The keys that may have a dead letter: only theirs are resolved when they load.
+    dead: frozenset[str] = frozenset()
 
 
 class PageBooks:
@@ -82,8 +84,12 @@ class PageBooks:
         with books.redis.pipeline(transaction=False) as pipe:
             books.runs.read_booking(pipe, run_id, batch)
             pipe.hgetall(books.breakers.key(connection))
-            if keys and not force:
-                pipe.hmget(books.ledger.key(integration, "loaded"), list(keys))
+            if keys:
+                books.dead_letters.queue_having(pipe, integration, keys)
+                if not force:
+                    pipe.hmget(books.ledger.key(integration, "loaded"), list(keys))
             replies = pipe.execute()
-        previous = books.ledger.hashes_of(keys, replies[3]) if keys and not force else {}
-        return LoadReads(books.runs.booking_of(replies[0], replies[1]), books.breakers.state_of(replies[2]), previous)
+        dead = books.dead_letters.having(keys, replies[3]) if keys else frozenset()
+        previous = books.ledger.hashes_of(keys, replies[4]) if keys and not force else {}
+        return LoadReads(books.runs.booking_of(replies[0], replies[1]), books.breakers.state_of(replies[2]), previous,
+                         dead)

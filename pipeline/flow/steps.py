@@ -219,7 +219,7 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
             if tracking else [])
     job.books.loads_done(job.run_id, spec.name,
                          LoadOutcomes(loaded, sorted(unchanged), failures, [item["key"] for item, _ in split],
-                                      applied, sent),
+                                      applied, sent, reads.dead),
                          job.message_id, booked_as, attempts)
     job.reached("load.after_books")
     for item, outcome in split:

@@ -91,3 +91,17 @@ def test_a_loads_books_are_one_round_trip(namespace):
 
     assert trips == 1
     assert summary.counts["loaded"] == 2
+
+
+def test_a_load_resolves_the_dead_letters_its_reads_found(namespace):
+    books = counted_books(namespace)
+    failure = Failure(key="b", stage="load", error="HTTP 400: bad telephone", error_type="RecordError")
+    books.loads_done("run-1", "demo", LoadOutcomes(failures=[failure]), "m1", "load-1")
+
+    reads = books.pages.load_reads("run-1", "demo", "sink:main", "load-2", ["a", "b"])
+    assert reads.dead == frozenset({"b"})  # read in the same round trip as the rest
+
+    books.loads_done("run-1", "demo", LoadOutcomes(loaded=[("a", "h1"), ("b", "h2")], dead=reads.dead), "m2",
+                     "load-2")
+    assert books.dead_letters.get("demo", "b") is None
+    assert books.pages.load_reads("run-1", "demo", "sink:main", "load-3", ["a", "b"]).dead == frozenset()
