@@ -96,6 +96,7 @@ class InFlight:
                    for run in self.redis.smembers(f"{self.ns}:runs:settling")]
         if not waiting:
             return []
+
         def queue(pipe) -> None:
             for run_id in waiting:
                 self.queue_finish(pipe, run_id)

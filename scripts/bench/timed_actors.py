@@ -9,6 +9,7 @@ includes the parts it calls (``map_records`` includes ``Mapper.map``).
 from __future__ import annotations
 
 import collections
+import inspect
 import os
 import threading
 import time
@@ -28,7 +29,9 @@ calls: collections.Counter = collections.Counter()
 
 
 def timed(owner, name: str, part: str) -> None:
-    original = getattr(owner, name)
+    """Replace ``owner.name`` (a function, method or classmethod) by one that adds its thread CPU time to ``part``."""
+    is_classmethod = isinstance(inspect.getattr_static(owner, name), classmethod)
+    original = getattr(owner, name).__func__ if is_classmethod else getattr(owner, name)
 
     def wrapper(*args, **kwargs):
         started = time.thread_time()
@@ -38,7 +41,7 @@ def timed(owner, name: str, part: str) -> None:
             seconds[part] += time.thread_time() - started
             calls[part] += 1
 
-    setattr(owner, name, wrapper)
+    setattr(owner, name, classmethod(wrapper) if is_classmethod else wrapper)
 
 
 #: (owner, function, part), in the order printed; indented parts are within the one above.
@@ -56,25 +59,11 @@ TIMED = [
     (status.StatusTracking, "before_process_message", "  status: running"),
     (status.StatusTracking, "after_process_message", "  status: done"),
     (broker.WakingConsumer, "__next__", "consumer thread: fetch, decode, idle wait"),
-    (None, "decode", "  message decode (orjson)"),
+    (dramatiq.message.Message, "decode", "  message decode (orjson)"),
     (_RedisConsumer, "ack", "consumer thread: ack"),
 ]
 for owner, name, part in TIMED:
-    if owner is not None:
-        timed(owner, name, part)
-_decode = dramatiq.message.Message.decode.__func__
-
-
-def _timed_decode(cls, data: bytes):
-    started = time.thread_time()
-    try:
-        return _decode(cls, data)
-    finally:
-        seconds["  message decode (orjson)"] += time.thread_time() - started
-        calls["  message decode (orjson)"] += 1
-
-
-dramatiq.message.Message.decode = classmethod(_timed_decode)
+    timed(owner, name, part)
 
 
 def _write_totals() -> None:
