@@ -13,6 +13,7 @@ Only a broker that writes its messages to the same Redis can take part (``broker
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from collections.abc import Iterator
@@ -33,14 +34,21 @@ def lua_script(*names: str) -> str:
 #: Scripts known to be loaded, by (server, sha): queued as EVALSHA without redis-py's SCRIPT EXISTS
 #: check, which would cost the very round trip a pipeline saves.
 _loaded: set[tuple] = set()
+#: The source of each script queued by ``queue_script``, by sha, for ``fuse``.
+_sources: dict[str, str] = {}
+#: Fused scripts, by the shas of the scripts they run in turn: (sha, source).
+_fused: dict[tuple[str, ...], tuple[str, str]] = {}
 
 
 @contextmanager
 def deferred(pipe: redis.client.Pipeline) -> Iterator[redis.client.Pipeline]:
-    """Let this thread's writes to ``pipe``'s server queue on it until the block ends (then execute it)."""
+    """Let this thread's writes to ``pipe``'s server queue on it until the block ends (then execute it).
+
+    The scripts queued in a row go out as one fused call (``fuse``): nobody reads this block's replies.
+    """
     with joined(pipe):
         yield pipe
-    execute(pipe)
+    execute(fuse(pipe))
 
 
 @contextmanager
@@ -77,11 +85,83 @@ def queue_script(pipe: redis.client.Pipeline, script, keys: list, args: list) ->
         # the other commands apply: a page's ledger written without its counts. Sent whole, it cannot.
         pipe.eval(script.script, len(keys), *keys, *args)
         return
-    server = _server(pipe)
-    if (server, script.sha) not in _loaded:
-        script.registered_client.script_load(script.script)
-        _loaded.add((server, script.sha))
+    _load(pipe, script.sha, script.script)
     pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+
+def _load(pipe: redis.client.Pipeline, sha: str, source: str) -> None:
+    server = _server(pipe)
+    if (server, sha) not in _loaded:
+        # Its own connection, not the pipeline's (which only queues): one round trip per process and script.
+        redis.Redis(connection_pool=pipe.connection_pool).script_load(source)
+        _loaded.add((server, sha))
+        # Dramatiq's own script is read as bytes.
+        _sources[sha] = source.decode() if isinstance(source, bytes) else source
+
+
+def fuse(pipe: redis.client.Pipeline) -> redis.client.Pipeline:
+    """Turn each run of script calls queued in a row on ``pipe`` into one call of a script running them in turn.
+
+    A page's books, status and message were five script calls: each one a command for redis-py to pack,
+    for Redis to look up and answer, and for redis-py to parse (the run's counts, which no one reads
+    here). Fused, they are one, doing the same writes in the same order, atomically. The replies are
+    not the separate ones: only for a pipeline whose replies nobody reads (``deferred``'s). A script
+    failing stops the ones after it in its run; the step fails and is retried, as when the pipeline
+    reported it.
+    """
+    if getattr(pipe, "transaction", False):
+        return pipe
+    stack, calls = [], []
+    for command in pipe.command_stack:
+        args = command[0]
+        if args[0] == "EVALSHA" and args[1] in _sources:
+            calls.append(args)
+            continue
+        stack += _fused_call(pipe, calls)
+        calls = []
+        stack.append(command)
+    stack += _fused_call(pipe, calls)
+    pipe.command_stack = stack
+    return pipe
+
+
+def _fused_call(pipe: redis.client.Pipeline, calls: list[tuple]) -> list[tuple]:
+    """The command stack entries for ``calls`` (EVALSHA argument tuples): one fused call for two or more."""
+    if len(calls) < 2:
+        return [(args, {}) for args in calls]
+    shas = tuple(args[1] for args in calls)
+    fused = _fused.get(shas)
+    if fused is None:
+        source = _fused_source([_sources[sha] for sha in shas])
+        fused = _fused[shas] = (hashlib.sha1(source.encode()).hexdigest(), source)
+    sha, source = fused
+    _load(pipe, sha, source)
+    keys, args, sizes = [], [], []
+    for call in calls:
+        count = int(call[2])
+        keys += call[3:3 + count]
+        args += call[3 + count:]
+        sizes += [count, len(call) - 3 - count]
+    return [(("EVALSHA", sha, len(keys), *keys, *sizes, *args), {})]
+
+
+def _fused_source(sources: list[str]) -> str:
+    """A script that runs ``sources`` in turn, each on its slice of KEYS and ARGV (their sizes come first
+    in ARGV, two per script). A script returning an error reply stops the rest and returns it."""
+    parts = [f"local function script_{n}(KEYS, ARGV)\n{source}\nend\n" for n, source in enumerate(sources)]
+    calls = ", ".join(f"script_{n}" for n in range(len(sources)))
+    return "".join(parts) + f"""local scripts = {{{calls}}}
+local key, arg = 0, 2 * #scripts
+for n = 1, #scripts do
+  local key_count, arg_count = tonumber(ARGV[2 * n - 1]), tonumber(ARGV[2 * n])
+  local keys, args = {{}}, {{}}
+  for i = 1, key_count do keys[i] = KEYS[key + i] end
+  for i = 1, arg_count do args[i] = ARGV[arg + i] end
+  key, arg = key + key_count, arg + arg_count
+  local reply = scripts[n](keys, args)
+  if type(reply) == 'table' and reply.err then return reply end
+end
+"""
 
 
 def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> list:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dramatiq
 import pytest
+import redis
 
 from pipeline.books import Books
+from pipeline.books.round_trip import deferred, execute, fuse, queue_script
 from pipeline.flow.broker import PipelinedRedisBroker
 from pipeline.settings import Settings
 from tests.conftest import REDIS_URL
@@ -56,3 +58,45 @@ def test_a_broker_on_another_database_sends_at_once_outside_the_round_trip(redis
         if keys:
             other.client.delete(*keys)
         other.close()
+
+
+def test_scripts_queued_in_a_row_go_out_as_one_call_doing_the_same_writes_in_order(redis_client, namespace):
+    append = redis_client.register_script("redis.call('RPUSH', KEYS[1], unpack(ARGV)) return redis.call('LLEN', KEYS[1])")
+    stamp = redis_client.register_script("local n = redis.call('LLEN', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], n)")
+    tally = redis_client.register_script("return redis.call('INCR', KEYS[1])")
+    log, seen = f"{namespace}:log", f"{namespace}:seen"
+    with redis_client.pipeline(transaction=False) as pipe:
+        queue_script(pipe, append, [log], ["a", "b"])
+        queue_script(pipe, stamp, [log, seen], ["after-two"])
+        pipe.rpush(log, "plain")  # not a script: keeps its place between the two runs of scripts
+        queue_script(pipe, append, [log], ["c"])
+        queue_script(pipe, stamp, [log, seen], ["after-four"])
+        queue_script(pipe, tally, [f"{namespace}:tally"], [])  # no arguments at all
+        fused = [args[0] for args, _ in fuse(pipe).command_stack]
+        execute(pipe)
+
+    assert fused == ["EVALSHA", "RPUSH", "EVALSHA"]
+    assert redis_client.lrange(log, 0, -1) == [b"a", b"b", b"plain", b"c"]
+    assert redis_client.hgetall(seen) == {b"after-two": b"2", b"after-four": b"4"}
+    assert redis_client.get(f"{namespace}:tally") == b"1"
+
+
+def test_a_fused_call_stops_at_the_script_that_fails_and_the_round_trip_reports_it(redis_client, namespace):
+    append = redis_client.register_script("redis.call('RPUSH', KEYS[1], ARGV[1])")
+    refuse = redis_client.register_script("return redis.error_reply('refused ' .. ARGV[1])")
+    log = f"{namespace}:log"
+    with pytest.raises(redis.ResponseError, match="refused page-2"):
+        with deferred(redis_client.pipeline(transaction=False)) as pipe:
+            queue_script(pipe, append, [log], ["first"])
+            queue_script(pipe, refuse, [], ["page-2"])
+            queue_script(pipe, append, [log], ["never"])
+
+    assert redis_client.lrange(log, 0, -1) == [b"first"]
+
+
+def test_a_lone_script_call_is_sent_as_it_is(redis_client, namespace):
+    append = redis_client.register_script("redis.call('RPUSH', KEYS[1], ARGV[1])")
+    pipe = redis_client.pipeline(transaction=False)
+    queue_script(pipe, append, [f"{namespace}:log"], ["only"])
+    assert fuse(pipe).command_stack[0][0][:2] == ("EVALSHA", append.sha)
+    pipe.reset()
