@@ -7,7 +7,8 @@ not; the message is then delivered again, and the step must finish the job witho
 part twice. These are every such point, in the order a chain reaches them:
 
 * ``extract.after_count``  a page is counted as extracted; its map message is not sent.
-* ``extract.after_send``   a page's map message is sent; later pages and the cursor are not.
+* ``extract.after_send``   a page's map message is sent (Redis may not have answered yet: ``books/stream.py``);
+                           later pages and the cursor are not.
 * ``extract.after_finish`` extraction marked done and the cursor moved; the message is not acked.
 * ``map.after_books``      a page's records are booked (waiting, failures, duplicates); no load sent.
 * ``map.after_send``       the load message is sent; the map message is not acked.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pipeline import crash_points
 from pipeline.books import Books, Failure, LoadOutcomes, payload_hash
 from pipeline.books.batches import alone_batch, record_name
+from pipeline.books.round_trip import streamed
 from pipeline.errors import FatalError, RecordError, RetryableError, WaitError, is_retryable
 from pipeline.flow import previous_keys
 from pipeline.flow.integrations import Integration
@@ -82,25 +83,28 @@ def extract(job: Job, mode: str, refs: Sequence[str] | None, batch_size: int, ou
     missing = MissingCheck(job, mode)
     pages = job.integration.source.extract(spec.source.entity, since=since, refs=refs or None,
                                            page_size=batch_size)
-    for number, page in enumerate(pages):
-        records = page.records
-        if wanted:
-            records = [record for record in records if mapper.source_key(record) in wanted]
-        missing.saw(records)
-        if records:
-            records = sendable(records, f"page {number + 1} of {spec.source.system}", mapper.source_key)
-            # Named after the extract message, stable when it is delivered again after a crash.
-            batch = f"{job.message_id or job.run_id}:{number}"
-            # Counted before sending, so the run can never look complete while a page is in flight.
-            # The count and the message go out in one round trip, in this order, where the broker can
-            # (on Redis, a crash at after_count then leaves neither written).
-            with outbox.round_trip():
-                books.extracted(job.run_id, len(records), batch)
-                job.reached("extract.after_count")
-                # Sent again when this message is delivered again: the map step books a batch once.
-                outbox.send_map(records, batch)
-            job.reached("extract.after_send")
-        cursor = page.cursor or cursor
+    # The pages' round trips go out back to back, each confirmed while the next page is built (the
+    # run's end below is written after the last is confirmed).
+    with streamed():
+        for number, page in enumerate(pages):
+            records = page.records
+            if wanted:
+                records = [record for record in records if mapper.source_key(record) in wanted]
+            missing.saw(records)
+            if records:
+                records = sendable(records, f"page {number + 1} of {spec.source.system}", mapper.source_key)
+                # Named after the extract message, stable when it is delivered again after a crash.
+                batch = f"{job.message_id or job.run_id}:{number}"
+                # Counted before sending, so the run can never look complete while a page is in flight.
+                # The count and the message go out in one round trip, in this order, where the broker can
+                # (on Redis, a crash at after_count then leaves neither written).
+                with outbox.round_trip():
+                    books.extracted(job.run_id, len(records), batch)
+                    job.reached("extract.after_count")
+                    # Sent again when this message is delivered again: the map step books a batch once.
+                    outbox.send_map(records, batch)
+                job.reached("extract.after_send")
+            cursor = page.cursor or cursor
     missing.finish(outbox.send_load, batch_size)
     summary = books.extraction_finished(job.run_id, spec.name, cursor if mode in ("changed", "full") else None)
     job.reached("extract.after_finish")

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from pipeline.books import Books
-from pipeline.books.round_trip import deferred, execute, fuse, queue_script
+from pipeline.books.round_trip import deferred, execute, fuse, queue_script, streamed
 from pipeline.flow.broker import PipelinedRedisBroker
 from pipeline.settings import Settings
 from tests.conftest import REDIS_URL
@@ -100,3 +100,67 @@ def test_a_lone_script_call_is_sent_as_it_is(redis_client, namespace):
     queue_script(pipe, append, [f"{namespace}:log"], ["only"])
     assert fuse(pipe).command_stack[0][0][:2] == ("EVALSHA", append.sha)
     pipe.reset()
+
+
+def _page(client, script, key, value) -> None:
+    """One page's round trip, as the extract step makes it: its writes deferred, then sent."""
+    with deferred(client.pipeline(transaction=False)) as pipe:
+        queue_script(pipe, script, [key], [value])
+
+
+def test_streamed_round_trips_all_land_and_give_their_connection_back(redis_client, namespace):
+    append = redis_client.register_script("return redis.call('RPUSH', KEYS[1], ARGV[1])")
+    log, pool = f"{namespace}:log", redis_client.connection_pool
+    with streamed():
+        for n in range(50):
+            _page(redis_client, append, log, f"page-{n}")
+        assert len(pool._in_use_connections) == 1  # one connection for the whole loop
+
+    assert redis_client.lrange(log, 0, -1) == [f"page-{n}".encode() for n in range(50)]
+    assert not pool._in_use_connections
+
+
+def test_a_streamed_error_reply_is_raised_one_round_trip_late_or_when_the_stream_ends(redis_client, namespace):
+    refuse = redis_client.register_script("return redis.error_reply('refused ' .. ARGV[1])")
+    append = redis_client.register_script("return redis.call('RPUSH', KEYS[1], ARGV[1])")
+    log = f"{namespace}:log"
+    with pytest.raises(redis.ResponseError, match="refused page-1"):
+        with streamed():
+            _page(redis_client, refuse, log, "page-1")  # its reply is read at the next round trip
+            _page(redis_client, append, log, "page-2")
+    with pytest.raises(redis.ResponseError, match="refused last"):
+        with streamed():
+            _page(redis_client, append, log, "page-3")
+            _page(redis_client, refuse, log, "last")  # read when the block ends
+
+    assert redis_client.lrange(log, 0, -1) == [b"page-2", b"page-3"]
+    assert not redis_client.connection_pool._in_use_connections
+
+
+def test_a_streamed_connection_lost_midway_fails_the_loop_instead_of_passing_unconfirmed_pages(redis_client,
+                                                                                                namespace):
+    append = redis_client.register_script("return redis.call('RPUSH', KEYS[1], ARGV[1])")
+    log = f"{namespace}:log"
+    with pytest.raises(redis.ConnectionError):
+        with streamed():
+            _page(redis_client, append, log, "page-1")
+            _page(redis_client, append, log, "page-2")
+            (stream_connection,) = redis_client.connection_pool._in_use_connections
+            host, port = stream_connection._sock.getsockname()[:2]
+            redis_client.client_kill(f"{host}:{port}")  # as a Redis restart or a proxy's timeout would
+            _page(redis_client, append, log, "page-3")
+            _page(redis_client, append, log, "page-4")
+
+    assert not redis_client.connection_pool._in_use_connections
+
+
+def test_an_error_in_the_loop_is_the_one_reported_and_the_pages_before_it_land(redis_client, namespace):
+    append = redis_client.register_script("return redis.call('RPUSH', KEYS[1], ARGV[1])")
+    log = f"{namespace}:log"
+    with pytest.raises(LookupError, match="the source failed"):
+        with streamed():
+            _page(redis_client, append, log, "page-1")
+            raise LookupError("the source failed")
+
+    assert redis_client.lrange(log, 0, -1) == [b"page-1"]
+    assert not redis_client.connection_pool._in_use_connections
