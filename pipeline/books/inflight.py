@@ -87,7 +87,7 @@ class InFlight:
 
     def finish(self, run_id: str) -> bool:
         """Stamp ``run_id`` finished if it is: all counted (or stopped) and nothing in flight."""
-        replies = execute_scripts(self.redis, lambda pipe: self.queue_finish(pipe, run_id), transaction=False)
+        replies = execute_scripts(self.redis, lambda pipe: self.queue_finish(pipe, run_id))
         return bool(replies[0])
 
     def finish_settling(self) -> list[str]:
@@ -101,7 +101,7 @@ class InFlight:
             for run_id in waiting:
                 self.queue_finish(pipe, run_id)
 
-        replies = execute_scripts(self.redis, queue, transaction=False)
+        replies = execute_scripts(self.redis, queue)
         return [run_id for run_id, done in zip(waiting, replies, strict=True) if done]
 
     def entries(self, run_id: str) -> dict[str, str]:

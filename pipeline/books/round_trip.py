@@ -177,56 +177,68 @@ def _fused_call(pipe: redis.client.Pipeline, calls: list[tuple]) -> list[tuple]:
     """The command stack entries for ``calls`` (EVALSHA argument tuples): one fused call for two or more."""
     if len(calls) < 2:
         return [(args, {}) for args in calls]
-    shas = tuple(args[1] for args in calls)
+    # One fused script per set of scripts, whatever their order and number (a check of every waiting
+    # run calls one script many times): which runs when is in its arguments.
+    shas = tuple(dict.fromkeys(args[1] for args in calls))
     fused = _fused.get(shas)
     if fused is None:
         source = _fused_source([_sources[sha] for sha in shas])
         fused = _fused[shas] = (hashlib.sha1(source.encode()).hexdigest(), source)
     sha, source = fused
     _load(pipe, sha, source)
-    keys, args, sizes = [], [], []
+    keys, args, plan = [], [], [len(calls)]
     for call in calls:
         count = int(call[2])
         keys += call[3:3 + count]
         args += call[3 + count:]
-        sizes += [count, len(call) - 3 - count]
-    return [(("EVALSHA", sha, len(keys), *keys, *sizes, *args), {})]
+        plan += [shas.index(call[1]) + 1, count, len(call) - 3 - count]
+    return [(("EVALSHA", sha, len(keys), *keys, *plan, *args), {})]
 
 
 def _fused_source(sources: list[str]) -> str:
-    """A script that runs ``sources`` in turn, each on its slice of KEYS and ARGV (their sizes come first
-    in ARGV, two per script). A script returning an error reply stops the rest and returns it."""
+    """A script that can run any of ``sources``, each on its slice of KEYS and ARGV, and returns their
+    replies. ARGV starts with the plan: the number of calls, then for each one in turn, the script
+    (1 for the first source) and its numbers of keys and arguments. A script returning an error reply
+    stops the rest and returns it."""
     parts = [f"local function script_{n}(KEYS, ARGV)\n{source}\nend\n" for n, source in enumerate(sources)]
-    calls = ", ".join(f"script_{n}" for n in range(len(sources)))
-    return "".join(parts) + f"""local scripts = {{{calls}}}
-local key, arg = 0, 2 * #scripts
-for n = 1, #scripts do
-  local key_count, arg_count = tonumber(ARGV[2 * n - 1]), tonumber(ARGV[2 * n])
+    names = ", ".join(f"script_{n}" for n in range(len(sources)))
+    return "".join(parts) + f"""local scripts = {{{names}}}
+local calls = tonumber(ARGV[1])
+local key, arg, replies = 0, 1 + 3 * calls, {{}}
+for n = 1, calls do
+  local script = scripts[tonumber(ARGV[3 * n - 1])]
+  local key_count, arg_count = tonumber(ARGV[3 * n]), tonumber(ARGV[3 * n + 1])
   local keys, args = {{}}, {{}}
   for i = 1, key_count do keys[i] = KEYS[key + i] end
   for i = 1, arg_count do args[i] = ARGV[arg + i] end
   key, arg = key + key_count, arg + arg_count
-  local reply = scripts[n](keys, args)
+  local reply = script(keys, args)
   if type(reply) == 'table' and reply.err then return reply end
+  if reply == nil then reply = false end  -- a nil would end the array; false is a nil reply
+  replies[n] = reply
 end
+return replies
 """
 
 
-def execute_scripts(client: redis.Redis, queue, transaction: bool = True) -> list:
-    """Call ``queue(pipe)`` (scripts queued by ``queue_script``), then execute ``pipe``; returns its replies.
+def execute_scripts(client: redis.Redis, queue) -> list:
+    """Call ``queue(pipe)`` (scripts queued by ``queue_script``, nothing else), then send them as one fused
+    call (``fuse``), atomic as a MULTI of them was, without sending their sources each time; their replies.
 
-    If the server lost its scripts (a restart), every call of the pipeline failed alike and none took
-    effect: they are loaded again and the pipeline sent once more.
+    If the server lost its scripts (a restart), the call took no effect: the scripts are loaded again
+    and the call sent once more.
     """
     for attempt in (1, 2):
-        with client.pipeline(transaction=transaction) as pipe:
+        with client.pipeline(transaction=False) as pipe:
             queue(pipe)
+            calls = len(pipe.command_stack)
             try:
-                return pipe.execute()
+                replies = execute(fuse(pipe))
             except redis.exceptions.NoScriptError:
-                _loaded.clear()
                 if attempt == 2:
                     raise
+                continue
+            return replies[0] if calls > 1 else replies
     raise AssertionError("unreachable")
 
 

@@ -6,8 +6,8 @@ import dramatiq
 import pytest
 import redis
 
-from pipeline.books import Books
-from pipeline.books.round_trip import deferred, execute, fuse, queue_script, streamed
+from pipeline.books import Books, round_trip
+from pipeline.books.round_trip import deferred, execute, execute_scripts, fuse, queue_script, streamed
 from pipeline.flow.broker import PipelinedRedisBroker
 from pipeline.settings import Settings
 from tests.conftest import REDIS_URL
@@ -164,3 +164,24 @@ def test_an_error_in_the_loop_is_the_one_reported_and_the_pages_before_it_land(r
 
     assert redis_client.lrange(log, 0, -1) == [b"page-1"]
     assert not redis_client.connection_pool._in_use_connections
+
+
+def test_scripts_executed_together_answer_each_for_itself_from_one_fused_script(redis_client, namespace):
+    incr = redis_client.register_script("return redis.call('INCR', KEYS[1])")
+    nothing = redis_client.register_script("redis.call('INCR', KEYS[1])")  # a nil reply
+    pair = redis_client.register_script("return {ARGV[1], tonumber(ARGV[2])}")
+    key = f"{namespace}:n"
+
+    def queue(times):
+        def calls(pipe):
+            for _ in range(times):
+                queue_script(pipe, incr, [key], [])
+            queue_script(pipe, nothing, [key], [])
+            queue_script(pipe, pair, [], ["two", 2])
+        return calls
+
+    assert execute_scripts(redis_client, queue(2)) == [1, 2, None, [b"two", 2]]
+    known = dict(round_trip._fused)
+    assert execute_scripts(redis_client, queue(7)) == [4, 5, 6, 7, 8, 9, 10, None, [b"two", 2]]
+    assert round_trip._fused == known  # how often each script runs is an argument, not a new script
+    assert execute_scripts(redis_client, lambda pipe: queue_script(pipe, incr, [key], [])) == [12]
