@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -116,7 +117,8 @@ class WakingConsumer(_RedisConsumer):
     The stock consumer backs off (up to the worker timeout, 1 s by default) between empty fetches,
     so a message sent to idle workers waits for the next poll: 200-700 ms measured. This one waits
     as long, but in ``BLPOP`` on the list each enqueue pushes to, so it fetches as soon as a message
-    arrives. Fetching, acks, prefetch and redelivery are Dramatiq's own (its ``__next__``, pinned
+    arrives. With its prefetch full, it waits for the first ack or nack instead of sleeping the
+    backoff. Fetching, acks, prefetch and redelivery are Dramatiq's own (its ``__next__``, pinned
     version, with ``time.sleep`` replaced).
     """
 
@@ -143,9 +145,33 @@ class WakingConsumer(_RedisConsumer):
         except redis.ConnectionError as e:
             raise ConnectionClosed(e) from None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: Set when a message ends (its ack or nack, by a worker thread): the prefetch has room again.
+        self._room = threading.Event()
+
+    def ack(self, message) -> None:
+        try:
+            super().ack(message)
+        finally:
+            self._room.set()
+
+    def nack(self, message) -> None:
+        try:
+            super().nack(message)
+        finally:
+            self._room.set()
+
     def _idle(self, backoff_ms: int) -> None:
-        if self.queue_name.endswith(".DQ") or self.outstanding_message_count >= self.prefetch:
-            # Delayed messages become due by the clock, and a full prefetch cannot take more: no wake-up helps.
-            time.sleep(backoff_ms / 1000)
+        if self.outstanding_message_count >= self.prefetch:
+            # Full: nothing can be fetched until a message ends. The stock consumer slept a growing
+            # backoff here (up to the worker timeout, 1 s), so threads that finished sat without work
+            # while messages waited in Redis; this wait ends at the first ack or nack instead.
+            self._room.clear()
+            if self.outstanding_message_count >= self.prefetch:
+                self._room.wait(backoff_ms / 1000)
+            return
+        if self.queue_name.endswith(".DQ"):
+            time.sleep(backoff_ms / 1000)  # delayed messages become due by the clock: no wake-up helps
             return
         self.broker.client.blpop([self.broker.wake_key(self.queue_name)], timeout=max(backoff_ms, 1) / 1000)

@@ -55,3 +55,33 @@ def test_a_burst_of_sends_keeps_no_more_wake_ups_than_idle_consumers_need_and_th
         broker.enqueue(Message(queue_name="urgent", actor_name="noop", args=(), kwargs={}, options={}))
     assert redis_client.llen(broker.wake_key("urgent")) == WAKE_UPS_KEPT
     assert 0 < redis_client.pttl(broker.wake_key("urgent")) <= 60_000
+
+
+@pytest.mark.parametrize("end", ["ack", "nack"])
+def test_a_consumer_with_a_full_prefetch_fetches_again_as_soon_as_a_message_ends(broker, end):
+    for n in range(2):
+        broker.enqueue(Message(queue_name="urgent", actor_name=f"page-{n}", args=(), kwargs={}, options={}))
+    # Backed off to its 120 s ceiling: the stock consumer, its prefetch full, would sleep that long
+    # before looking again, while the thread that just finished its message waits for work.
+    consumer = broker.consume("urgent", prefetch=1, timeout=120_000)
+    first = next(message for message in consumer if message is not None)
+    consumer.misses = 30
+    received = []
+
+    def consume() -> None:
+        for message in consumer:
+            if message is not None:
+                received.append(message)
+                consumer.ack(message)
+                return
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    thread.join(1.0)  # it is now waiting: its one slot of prefetch is taken by the first message
+    assert not received
+
+    getattr(consumer, end)(first)
+
+    thread.join(30)
+    assert [message.actor_name for message in received] == ["page-1"]
+    consumer.close()
