@@ -8,18 +8,23 @@ concurrency budget keeps them inside the limit. Each repeat runs twice: with CON
 right setting) and CONCURRENCY=20 (twice the account's limit: the budget must learn it from the
 429s). Reported: requests/s against the ceiling, slots kept busy, 429s, records lost, and how much
 longer the misconfigured run took.
+
+The baseline, in the same run: a bare pusher (``scripts/bench/bare_pusher.py``), the same client,
+mapping and budget in 2 processes x 8 threads with no queue and no books, as a competent user would
+write it; its slots busy are what this machine allows Python clients against this emulator.
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import threading
 import time
 
 from pipeline.testing.netsuite import NetSuiteEmulator
 from pipeline.testing.server import Faults
-from scripts.bench.common import RedisPrefix, Workers, pipeline_env, start_run, wait_for_run
+from scripts.bench.common import ROOT, RedisPrefix, Workers, pipeline_env, start_run, wait_for_run
 
 LATENCY_S, LIMIT = 0.1, 10
 
@@ -90,13 +95,33 @@ def one_run(count: int, concurrency: int) -> dict:
                 "throttled": emulator.counts["over_concurrency"], **idle}
 
 
+def one_bare_run(count: int) -> dict:
+    """The same push by ``scripts.bench.bare_pusher`` (no queue, no books): what this machine allows."""
+    space = RedisPrefix()
+    with NetSuiteEmulator(faults=Faults(latency_s=LATENCY_S, max_concurrent=LIMIT)) as emulator:
+        env = pipeline_env(space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
+                           PIPELINE_BENCH_NS_CONCURRENCY=str(LIMIT), **emulator.env("bench_ns"))
+        sampler = InFlight(emulator)
+        try:
+            subprocess.run([sys.executable, "-m", "scripts.bench.bare_pusher", "bench_netsuite_customer", "2", "8"],
+                           env=env, cwd=ROOT, check=True)
+        finally:
+            sampler.stop()
+            space.clean()
+        idle = {f"idle_{phase}": share for phase, share in sampler.idle_by_phase(LIMIT).items()}
+        return {"requests": len(emulator.requests), "busy": sampler.mean_while_active(),
+                "throttled": emulator.counts["over_concurrency"], **idle}
+
+
 def main(count: int = 2_000, repeats: int = 5) -> None:
     ceiling = LIMIT / LATENCY_S
     settings = {"right": LIMIT, "twice": 2 * LIMIT}
     results: dict[str, list[dict]] = {name: [] for name in settings}
-    for _ in range(repeats):  # interleaved, so that the machine's load hits both settings alike
+    bare: list[dict] = []
+    for _ in range(repeats):  # interleaved, so that the machine's load hits every contender alike
         for name, concurrency in settings.items():
             results[name].append(one_run(count, concurrency))
+        bare.append(one_bare_run(count))
     print(f"\nVendor-limited: {count:,} customers into NetSuite ({LATENCY_S * 1000:.0f} ms a request, "
           f"account limit {LIMIT} in flight = {ceiling:.0f} requests/s), median of {repeats}")
     medians = {}
@@ -119,6 +144,17 @@ def main(count: int = 2_000, repeats: int = 5) -> None:
               f"   runs: {throttles}")
     right, twice = medians["right"], medians["twice"]
     print(f"  twice the limit vs the right setting: run took {twice['took'] / right['took']:.2f}x as long")
+    busy = statistics.median(run["busy"] for run in bare)
+    idle = {phase: statistics.median(run[f"idle_{phase}"] for run in bare) for phase in ("ramp", "steady", "tail")}
+    print(f"  baseline: a bare pusher (scripts/bench/bare_pusher.py: the same client and budget, 2 processes x 8\n"
+          f"  threads, no queue), CONCURRENCY={LIMIT}")
+    print(f"    slots busy on average     {busy:>8.2f} ({busy / LIMIT:.1%} of {LIMIT})   runs: "
+          f"{', '.join(format(run['busy'] / LIMIT, '.1%') for run in bare)}")
+    print(f"    idle slot time            {idle['ramp']:>8.1%} ramp-up, {idle['steady']:.1%} steady, "
+          f"{idle['tail']:.1%} tail")
+    print(f"    429s                      {statistics.median(run['throttled'] for run in bare):>8}")
+    paired = statistics.median(run["busy"] / plain["busy"] for run, plain in zip(results["right"], bare, strict=True))
+    print(f"  ours (CONCURRENCY={LIMIT}) vs the bare pusher, slots busy: {paired:.3f}x (median of paired runs)")
 
 
 if __name__ == "__main__":
