@@ -57,10 +57,7 @@ def world(tmp_path_factory):
         if os.environ.get("CI") == "true":
             raise
         pytest.skip("No Redis on " + REDIS_URL)
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            raise AssertionError(f"No {CHROMIUM}: .ci/run installs Debian's chromium package.")
-        pytest.skip(f"No {CHROMIUM} (Debian's chromium package; .ci/run installs it).")
+    require_chromium()
     namespace, tmp = f"test-{uuid.uuid4().hex[:12]}", tmp_path_factory.mktemp("console")
     (tmp / "mappings").mkdir()
     for path in MAPPINGS.glob("*.yaml"):
@@ -101,8 +98,16 @@ def world(tmp_path_factory):
         client.close()
 
 
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            raise AssertionError(f"No {CHROMIUM}: .ci/run installs Debian's chromium package.")
+        pytest.skip(f"No {CHROMIUM} (Debian's chromium package; .ci/run installs it).")
+
+
 @pytest.fixture(scope="module")
 def browser():
+    require_chromium()  # whichever fixture a test asks for first
     with playwright_api.sync_playwright() as playwright:
         found = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield found
