@@ -152,10 +152,10 @@ def fuse(pipe: redis.client.Pipeline) -> redis.client.Pipeline:
 
     A page's books, status and message were five script calls: each one a command for redis-py to pack,
     for Redis to look up and answer, and for redis-py to parse (the run's counts, which no one reads
-    here). Fused, they are one, doing the same writes in the same order, atomically. The replies are
-    not the separate ones: only for a pipeline whose replies nobody reads (``deferred``'s). A script
-    failing stops the ones after it in its run; the step fails and is retried, as when the pipeline
-    reported it.
+    here). Fused, they are one, doing the same writes in the same order, atomically. Its reply is the
+    list of theirs (``execute_scripts`` returns it), in place of theirs in the pipeline's replies. A
+    script failing stops the ones after it in its run; the step fails and is retried, as when the
+    pipeline reported it.
     """
     if getattr(pipe, "transaction", False):
         return pipe
