@@ -19,11 +19,9 @@ def broker(namespace):
     found.close()
 
 
-def test_an_idle_consumer_takes_a_new_message_long_before_its_next_poll(broker):
-    # Backed off to its 120 s ceiling: a polling consumer would not look again for two minutes.
-    consumer = broker.consume("urgent", prefetch=1, timeout=120_000)
-    consumer.misses = 30
-    received = []
+def take_one_in_a_thread(consumer) -> tuple[threading.Thread, list]:
+    """A thread taking (and acking) the consumer's next message; the list it puts the message in."""
+    received: list = []
 
     def consume() -> None:
         for message in consumer:
@@ -34,6 +32,14 @@ def test_an_idle_consumer_takes_a_new_message_long_before_its_next_poll(broker):
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
+    return thread, received
+
+
+def test_an_idle_consumer_takes_a_new_message_long_before_its_next_poll(broker):
+    # Backed off to its 120 s ceiling: a polling consumer would not look again for two minutes.
+    consumer = broker.consume("urgent", prefetch=1, timeout=120_000)
+    consumer.misses = 30
+    thread, received = take_one_in_a_thread(consumer)
     thread.join(1.0)  # it is now blocked, idle
     assert not received
 
@@ -66,17 +72,7 @@ def test_a_consumer_with_a_full_prefetch_fetches_again_as_soon_as_a_message_ends
     consumer = broker.consume("urgent", prefetch=1, timeout=120_000)
     first = next(message for message in consumer if message is not None)
     consumer.misses = 30
-    received = []
-
-    def consume() -> None:
-        for message in consumer:
-            if message is not None:
-                received.append(message)
-                consumer.ack(message)
-                return
-
-    thread = threading.Thread(target=consume, daemon=True)
-    thread.start()
+    thread, received = take_one_in_a_thread(consumer)
     thread.join(1.0)  # it is now waiting: its one slot of prefetch is taken by the first message
     assert not received
 
