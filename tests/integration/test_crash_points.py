@@ -64,8 +64,6 @@ def test_a_worker_killed_at_each_crash_point_loses_and_duplicates_nothing(point,
     summary = wait_until(f"run {run_id} to finish after the crash at {point}", lambda: books.runs.get(run_id),
                          lambda found: found is not None and found.finished_at is not None, timeout_s=300)
 
-    early = message_states(redis_client, namespace)
-    assert set(early) <= FINAL_STATES, (early, redis_client.hgetall(f"{namespace}:run:{run_id}:inflight"), workers.logs()[-4000:])
     # every record at the target, with its data, once (the emulator upserts by key; no extra key)
     assert crm.records["customer"] == {key: {"email": key, "first_name": "C", "last_name": record["last"]}
                                        for key, record in records.items()}
