@@ -226,6 +226,12 @@ def load_records(job: Job, items: Sequence[dict], outbox: Outbox, batch: str, al
                                       applied, sent, reads.dead),
                          job.message_id, booked_as, attempts)
     job.reached("load.after_books")
+    if split:
+        # Two deliveries of a page can load at once (one redelivered after a crash): only the first to book
+        # it decides which records go on alone. The other's own split records were loaded by the first, or
+        # are sent by it; sent here too, they would be counted twice.
+        decided = set(job.books.runs.booking(job.run_id, booked_as).set_apart)
+        split = [(item, outcome) for item, outcome in split if item["key"] in decided]
     for item, outcome in split:
         outbox.send_load_alone(item, outcome, batch)
         job.reached("load.after_split")
