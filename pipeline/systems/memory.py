@@ -27,6 +27,8 @@ class MemoryStore:
     extract_faults: list[Exception] = field(default_factory=list)
     #: Called with the page number after each page is handed on (tests change the source mid-pull).
     after_page: Callable[[int], None] | None = None
+    #: Called with the entity before each load (tests interleave another delivery's load with this one).
+    before_load: Callable[[str], None] | None = None
     #: (entity, key) -> time of every load attempt, to check retry timing.
     attempts: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -82,6 +84,8 @@ class MemorySystem:
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         outcomes: list[Exception | None] = []
         store = self.store
+        if store.before_load:
+            store.before_load(entity)
         with _lock:
             for item in items:
                 store.attempts[(entity, item.key)].append(time.monotonic())

@@ -12,19 +12,6 @@ from tests.conftest import FIXTURES, REDIS_URL
 RECORDS = [{"email": f"c{n}@example.com", "first": f"C{n}", "last": "Test"} for n in range(3)]
 
 
-class LoadsTheOtherFirst:
-    """The target as the second delivery sees it: the first delivery loads and books the whole page
-    while the second is still loading, then the second's load finds one record busy (retryable)."""
-
-    def __init__(self, target, first_delivery) -> None:
-        self.target, self.first_delivery = target, first_delivery
-
-    def load(self, entity, items):
-        self.first_delivery()
-        memory_store("shop").faults[("customer", "c1@example.com")] = [LookupError("busy, try again")]
-        return self.target.load(entity, items)
-
-
 def test_only_the_first_delivery_to_book_a_page_sends_records_on_alone(namespace):
     reset_memory_stores()
     app = App(Settings.from_env({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": namespace,
@@ -39,21 +26,17 @@ def test_only_the_first_delivery_to_book_a_page_sends_records_on_alone(namespace
     outbox = Outbox(send_map=None, send_load=None,
                     send_load_alone=lambda item, error, batch: alone.append((item, batch)))
 
-    real_target = integration.target
+    shop = memory_store("shop")
 
-    def first_delivery() -> None:
-        seen_by_second, integration.__dict__["target"] = integration.target, real_target
-        try:
-            load_records(Job(integration, app.books, "run-1", message_id="first"), items, outbox, "page-1")
-        finally:
-            integration.__dict__["target"] = seen_by_second
+    def first_delivery_loads_meanwhile(entity: str) -> None:
+        # The second delivery has read the page unbooked; now the first loads and books it whole, and then
+        # the second's own load finds one record busy (retryable), which it splits out.
+        shop.before_load = None
+        load_records(Job(integration, app.books, "run-1", message_id="first"), items, outbox, "page-1")
+        shop.faults[("customer", "c1@example.com")] = [LookupError("busy, try again")]
 
-    second = Job(integration, app.books, "run-1", message_id="second")
-    integration.__dict__["target"] = LoadsTheOtherFirst(real_target, first_delivery)
-    try:
-        load_records(second, items, outbox, "page-1")
-    finally:
-        integration.__dict__["target"] = real_target
+    shop.before_load = first_delivery_loads_meanwhile
+    load_records(Job(integration, app.books, "run-1", message_id="second"), items, outbox, "page-1")
     for item, batch in alone:  # whatever went on alone is loaded, as its own messages would be
         load_records(Job(integration, app.books, "run-1", message_id="alone"), [item], outbox, batch, alone=True)
 
