@@ -122,6 +122,11 @@ class WakingConsumer(_RedisConsumer):
     version, with ``time.sleep`` replaced).
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: Set when a message ends (its ack or nack, by a worker thread): the prefetch has room again.
+        self._room = threading.Event()
+
     def __next__(self):
         try:
             while True:
@@ -144,11 +149,6 @@ class WakingConsumer(_RedisConsumer):
                         return None
         except redis.ConnectionError as e:
             raise ConnectionClosed(e) from None
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        #: Set when a message ends (its ack or nack, by a worker thread): the prefetch has room again.
-        self._room = threading.Event()
 
     def ack(self, message) -> None:
         try:
