@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -108,30 +110,49 @@ def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> Load
 DOWN_AFTER = 3
 
 
-def load_each(load_one: LoadOne, items: Sequence[LoadItem]) -> list[Exception | None]:
-    """Load items one at a time, one outcome each: what the loader returned, or the PipelineError it raised.
+def load_each(load_one: LoadOne, items: Sequence[LoadItem], *, parallel: int = 1) -> list[Exception | None]:
+    """Load items, one outcome each, in order: what the loader returned, or the PipelineError it raised.
 
     When the first ``DOWN_AFTER`` records all found the target down, the rest are not sent: each gets a
     ``NotSentError`` (retryable, with the last error's Retry-After), so an outage costs a few requests
-    per batch, not one per record, and the batch is retried whole. Once a record went through, every
-    record is sent: failures among successes are the records' own, split out and retried alone. Any
-    other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
+    per batch, not one per record, and the batch is retried whole. Once a record did not find it down,
+    every record is sent: failures among successes are the records' own, split out and retried alone.
+    Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
+
+    ``parallel``: how many records may be in the target at once. A system whose requests each hold a
+    slot of a concurrency budget passes its limit: a batch loaded one record at a time would keep one
+    slot of many busy, and a run's last batches would leave the others idle. The records opening the
+    batch still go one at a time until one finds the target up, so an outage costs as few requests.
+    A batch naming a key twice is loaded in order, one record at a time.
     """
     outcomes: list = []
-    down = 0
     for index, item in enumerate(items):
-        if down >= DOWN_AFTER:
+        if index >= DOWN_AFTER:  # every record before this one found the target down
             last = outcomes[-1]
-            outcomes += [NotSentError(f"Not sent: the {down} records before it found the target down, the last "
+            outcomes += [NotSentError(f"Not sent: the {index} records before it found the target down, the last "
                                       f"with {type(last).__name__}: {last}", system=getattr(last, "system", ""),
                                       status=getattr(last, "status", None),
                                       retry_after=getattr(last, "retry_after", None)) for _ in items[index:]]
-            break
-        try:
-            outcome = load_one(item)
-        except PipelineError as error:
-            outcomes.append(error)
-            down = down + 1 if down == index and finds_target_down(error) else 0
-        else:
-            outcomes.append(outcome)
+            return outcomes
+        outcome = _outcome_of(load_one, item)
+        outcomes.append(outcome)
+        if not (isinstance(outcome, PipelineError) and finds_target_down(outcome)):
+            return outcomes + _load_rest(load_one, items[index + 1:], parallel)
     return outcomes
+
+
+def _outcome_of(load_one: LoadOne, item: LoadItem) -> object:
+    try:
+        return load_one(item)
+    except PipelineError as error:
+        return error
+
+
+def _load_rest(load_one: LoadOne, items: Sequence[LoadItem], parallel: int) -> list:
+    """Outcomes of ``items``, up to ``parallel`` loading at once, each in its caller's context (log fields)."""
+    workers = min(parallel, len(items))
+    if workers <= 1 or len({item.key for item in items}) < len(items):
+        return [_outcome_of(load_one, item) for item in items]
+    contexts = [contextvars.copy_context() for _ in items]  # one each: a context runs in one thread at a time
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
+        return list(pool.map(lambda context, item: context.run(_outcome_of, load_one, item), contexts, items))

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -33,10 +34,15 @@ LOADABLE = ("customer", "order")
 
 
 class Loader:
-    """One batch's load: caches customer and item look-ups across the batch's records."""
+    """One batch's load: caches customer and item look-ups across the batch's records.
 
-    def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings()) -> None:
-        self.client, self.settings = client, settings
+    Up to ``parallel`` records load at once (each request waits for a slot of the account's budget);
+    a look-up the cache misses is made under a lock, so records needing the same one make it once.
+    """
+
+    def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings(), parallel: int = 1) -> None:
+        self.client, self.settings, self.parallel = client, settings, parallel
+        self._lookups = threading.Lock()
         self._customers: dict[str, str] = {}
         self._items: dict[str, str] = {}
         self._currencies: dict[str, str] | None = None
@@ -48,7 +54,7 @@ class Loader:
         if entity not in handlers:
             # Every record would fail alike; each is reported, so the run shows why.
             return [UnknownNameError("NetSuite load entity", entity, LOADABLE)] * len(items)
-        return load_each(handlers[entity], items)
+        return load_each(handlers[entity], items, parallel=self.parallel)
 
     def customer(self, item: LoadItem) -> None:
         eid = external_id(item.native.get("externalId") or item.data["email"])
@@ -81,10 +87,11 @@ class Loader:
 
     def currency_id(self, order: dict) -> str:
         """The internal id of the order's currency, by ISO code (NetSuite's ``symbol``), read once."""
-        if self._currencies is None:
-            rows = self.client.suiteql("SELECT id, symbol FROM currency ORDER BY id", limit=MAX_LIMIT)
-            self._currencies = {str(row.get("symbol", "")).upper(): str(row["id"])
-                                for row in rows.get("items") or []}
+        with self._lookups:
+            if self._currencies is None:
+                rows = self.client.suiteql("SELECT id, symbol FROM currency ORDER BY id", limit=MAX_LIMIT)
+                self._currencies = {str(row.get("symbol", "")).upper(): str(row["id"])
+                                    for row in rows.get("items") or []}
         code = str(order["currency"]).upper()
         if code not in self._currencies:
             raise RecordError(f"Order {order['order_number']!r} is in {code}, a currency the NetSuite account "
@@ -95,16 +102,17 @@ class Loader:
     def customer_for_order(self, order: dict, native: dict) -> str:
         """The id of the order's customer: by external id, else by email, else a new customer."""
         email = order["customer_email"]
-        if email not in self._customers:
-            eid = external_id(native.get("customerExternalId") or email)
-            rows = self._customers_by_key(eid, email)
-            keyed = [row["id"] for row in rows if row.get("externalid") == eid]
-            customer_id = (keyed or [row["id"] for row in rows] or [None])[0]
-            if customer_id is None:
-                payload = {**order_customer_payload(order, native), "externalId": eid}
-                customer_id = self.client.upsert_id("customer", eid, payload)
-            self._customers[email] = str(customer_id)
-        return self._customers[email]
+        with self._lookups:
+            if email not in self._customers:
+                eid = external_id(native.get("customerExternalId") or email)
+                rows = self._customers_by_key(eid, email)
+                keyed = [row["id"] for row in rows if row.get("externalid") == eid]
+                customer_id = (keyed or [row["id"] for row in rows] or [None])[0]
+                if customer_id is None:
+                    payload = {**order_customer_payload(order, native), "externalId": eid}
+                    customer_id = self.client.upsert_id("customer", eid, payload)
+                self._customers[email] = str(customer_id)
+            return self._customers[email]
 
     def _customers_by_key(self, eid: str, email: str) -> list[dict]:
         """``{id, externalid}`` of the customers with this external id or this email (any case), by id.
@@ -122,12 +130,13 @@ class Loader:
         Raises:
             FatalError: a SKU has no item; the message names the SKU and the line.
         """
-        wanted = sorted({sku for sku in skus if sku not in self._items})
-        for start in range(0, len(wanted), MAX_LIMIT):
-            chunk = ", ".join(sql_string(sku) for sku in wanted[start:start + MAX_LIMIT])
-            rows = self.client.suiteql(f"SELECT id, itemid FROM item WHERE itemid IN ({chunk}) ORDER BY id",
-                                       limit=MAX_LIMIT).get("items") or []
-            self._items.update({row["itemid"]: str(row["id"]) for row in rows})
+        with self._lookups:
+            wanted = sorted({sku for sku in skus if sku not in self._items})
+            for start in range(0, len(wanted), MAX_LIMIT):
+                chunk = ", ".join(sql_string(sku) for sku in wanted[start:start + MAX_LIMIT])
+                rows = self.client.suiteql(f"SELECT id, itemid FROM item WHERE itemid IN ({chunk}) ORDER BY id",
+                                           limit=MAX_LIMIT).get("items") or []
+                self._items.update({row["itemid"]: str(row["id"]) for row in rows})
         for index, sku in enumerate(skus):
             if sku not in self._items:
                 raise FatalError(f"Unknown NetSuite item {sku!r} in order {order_number!r} "

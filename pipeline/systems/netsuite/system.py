@@ -85,7 +85,9 @@ class NetSuiteSystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         """Upsert customers and orders by external id; one outcome per item."""
-        return Loader(self.client, self.settings.loads).load(entity, items)
+        # A batch's records load in parallel, up to the budget: one at a time, a run's last batches
+        # would keep one slot each busy and leave the rest idle.
+        return Loader(self.client, self.settings.loads, parallel=self.settings.concurrency).load(entity, items)
 
     def _fetch(self, source: Source, ids: list[str]) -> list[dict]:
         if not ids:

@@ -1,6 +1,12 @@
-"""``load_each``: a batch stops sending when its first records find the target down, and only then."""
+"""``load_each``: a batch stops sending when its first records find the target down, and only then;
+with ``parallel``, the rest of a batch loads that many at a time."""
 
 from __future__ import annotations
+
+import contextvars
+import threading
+
+import pytest
 
 from pipeline.errors import FatalError, NotSentError, RetryableError
 from pipeline.systems.base import DOWN_AFTER, LoadItem, load_each
@@ -46,3 +52,60 @@ def test_failures_after_a_record_went_through_or_that_are_not_outages_are_sent_o
     load_one, sent = loader(refused)
     load_each(load_one, ITEMS)
     assert len(sent) == len(ITEMS)
+
+
+def test_a_parallel_batch_loads_that_many_records_at_once_and_keeps_each_outcome_in_its_place():
+    first_through = threading.Event()
+    all_in = threading.Barrier(4)  # passes only once four loads are in at the same time
+    in_now, most = [0], [0]
+    lock = threading.Lock()
+
+    def load_one(item: LoadItem) -> str:
+        if item.key == "k0":
+            first_through.set()
+            return "first"
+        with lock:
+            in_now[0] += 1
+            most[0] = max(most[0], in_now[0])
+        if item.key in ("k1", "k2", "k3", "k4"):
+            all_in.wait(timeout=60)
+        with lock:
+            in_now[0] -= 1
+        if item.key == "k5":
+            raise FatalError("refused")
+        return item.key
+
+    outcomes = load_each(load_one, ITEMS, parallel=4)
+    assert first_through.is_set() and most[0] == 4
+    assert outcomes[0] == "first" and isinstance(outcomes[5], FatalError)
+    assert [outcome for index, outcome in enumerate(outcomes) if index not in (0, 5)] == [
+        item.key for item in ITEMS if item.key not in ("k0", "k5")]
+
+
+def test_a_parallel_batch_still_opens_one_record_at_a_time_and_stops_when_the_target_is_down():
+    load_one, sent = loader({item.key: RetryableError("503", status=503) for item in ITEMS})
+    outcomes = load_each(load_one, ITEMS, parallel=8)
+    assert sent == ["k0", "k1", "k2"]
+    assert all(isinstance(outcome, NotSentError) for outcome in outcomes[3:])
+
+
+def test_a_batch_naming_a_key_twice_loads_in_order():
+    items = [LoadItem("k0", {}, {}), LoadItem("k1", {"v": 1}, {}), LoadItem("k1", {"v": 2}, {})]
+    load_one, sent = loader({})
+    load_each(load_one, items, parallel=8)
+    assert sent == ["k0", "k1", "k1"]
+
+
+def test_parallel_loads_run_in_the_callers_context_and_a_bug_still_propagates():
+    where: contextvars.ContextVar[str] = contextvars.ContextVar("where", default="unset")
+    where.set("run-7")
+    seen = []
+
+    def load_one(item: LoadItem) -> None:
+        seen.append(where.get())
+        if item.key == "k9":
+            raise KeyError("a bug, not a record's error")
+
+    with pytest.raises(KeyError):
+        load_each(load_one, ITEMS, parallel=4)
+    assert set(seen) == {"run-7"}

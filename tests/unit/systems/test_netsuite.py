@@ -715,3 +715,38 @@ def test_without_a_budget_the_same_load_is_throttled_so_the_budget_test_can_fail
         throttled = hammer(make_system(emulator, concurrency=100, read_retries=0), record_id)
         assert throttled > 0
         assert emulator.peak_in_flight > 3
+
+
+def test_a_batchs_records_load_in_parallel_up_to_the_budget_and_each_lands_whole():
+    with NetSuiteEmulator(faults=Faults(max_concurrent=3, latency_s=0.1)) as emulator:
+        people = [LoadItem(f"p{n}@example.com", {"email": f"p{n}@example.com", "first_name": f"First{n}",
+                                                 "last_name": "Last"}, {}) for n in range(9)]
+        assert make_system(emulator, concurrency=3).load("customer", people) == [None] * 9
+        # One record opens the batch alone; the other eight share the account's three slots.
+        assert emulator.counts["over_concurrency"] == 0 and 2 <= emulator.peak_in_flight <= 3
+        stored = {record["email"]: record for record in emulator.store.records["customer"].values()}
+        assert {email: (record["firstName"], record["externalId"]) for email, record in stored.items()} == {
+            f"p{n}@example.com": (f"First{n}", external_id(f"p{n}@example.com")) for n in range(9)}
+        emulator.assert_contract_kept()
+
+
+def test_parallel_orders_of_one_new_customer_create_it_once_and_look_items_up_once():
+    # A latency, so that the five orders would all miss the caches at once without the loader's lock.
+    with NetSuiteEmulator(faults=Faults(latency_s=0.05)) as netsuite_emulator:
+        _orders_of_one_customer_in_parallel(netsuite_emulator)
+
+
+def _orders_of_one_customer_in_parallel(netsuite_emulator: NetSuiteEmulator) -> None:
+    for sku in ("SKU-1", "SKU-2"):
+        netsuite_emulator.store.add("inventoryItem", {"itemId": sku})
+    system = make_system(netsuite_emulator, concurrency=4)
+    # The first opens the batch alone (another customer, another item); the five after it load at once.
+    orders = [order_item(number="000000010", email="first@example.com", sku="SKU-2"),
+              *(order_item(number=f"00000001{n}") for n in range(1, 6))]
+    assert system.load("order", orders) == [None] * 6
+    assert len(netsuite_emulator.store.records["customer"]) == 2
+    assert len(netsuite_emulator.store.records["salesOrder"]) == 6
+    queries = [request.json()["q"] for request in netsuite_emulator.requests if request.path.endswith("/suiteql")]
+    assert sum("FROM customer" in query for query in queries) == 2
+    assert sum("FROM item" in query for query in queries) == 2
+    assert sum(request.method == "PUT" and "/customer/" in request.path for request in netsuite_emulator.requests) == 2
