@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,7 +110,7 @@ def loader_for(system: str, entity: str, loaders: Mapping[str, LoadOne]) -> Load
 DOWN_AFTER = 3
 
 
-def load_each(load_one: LoadOne, items: Sequence[LoadItem], *, parallel: int = 1) -> list[Exception | None]:
+def load_each(load_one: LoadOne, items: Sequence[LoadItem], *, pool: Executor | None = None) -> list[Exception | None]:
     """Load items, one outcome each, in order: what the loader returned, or the PipelineError it raised.
 
     When the first ``DOWN_AFTER`` records all found the target down, the rest are not sent: each gets a
@@ -119,11 +119,12 @@ def load_each(load_one: LoadOne, items: Sequence[LoadItem], *, parallel: int = 1
     every record is sent: failures among successes are the records' own, split out and retried alone.
     Any other exception propagates: it is a bug, or a failure of the whole batch, not of one record.
 
-    ``parallel``: how many records may be in the target at once. A system whose requests each hold a
-    slot of a concurrency budget passes its limit: a batch loaded one record at a time would keep one
-    slot of many busy, and a run's last batches would leave the others idle. The records opening the
-    batch still go one at a time until one finds the target up, so an outage costs as few requests.
-    A batch naming a key twice is loaded in order, one record at a time.
+    ``pool``: threads the rest of the batch loads on, as many at once as it has. A system whose
+    requests each hold a slot of a concurrency budget passes one the size of its limit, shared by the
+    process's batches: a batch loaded one record at a time keeps one slot of many busy, and a run's
+    last batches leave the others idle. The records opening the batch still go one at a time on the
+    caller's thread until one finds the target up, so an outage costs as few requests. A batch naming
+    a key twice is loaded in order, one record at a time.
     """
     outcomes: list = []
     for index, item in enumerate(items):
@@ -137,7 +138,7 @@ def load_each(load_one: LoadOne, items: Sequence[LoadItem], *, parallel: int = 1
         outcome = _outcome_of(load_one, item)
         outcomes.append(outcome)
         if not (isinstance(outcome, PipelineError) and finds_target_down(outcome)):
-            return outcomes + _load_rest(load_one, items[index + 1:], parallel)
+            return outcomes + _load_rest(load_one, items[index + 1:], pool)
     return outcomes
 
 
@@ -148,11 +149,9 @@ def _outcome_of(load_one: LoadOne, item: LoadItem) -> object:
         return error
 
 
-def _load_rest(load_one: LoadOne, items: Sequence[LoadItem], parallel: int) -> list:
-    """Outcomes of ``items``, up to ``parallel`` loading at once, each in its caller's context (log fields)."""
-    workers = min(parallel, len(items))
-    if workers <= 1 or len({item.key for item in items}) < len(items):
+def _load_rest(load_one: LoadOne, items: Sequence[LoadItem], pool: Executor | None) -> list:
+    """Outcomes of ``items``, on ``pool`` if there is one, each in its caller's context (log fields)."""
+    if pool is None or len(items) <= 1 or len({item.key for item in items}) < len(items):
         return [_outcome_of(load_one, item) for item in items]
     contexts = [contextvars.copy_context() for _ in items]  # one each: a context runs in one thread at a time
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
-        return list(pool.map(lambda context, item: context.run(_outcome_of, load_one, item), contexts, items))
+    return list(pool.map(lambda context, item: context.run(_outcome_of, load_one, item), contexts, items))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from functools import partial
 
 from pipeline.errors import FatalError, RecordError, UnknownNameError
@@ -36,12 +37,14 @@ LOADABLE = ("customer", "order")
 class Loader:
     """One batch's load: caches customer and item look-ups across the batch's records.
 
-    Up to ``parallel`` records load at once (each request waits for a slot of the account's budget);
-    a look-up the cache misses is made under a lock, so records needing the same one make it once.
+    With a ``pool``, records load on its threads at once (each request waits for a slot of the
+    account's budget); a look-up the cache misses is made under a lock, so records needing the same
+    one make it once.
     """
 
-    def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings(), parallel: int = 1) -> None:
-        self.client, self.settings, self.parallel = client, settings, parallel
+    def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings(),
+                 pool: Executor | None = None) -> None:
+        self.client, self.settings, self.pool = client, settings, pool
         self._lookups = threading.Lock()
         self._customers: dict[str, str] = {}
         self._items: dict[str, str] = {}
@@ -54,7 +57,7 @@ class Loader:
         if entity not in handlers:
             # Every record would fail alike; each is reported, so the run shows why.
             return [UnknownNameError("NetSuite load entity", entity, LOADABLE)] * len(items)
-        return load_each(handlers[entity], items, parallel=self.parallel)
+        return load_each(handlers[entity], items, pool=self.pool)
 
     def customer(self, item: LoadItem) -> None:
         eid = external_id(item.native.get("externalId") or item.data["email"])

@@ -52,6 +52,10 @@ class NetSuiteSystem:
     def __init__(self, settings: NetSuiteSettings, client: NetSuiteClient) -> None:
         self.settings = settings
         self.client = client
+        # The batches of this process load their records on these threads, as many as the budget's
+        # slots: one record at a time, a run's last batches would keep one slot each busy and leave
+        # the rest idle; more threads than slots would only queue for them.
+        self._load_pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="netsuite-load")
 
     @classmethod
     def from_env(cls, connection: str, environ: Mapping[str, str]) -> NetSuiteSystem:
@@ -85,9 +89,7 @@ class NetSuiteSystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         """Upsert customers and orders by external id; one outcome per item."""
-        # A batch's records load in parallel, up to the budget: one at a time, a run's last batches
-        # would keep one slot each busy and leave the rest idle.
-        return Loader(self.client, self.settings.loads, parallel=self.settings.concurrency).load(entity, items)
+        return Loader(self.client, self.settings.loads, pool=self._load_pool).load(entity, items)
 
     def _fetch(self, source: Source, ids: list[str]) -> list[dict]:
         if not ids:

@@ -1,10 +1,11 @@
 """``load_each``: a batch stops sending when its first records find the target down, and only then;
-with ``parallel``, the rest of a batch loads that many at a time."""
+with a ``pool``, the rest of a batch loads on its threads at once."""
 
 from __future__ import annotations
 
 import contextvars
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -75,7 +76,8 @@ def test_a_parallel_batch_loads_that_many_records_at_once_and_keeps_each_outcome
             raise FatalError("refused")
         return item.key
 
-    outcomes = load_each(load_one, ITEMS, parallel=4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = load_each(load_one, ITEMS, pool=pool)
     assert first_through.is_set() and most[0] == 4
     assert outcomes[0] == "first" and isinstance(outcomes[5], FatalError)
     assert [outcome for index, outcome in enumerate(outcomes) if index not in (0, 5)] == [
@@ -84,7 +86,8 @@ def test_a_parallel_batch_loads_that_many_records_at_once_and_keeps_each_outcome
 
 def test_a_parallel_batch_still_opens_one_record_at_a_time_and_stops_when_the_target_is_down():
     load_one, sent = loader({item.key: RetryableError("503", status=503) for item in ITEMS})
-    outcomes = load_each(load_one, ITEMS, parallel=8)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = load_each(load_one, ITEMS, pool=pool)
     assert sent == ["k0", "k1", "k2"]
     assert all(isinstance(outcome, NotSentError) for outcome in outcomes[3:])
 
@@ -92,7 +95,8 @@ def test_a_parallel_batch_still_opens_one_record_at_a_time_and_stops_when_the_ta
 def test_a_batch_naming_a_key_twice_loads_in_order():
     items = [LoadItem("k0", {}, {}), LoadItem("k1", {"v": 1}, {}), LoadItem("k1", {"v": 2}, {})]
     load_one, sent = loader({})
-    load_each(load_one, items, parallel=8)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        load_each(load_one, items, pool=pool)
     assert sent == ["k0", "k1", "k1"]
 
 
@@ -106,6 +110,6 @@ def test_parallel_loads_run_in_the_callers_context_and_a_bug_still_propagates():
         if item.key == "k9":
             raise KeyError("a bug, not a record's error")
 
-    with pytest.raises(KeyError):
-        load_each(load_one, ITEMS, parallel=4)
+    with ThreadPoolExecutor(max_workers=4) as pool, pytest.raises(KeyError):
+        load_each(load_one, ITEMS, pool=pool)
     assert set(seen) == {"run-7"}
