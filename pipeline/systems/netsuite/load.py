@@ -38,14 +38,15 @@ class Loader:
     """One batch's load: caches customer and item look-ups across the batch's records.
 
     With a ``pool``, records load on its threads at once (each request waits for a slot of the
-    account's budget); a look-up the cache misses is made under a lock, so records needing the same
-    one make it once.
+    account's budget); a look-up the cache misses is made under a lock of its own (per customer,
+    per set of SKUs), so records needing the same one make it once and others are not held up.
     """
 
     def __init__(self, client: NetSuiteClient, settings: LoadSettings = LoadSettings(),
                  pool: Executor | None = None) -> None:
         self.client, self.settings, self.pool = client, settings, pool
-        self._lookups = threading.Lock()
+        self._locks: dict[object, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._customers: dict[str, str] = {}
         self._items: dict[str, str] = {}
         self._currencies: dict[str, str] | None = None
@@ -90,7 +91,7 @@ class Loader:
 
     def currency_id(self, order: dict) -> str:
         """The internal id of the order's currency, by ISO code (NetSuite's ``symbol``), read once."""
-        with self._lookups:
+        with self._lock_for("currencies"):
             if self._currencies is None:
                 rows = self.client.suiteql("SELECT id, symbol FROM currency ORDER BY id", limit=MAX_LIMIT)
                 self._currencies = {str(row.get("symbol", "")).upper(): str(row["id"])
@@ -105,7 +106,7 @@ class Loader:
     def customer_for_order(self, order: dict, native: dict) -> str:
         """The id of the order's customer: by external id, else by email, else a new customer."""
         email = order["customer_email"]
-        with self._lookups:
+        with self._lock_for(("customer", email)):
             if email not in self._customers:
                 eid = external_id(native.get("customerExternalId") or email)
                 rows = self._customers_by_key(eid, email)
@@ -116,6 +117,10 @@ class Loader:
                     customer_id = self.client.upsert_id("customer", eid, payload)
                 self._customers[email] = str(customer_id)
             return self._customers[email]
+
+    def _lock_for(self, lookup: object) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(lookup, threading.Lock())
 
     def _customers_by_key(self, eid: str, email: str) -> list[dict]:
         """``{id, externalid}`` of the customers with this external id or this email (any case), by id.
@@ -133,7 +138,7 @@ class Loader:
         Raises:
             FatalError: a SKU has no item; the message names the SKU and the line.
         """
-        with self._lookups:
+        with self._lock_for(("items", *sorted({sku for sku in skus if sku not in self._items}))):
             wanted = sorted({sku for sku in skus if sku not in self._items})
             for start in range(0, len(wanted), MAX_LIMIT):
                 chunk = ", ".join(sql_string(sku) for sku in wanted[start:start + MAX_LIMIT])
