@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
@@ -39,10 +40,13 @@ class DeclaredSystem:
     #: Its loads send their requests through ``systems.http.HttpClient``: ``preview --request`` can show them.
     http_loads = True
 
-    def __init__(self, spec: SystemSpec, client: DeclaredClient) -> None:
+    def __init__(self, spec: SystemSpec, client: DeclaredClient, concurrency: int = 1) -> None:
         self.spec, self.client = spec, client
         self.name = spec.name
         self.references = References(client)
+        # A page's records load on these threads, as many as the account's budget has slots
+        # (``load_each``): one at a time, a run's last pages would leave the other slots idle.
+        self._load_pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"{spec.name}-load")
 
     @classmethod
     def build(cls, spec: SystemSpec, connection: str, environ: Mapping[str, str], *,
@@ -80,7 +84,7 @@ class DeclaredSystem:
                                 headers={name: fill(text, values) for name, text in spec.headers.items()},
                                 reads=reads,
                                 limiter=limiter, session=session)
-        return cls(spec, client)
+        return cls(spec, client, concurrency)
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
                 page_size: int) -> Iterator[Page]:
@@ -89,7 +93,8 @@ class DeclaredSystem:
 
     def load(self, entity: str, items: Sequence[LoadItem]) -> list[Exception | None]:
         spec = self._entity(entity, "load")
-        return load_each(lambda item: load.load_one(self.client, spec, item, self.references), items)
+        return load_each(lambda item: load.load_one(self.client, spec, item, self.references), items,
+                         pool=self._load_pool)
 
     def _entity(self, entity: str, what: str):
         found = self.spec.entities.get(entity)

@@ -12,7 +12,7 @@ import pytest
 from pipeline.errors import AuthError, FatalError, RetryableError
 from pipeline.systems.base import LoadItem
 from pipeline.systems.declarative import DeclaredSystem, load_system_file
-from pipeline.testing.server import Emulator, Request, Response, route
+from pipeline.testing.server import Emulator, Faults, Request, Response, route
 
 RECORDS = [{"id": n, "name": f"item {n}", "updated_at": f"2024-05-01T10:00:0{n}Z"} for n in range(1, 8)]
 
@@ -26,6 +26,7 @@ class CatalogApi(Emulator):
         self.valid_tokens: set[str] = set()
         self.status_for_writes: int | None = None
         self.written: dict[str, dict] = {}
+        self.most_in_flight = 0
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -82,6 +83,8 @@ class CatalogApi(Emulator):
         if self.status_for_writes:
             return Response(self.status_for_writes, {"error": {"message": f"Status {self.status_for_writes}."}})
         self.written[unquote(key)] = request.json()
+        with self.lock:
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
         return Response(200, {})
 
 
@@ -199,6 +202,16 @@ def test_an_upsert_puts_the_wrapped_body_at_the_keys_path(tmp_path, api):
     assert system.load("item", [LoadItem("sku/1", {"name": "A", "note": None}, {"color": "red"})]) == [None]
     assert api.written == {"sku/1": {"item": {"name": "A", "note": None, "color": "red"}}}
     assert api.requests[-1].raw_path == "/items/sku%2F1"
+
+
+def test_a_pages_records_load_in_parallel_within_the_accounts_concurrency(tmp_path, api):
+    api.faults = Faults(latency_s=0.1, max_concurrent=3)  # a fourth request at once would be refused
+    system = build(system_file(tmp_path, BEARER, PAGES), api, TOKEN="static-token", CONCURRENCY="3")
+    items = [LoadItem(f"sku-{n}", {"name": f"item {n}"}, {}) for n in range(9)]
+    assert system.load("item", items) == [None] * 9
+    assert api.written == {f"sku-{n}": {"item": {"name": f"item {n}"}} for n in range(9)}
+    # The first record alone, the other eight on the system's three threads, each within the budget.
+    assert 2 <= api.most_in_flight <= 3 and api.counts["over_concurrency"] == 0
 
 
 def test_an_oauth2_token_is_fetched_again_shortly_before_it_expires():
