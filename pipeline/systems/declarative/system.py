@@ -21,7 +21,7 @@ from pipeline.systems.declarative.limits import both, window_budget
 from pipeline.systems.declarative.nested import References
 from pipeline.systems.declarative.spec import SystemSpec
 from pipeline.systems.declarative.templates import fill, variables
-from pipeline.systems.http import HttpClient
+from pipeline.systems.http import HttpClient, make_session
 from pipeline.systems.read_retries import ReadRetries
 
 
@@ -83,7 +83,9 @@ class DeclaredSystem:
                                 signer=make_signer(spec.auth, auth_values, token_http), secrets=secrets,
                                 headers={name: fill(text, values) for name, text in spec.headers.items()},
                                 reads=reads,
-                                limiter=limiter, session=session)
+                                limiter=limiter,
+                                # As many connections as requests may be in flight from this process.
+                                session=session or make_session(pool_size=concurrency))
         return cls(spec, client, concurrency)
 
     def extract(self, entity: str, *, since: str | None, refs: Sequence[str] | None,
