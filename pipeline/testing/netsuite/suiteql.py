@@ -44,39 +44,123 @@ class Query:
 def run(store: RecordStore, sql: str) -> list[dict]:
     """Every row of ``sql`` over ``store``, formatted as SuiteQL answers them."""
     query = Parser(sql).query()
-    rows = [row for row in table_rows(store, query.table) if query.where is None or _test(query.where, row)]
+    # A look-up by external id or email built and tested a row for every record: 4 ms at 1,000 customers,
+    # CPU a real account spends on its own servers, not on the two cores its clients share with the
+    # emulator in a benchmark. Now equalities narrow the records first, and only the matches become rows.
+    views = table_views(store, query.table)
+    if query.where is not None:
+        views = [view for view in _narrowed(query.where, views) if _test(query.where, view)]
+    rows = [view.row() for view in views]
     rows.sort(key=lambda row: tuple((row.get(name) is None, row.get(name)) for name in query.order))
     return [{name: _format(expr, row) for expr, name in query.columns if _value(expr, row) is not None}
             for row in rows]
 
 
-def table_rows(store: RecordStore, table: str) -> list[dict]:
+def table_views(store: RecordStore, table: str) -> list[RecordView]:
     if table == "customer":
-        return [_row(record) for record in store.records["customer"].values()]
+        return [RecordView(record) for record in store.records["customer"].values()]
     if table == "transaction":
-        return [{**_row(record), "type": TRANSACTION_CODES[kind]}
+        return [RecordView(record, {"type": TRANSACTION_CODES[kind]})
                 for kind in TRANSACTION_CODES for record in store.records[kind].values()]
     if table == "item":
         kinds = {"inventoryItem": "InvtPart", "discountItem": "Discount", "otherChargeSaleItem": "OthCharge"}
-        return [{**_row(record), "itemtype": code} for kind, code in kinds.items()
+        return [RecordView(record, {"itemtype": code}) for kind, code in kinds.items()
                 for record in store.records[kind].values()]
     if table == "currency":
-        return [_row(record) for record in store.records["currency"].values()]
+        return [RecordView(record) for record in store.records["currency"].values()]
     raise SqlError(f"Record '{table}' was not found.")
 
 
-def _row(record: dict) -> dict:
-    row = {}
-    for name, value in record.items():
-        if isinstance(value, dict) and "id" in value:
-            value = str(value["id"])  # a reference column holds the id
-        if isinstance(value, (str, int, float, bool)):
-            row[name.lower()] = value
-    row["id"] = int(record["id"])
-    # Stored as "%Y-%m-%dT%H:%M:%SZ" (store.ISO); fromisoformat reads it five times faster than strptime,
-    # which matters: every query builds a row per record.
-    row["lastmodifieddate"] = dt.datetime.fromisoformat(record["lastModifiedDate"].removesuffix("Z"))
-    return row
+_ABSENT = object()
+
+
+def _narrowed(node: tuple, views: list[RecordView]) -> list[RecordView]:
+    """The views that may satisfy ``node``: fewer when it rests on ``column = 'text'`` equalities.
+
+    A superset, never a guess: ``run`` still tests each one whole. A record without the field, or with
+    a value SQL's comparison might coerce (a number), is kept.
+    """
+    keep = _may_match(node, views)
+    return views if keep is None else [view for view in views if id(view) in keep]
+
+
+def _may_match(node: tuple, views: list[RecordView]) -> set[int] | None:
+    if node[0] == "or":
+        parts = [_may_match(term, views) for term in node[1]]
+        return None if any(part is None for part in parts) else set().union(*parts)
+    if node[0] == "and":
+        return next((part for part in (_may_match(term, views) for term in node[1]) if part is not None), None)
+    if node[0] != "cmp" or node[1] != "=" or node[3][0] != "lit" or not isinstance(node[3][1], str):
+        return None
+    column, lowered = node[2], False
+    if column[0] == "lower":
+        column, lowered = column[1], True
+    field = _FIELD_NAMES.get(column[1]) if column[0] == "col" else None
+    if field is None or any(column[1] in view.extra for view in views[:1]):
+        return None
+    literal, keep = node[3][1], set()
+    for view in views:
+        value = view.record.get(field, _ABSENT)
+        if value is _ABSENT:
+            keep.add(id(view))
+            continue
+        value = value if type(value) is str else _cell(value)
+        if isinstance(value, str):
+            if (value.lower() if lowered else value) == literal:
+                keep.add(id(view))
+        elif value is not None:
+            keep.add(id(view))
+    return keep
+
+
+#: A column's field name as records spell it (``externalid`` -> ``externalId``), learned as queries ask.
+_FIELD_NAMES: dict[str, str] = {}
+
+
+class RecordView:
+    """A record read as a SuiteQL row, one column at a time (``get``), or whole (``row``)."""
+
+    __slots__ = ("record", "extra")
+
+    def __init__(self, record: dict, extra: dict | None = None) -> None:
+        self.record, self.extra = record, extra or {}
+
+    def get(self, column: str):
+        if column in self.extra:
+            return self.extra[column]
+        if column == "id":
+            return int(self.record["id"])
+        if column == "lastmodifieddate":
+            return _modified(self.record)
+        field = _FIELD_NAMES.get(column)
+        if field is None or field not in self.record:
+            field = next((name for name in self.record if name.lower() == column), None)
+            if field is None:
+                return None
+            _FIELD_NAMES.setdefault(column, field)  # the first spelling seen stays the hint
+        return _cell(self.record[field])
+
+    def row(self) -> dict:
+        row = {}
+        for name, value in self.record.items():
+            value = _cell(value)
+            if value is not None:
+                row[name.lower()] = value
+        row["id"] = int(self.record["id"])
+        row["lastmodifieddate"] = _modified(self.record)
+        return {**row, **self.extra}
+
+
+def _cell(value: object) -> object:
+    """A field's column value: a reference column holds the id; sublists and bodies are no columns."""
+    if isinstance(value, dict) and "id" in value:
+        return str(value["id"])
+    return value if isinstance(value, (str, int, float, bool)) else None
+
+
+def _modified(record: dict) -> dt.datetime:
+    # Stored as "%Y-%m-%dT%H:%M:%SZ" (store.ISO); fromisoformat reads it five times faster than strptime.
+    return dt.datetime.fromisoformat(record["lastModifiedDate"].removesuffix("Z"))
 
 
 class Parser:
