@@ -96,7 +96,7 @@ def _may_match(node: tuple, views: list[RecordView]) -> set[int] | None:
     if column[0] == "lower":
         column, lowered = column[1], True
     field = _FIELD_NAMES.get(column[1]) if column[0] == "col" else None
-    if field is None or any(column[1] in view.extra for view in views[:1]):
+    if field is None or (views and column[1] in views[0].extra):  # a table's own column (type): no field
         return None
     literal, keep = node[3][1], set()
     for view in views:
