@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from pipeline.books import Books
@@ -39,6 +38,7 @@ from pipeline.flow.missing import missing_item
 from pipeline.flow.readiness import ReportUnconfigured
 from pipeline.flow.steps import MODES, Job
 from pipeline.flow.workers import declare_step_actors
+from pipeline import redis_clients
 from pipeline.redaction import secret_values
 from pipeline.schedule.pulls import declare_pulls
 from pipeline.schedule.ticks import TickDecision, Ticks
@@ -61,7 +61,7 @@ def make_books(settings: Settings, secrets: Iterable[str], state: EmbeddedState 
         if state is not None:
             state.load(client)
         return Books(client, settings, secrets=secrets)
-    return Books(redis.Redis.from_url(settings.redis_url), settings, secrets=secrets)
+    return Books(redis_clients.client(settings.redis_url), settings, secrets=secrets)
 
 
 def new_run_id() -> str:

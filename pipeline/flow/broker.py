@@ -18,6 +18,7 @@ from dramatiq.message import Message
 from dramatiq.middleware import CurrentMessage, Retries, default_middleware
 from periodiq import PeriodiqMiddleware
 
+from pipeline import redis_clients
 from pipeline.books.round_trip import deferred, execute, pending, queue_script, same_database
 from pipeline.flow.recovery import DeadWorkerRecovery, DurableRetries
 from pipeline.settings import Settings
@@ -55,7 +56,7 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         return RabbitmqBroker(url=url, middleware=middleware)
-    return PipelinedRedisBroker(url=url, namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
+    return PipelinedRedisBroker(client=redis_clients.client(url), namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
                                 heartbeat_timeout=settings.heartbeat_timeout_ms)
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import redis
 
+from pipeline import redis_clients
 from pipeline.errors import RetryableError
 from pipeline.settings import DEFAULT_REDIS_URL
 
@@ -212,7 +213,7 @@ def concurrency_budget(name: str, limit: int, environ: Mapping[str, str], *, max
         return local.slot
     url = environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url)
+        _clients[url] = redis_clients.client(url)
     client = _clients[url]
     budget = RedisBudget(client, f"{namespace}:budget:{name}", limit, max_wait_s=max_wait_s, recover_s=recover_s,
                          counts_key=f"{namespace}:vendor:{name}")

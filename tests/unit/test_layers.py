@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 
 #: Each layer's top-level modules and packages of ``pipeline``, lowest first.
 LAYERS = (
-    {"errors", "settings", "redaction", "logs", "crash_points", "__init__"},
+    {"errors", "settings", "redaction", "logs", "crash_points", "redis_clients", "__init__"},
     {"entities"},
     {"systems"},
     {"books"},

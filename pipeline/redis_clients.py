@@ -1,0 +1,49 @@
+"""Redis clients whose commands hiredis packs in C, instead of redis-py encoding each argument in Python first.
+
+redis-py (8.2) runs its Python ``Encoder.encode`` over every argument of every command before it
+hands them to ``hiredis.pack_command``, which takes str, int, float and bytes itself. A page's
+books send about ten arguments a record (keys, hashes, ledger entries), and that per-argument
+encoding was a tenth of a worker's CPU (py-spy, ``scripts.step_cpu``). ``DirectPacker`` hands the
+arguments to hiredis as they are. What hiredis refuses (a bytearray; a bool or None, which
+redis-py rejects with its own ``DataError``) goes through redis-py's own serializer, so the bytes
+sent and the errors raised are redis-py's, argument for argument.
+
+Every Redis client of the workers is made here: the books', the broker's and the vendor budgets'.
+"""
+
+from __future__ import annotations
+
+import redis
+from redis._parsers.encoders import Encoder
+from redis.connection import HiredisRespSerializer, PythonRespSerializer
+
+try:
+    import hiredis
+except ImportError:  # redis-py then packs in Python, as it does without us
+    hiredis = None
+
+
+class DirectPacker:
+    """A redis-py command packer (``Connection(command_packer=...)``) for UTF-8 clients: hiredis packs directly."""
+
+    def __init__(self) -> None:
+        # redis-py's own packer, as its connections build it (default encoding UTF-8, strict; its
+        # buffer cutoff of 6000 bytes), for what hiredis refuses.
+        encoder = Encoder("utf-8", "strict", False)
+        self._fallback = HiredisRespSerializer(PythonRespSerializer(6000, encoder.encode).pack, encoder.encode)
+
+    def pack(self, *args) -> list[bytes]:
+        try:
+            # A command name given with its subcommand ("SCRIPT LOAD") is two arguments: redis-py splits it.
+            if (b" " if isinstance(args[0], bytes) else " ") not in args[0]:
+                return [hiredis.pack_command(args)]
+        except TypeError:
+            pass
+        return self._fallback.pack(*args)
+
+
+def client(url: str) -> redis.Redis:
+    """A client of the Redis at ``url``, packing its commands with ``DirectPacker`` where hiredis is installed."""
+    if hiredis is None:
+        return redis.Redis.from_url(url)
+    return redis.Redis.from_url(url, command_packer=DirectPacker())

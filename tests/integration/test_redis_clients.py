@@ -1,0 +1,83 @@
+"""The workers' Redis clients pack commands with hiredis directly: the same bytes and errors as redis-py's own packer."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from redis._parsers.encoders import Encoder
+from redis.connection import HiredisRespSerializer, PythonRespSerializer
+
+from pipeline import redis_clients
+from pipeline.app import App
+from pipeline.redis_clients import DirectPacker
+from pipeline.settings import Settings
+from tests.conftest import REDIS_URL
+
+pytest.importorskip("hiredis")  # a dependency; without it the clients are redis-py's defaults
+
+#: What redis-py's connections pack with when hiredis is installed (their defaults: UTF-8, strict).
+_encoder = Encoder("utf-8", "strict", False)
+REDIS_PY = HiredisRespSerializer(PythonRespSerializer(6000, _encoder.encode).pack, _encoder.encode)
+
+COMMANDS = [
+    ("SET", "key", "value"),
+    (b"SET", b"key", b"value"),
+    ("HSET", "ledger", "josé@example.com", b'{"hash": "ab"}', "\u20ac\U0001d11e", "x"),
+    ("EVALSHA", "0" * 40, 2, "k1", "k2", 1.5, -3, 0, 2 ** 70, 1e20, 0.1 + 0.2, 1776.6799999999998,
+     float("inf"), float("nan")),
+    ("SCRIPT LOAD", "return 1"),  # a subcommand in the command's name: redis-py splits it
+    (b"SCRIPT LOAD", "return 1"),
+    ("SET", "key", bytearray(b"bytes")),  # hiredis refuses a bytearray: redis-py's packer takes it
+    ("SET", "key", memoryview(b"bytes")),
+    ("SET", "key", ""),
+    ("RPUSH", "list", *(f"item {n}" for n in range(5000))),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[f"{n}-{type(command[-1]).__name__}" for n, command in enumerate(COMMANDS)])
+def test_a_command_is_packed_to_the_bytes_redis_py_sends(command):
+    assert b"".join(DirectPacker().pack(*command)) == b"".join(REDIS_PY.pack(*command))
+
+
+@pytest.mark.parametrize("value", [True, None, object()], ids=lambda value: type(value).__name__)
+def test_a_value_redis_py_refuses_raises_its_data_error(value):
+    with pytest.raises(redis.DataError) as ours:
+        DirectPacker().pack("SET", "key", value)
+    with pytest.raises(redis.DataError) as theirs:
+        REDIS_PY.pack("SET", "key", value)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_text_that_is_not_utf8_encodable_raises_as_with_redis_py():
+    with pytest.raises(UnicodeEncodeError):
+        DirectPacker().pack("SET", "key", "\ud800")
+    with pytest.raises(UnicodeEncodeError):
+        REDIS_PY.pack("SET", "key", "\ud800")
+
+
+def test_values_of_every_type_reach_redis_and_read_back(redis_client, namespace):
+    client = redis_clients.client(REDIS_URL)
+    key = f"{namespace}:values"
+    values = {"text": "josé \u20ac", "bytes": b"\x00\xff", "int": -3, "big": 2 ** 70, "float": 0.1 + 0.2,
+              "bytearray": bytearray(b"ba")}
+    client.hset(key, mapping=values)
+    with client.pipeline() as pipe:  # a transaction: MULTI, the commands, EXEC, packed together
+        pipe.hset(key, "piped", 1.5)
+        pipe.hincrby(key, "int", 2)
+        pipe.execute()
+    read = redis_client.hgetall(key)
+    assert read == {b"text": "josé \u20ac".encode(), b"bytes": b"\x00\xff", b"int": b"-1",
+                    b"big": b"1180591620717411303424", b"float": b"0.30000000000000004", b"bytearray": b"ba",
+                    b"piped": b"1.5"}
+    assert client.eval("return ARGV[1] .. KEYS[1]", 1, "k", "é") == "ék".encode()
+
+
+def test_the_workers_clients_use_the_direct_packer(redis_client, namespace):
+    settings = Settings.from_env({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": namespace})
+    app = App(settings)
+    for client in (app.books.redis, app.broker.client):
+        connection = client.connection_pool.get_connection()
+        try:
+            assert isinstance(connection._command_packer, DirectPacker)
+        finally:
+            client.connection_pool.release(connection)
