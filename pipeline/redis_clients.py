@@ -1,4 +1,4 @@
-"""Redis clients whose commands hiredis packs in C, instead of redis-py encoding each argument in Python first.
+"""Redis clients whose commands hiredis packs in C, without redis-py encoding each argument in Python first.
 
 redis-py (8.2) runs its Python ``Encoder.encode`` over every argument of every command before it
 hands them to ``hiredis.pack_command``, which takes str, int, float and bytes itself. A page's
@@ -24,13 +24,14 @@ except ImportError:  # redis-py then packs in Python, as it does without us
 
 
 class DirectPacker:
-    """A redis-py command packer (``Connection(command_packer=...)``) for UTF-8 clients: hiredis packs directly."""
+    """A redis-py command packer (``Connection(command_packer=...)``) for UTF-8 clients: hiredis packs."""
 
     def __init__(self) -> None:
         # redis-py's own packer, as its connections build it (default encoding UTF-8, strict; its
         # buffer cutoff of 6000 bytes), for what hiredis refuses.
         encoder = Encoder("utf-8", "strict", False)
-        self._fallback = HiredisRespSerializer(PythonRespSerializer(6000, encoder.encode).pack, encoder.encode)
+        python = PythonRespSerializer(6000, encoder.encode)
+        self._fallback = HiredisRespSerializer(python.pack, encoder.encode)
 
     def pack(self, *args) -> list[bytes]:
         try:
@@ -43,7 +44,7 @@ class DirectPacker:
 
 
 def client(url: str) -> redis.Redis:
-    """A client of the Redis at ``url``, packing its commands with ``DirectPacker`` where hiredis is installed."""
+    """A client of the Redis at ``url``; ``DirectPacker`` packs its commands where hiredis is installed."""
     if hiredis is None:
         return redis.Redis.from_url(url)
     return redis.Redis.from_url(url, command_packer=DirectPacker())

@@ -28,8 +28,8 @@ def page_commands(page: int) -> list[tuple]:
     hashes = [f"{page * 100 + n:040x}" for n in range(100)]
     now = time.time()
     waiting = [orjson.dumps({"run_id": "20261206T210000-abcdef12", "hash": h, "at": now}) for h in hashes]
-    last = [orjson.dumps({"status": "done", "run_id": "20261206T210000-abcdef12", "message_id": "m", "at": now,
-                          "error": None}) for _ in keys]
+    last = [orjson.dumps({"status": "done", "run_id": "20261206T210000-abcdef12", "message_id": "m",
+                          "at": now, "error": None}) for _ in keys]
     booking = [value for triple in zip(keys, hashes, waiting, strict=True) for value in triple]
     return [
         ("EVALSHA", "0" * 40, 5, "ns:run:r", "ns:run:r:booked", "ns:run:r:decided", "ns:ledger:c:waiting",

@@ -6,7 +6,7 @@ Runs one full pull of the benchmark customer integration (generated records into
 2 worker processes x 2 threads (``dramatiq scripts.bench.timed_actors``, the workers' entry point
 with timing wrappers), then a plain loop of the same mapper for comparison. Unlike a tracing
 profiler (``scripts.profile_end_to_end``, yappi), it times only a few functions a page, so it
-barely changes what it measures. Redis's own CPU is not included.
+barely changes what it measures. Redis's own CPU is read from its ``INFO cpu``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.bench.common import RedisPrefix, Workers, pipeline_env, start_run, wait_for_run
+from scripts.bench.common import RedisPrefix, Workers, pipeline_env, redis_cpu_s, start_run, wait_for_run
 from scripts.bench_end_to_end import plain_loop
 
 
@@ -26,9 +26,10 @@ def main(count: int = 50_000) -> None:
     env = pipeline_env(space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count), STEP_CPU_DIR=folder)
     workers = Workers(env, "scripts.bench.timed_actors")
     try:
-        booted = workers.cpu_s()
+        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
         run = wait_for_run(space.client, space.prefix, start_run(env, "bench_customer", "--mode", "full"))
         total_us = (workers.cpu_s() - booted) / count * 1e6
+        redis_us = (redis_cpu_s(space.client) - served) / count * 1e6
         time.sleep(1.2)  # the last totals written
     finally:
         workers.stop()
@@ -41,11 +42,12 @@ def main(count: int = 50_000) -> None:
             seconds[part] += float(spent)
             calls[part] += int(called)
     rate = count / (float(run["finished_at"]) - float(run["started_at"]))
-    _, plain_us = plain_loop(count)
+    _, plain_us, _ = plain_loop(count)
     print(f"\nWorkers' thread CPU per record, {count:,} records, 2 processes x 2 threads ({rate:,.0f} records/s)")
     for part, spent in seconds.items():  # in the order the workers wrote them (``timed_actors.TIMED``)
         print(f"  {part:60} {spent / count * 1e6:7.1f} us  ({calls[part]:,} calls)")
     print(f"  {'all of the worker processes (from /proc)':60} {total_us:7.1f} us")
+    print(f"  {'the Redis server (INFO cpu; shared, on the same cores)':60} {redis_us:7.1f} us")
     print(f"  {'plain single-process loop, same mapper, extract and load':60} {plain_us:7.1f} us")
 
 

@@ -51,10 +51,23 @@ class RedisPrefix:
             self.client.delete(*keys[start:start + 5000])
 
 
-def pipeline_env(prefix: str, **extra: str) -> dict[str, str]:
-    """Environment of workers and CLI for a benchmark: its own key prefix, the benchmark mappings."""
+def redis_cpu_s(client: redis.Redis) -> float:
+    """CPU seconds (user + system) the Redis server used so far, from its own ``INFO cpu``.
+
+    The server is shared: what it did for anyone else in the meantime counts too.
+    """
+    cpu = client.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+def pipeline_env(prefix: str, root: Path = ROOT, **extra: str) -> dict[str, str]:
+    """Environment of workers and CLI for a benchmark: its own key prefix, the benchmark mappings.
+
+    ``root``: the source tree whose code they run (another revision's checkout, ``bench_revisions``);
+    the benchmark mappings are this tree's, so that both do the same work.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("PIPELINE_")}
-    env.update({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": prefix, "PYTHONPATH": str(ROOT),
+    env.update({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": prefix, "PYTHONPATH": str(root),
                 "PIPELINE_MAPPINGS_DIR": str(ROOT / "scripts" / "bench" / "mappings"),
                 "PIPELINE_LOG_LEVEL": "WARNING", **extra})
     return env
@@ -70,7 +83,8 @@ class Workers:
 
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dramatiq", module, "--processes", str(processes), "--threads", str(threads)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
         time.sleep(2.0)  # boot: import, connect, declare queues
 
     def children(self) -> list[int]:
@@ -109,7 +123,7 @@ def start_run(env: dict[str, str], integration: str, *args: str) -> str:
     import sys
 
     output = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", integration, "--no-wait", *args],
-                            env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+                            env=env, cwd=env["PYTHONPATH"], check=True, capture_output=True, text=True).stdout
     return output.split()[1]
 
 

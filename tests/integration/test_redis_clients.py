@@ -1,4 +1,4 @@
-"""The workers' Redis clients pack commands with hiredis directly: the same bytes and errors as redis-py's own packer."""
+"""The workers' Redis clients pack with hiredis directly: the bytes and errors of redis-py's own packer."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=[f"{n}-{type(command[-1]).__name__}" for n, command in enumerate(COMMANDS)])
+# Ids by position and last argument's type: a memoryview's repr holds an address, unlike in each xdist worker.
+@pytest.mark.parametrize("command", COMMANDS,
+                         ids=[f"{n}-{type(command[-1]).__name__}" for n, command in enumerate(COMMANDS)])
 def test_a_command_is_packed_to_the_bytes_redis_py_sends(command):
     assert b"".join(DirectPacker().pack(*command)) == b"".join(REDIS_PY.pack(*command))
 
