@@ -11,6 +11,8 @@ from pipeline import redis_clients
 from pipeline.app import App
 from pipeline.redis_clients import DirectPacker
 from pipeline.settings import Settings
+from pipeline.systems import concurrency
+from pipeline.systems.concurrency import concurrency_budget
 from tests.conftest import REDIS_URL
 
 pytest.importorskip("hiredis")  # a dependency; without it the clients are redis-py's defaults
@@ -77,7 +79,8 @@ def test_values_of_every_type_reach_redis_and_read_back(redis_client, namespace)
 def test_the_workers_clients_use_the_direct_packer(redis_client, namespace):
     settings = Settings.from_env({"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": namespace})
     app = App(settings)
-    for client in (app.books.redis, app.broker.client):
+    concurrency_budget("test:vendor", 2, {"REDIS_URL": REDIS_URL, "PIPELINE_NAMESPACE": namespace})
+    for client in (app.books.redis, app.broker.client, concurrency._clients[REDIS_URL]):
         connection = client.connection_pool.get_connection()
         try:
             assert isinstance(connection._command_packer, DirectPacker)
