@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from pipeline import redis_clients
 from pipeline.books import Books
 from pipeline.books.attempts import Attempts
 from pipeline.books.batches import mapped_as
@@ -38,7 +39,6 @@ from pipeline.flow.missing import missing_item
 from pipeline.flow.readiness import ReportUnconfigured
 from pipeline.flow.steps import MODES, Job
 from pipeline.flow.workers import declare_step_actors
-from pipeline import redis_clients
 from pipeline.redaction import secret_values
 from pipeline.schedule.pulls import declare_pulls
 from pipeline.schedule.ticks import TickDecision, Ticks

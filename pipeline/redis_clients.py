@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import redis
 from redis._parsers.encoders import Encoder
-from redis.connection import HiredisRespSerializer, PythonRespSerializer
+from redis.connection import PythonRespSerializer
 
 try:
     import hiredis
@@ -27,11 +27,10 @@ class DirectPacker:
     """A redis-py command packer (``Connection(command_packer=...)``) for UTF-8 clients: hiredis packs."""
 
     def __init__(self) -> None:
-        # redis-py's own packer, as its connections build it (default encoding UTF-8, strict; its
-        # buffer cutoff of 6000 bytes), for what hiredis refuses.
+        # redis-py's Python packer with its connections' defaults (UTF-8, strict; a buffer cutoff of 6000
+        # bytes), for what hiredis refuses: the same bytes as hiredis, and redis-py's own errors.
         encoder = Encoder("utf-8", "strict", False)
-        python = PythonRespSerializer(6000, encoder.encode)
-        self._fallback = HiredisRespSerializer(python.pack, encoder.encode)
+        self._fallback = PythonRespSerializer(6000, encoder.encode)
 
     def pack(self, *args) -> list[bytes]:
         try:

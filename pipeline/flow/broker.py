@@ -56,8 +56,8 @@ def make_broker(settings: Settings, extra_middleware: list | None = None) -> dra
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         return RabbitmqBroker(url=url, middleware=middleware)
-    return PipelinedRedisBroker(client=redis_clients.client(url), namespace=f"{settings.namespace}-dramatiq", middleware=middleware,
-                                heartbeat_timeout=settings.heartbeat_timeout_ms)
+    return PipelinedRedisBroker(client=redis_clients.client(url), namespace=f"{settings.namespace}-dramatiq",
+                                middleware=middleware, heartbeat_timeout=settings.heartbeat_timeout_ms)
 
 
 class PipelinedRedisBroker(RedisBroker):

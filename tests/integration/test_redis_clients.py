@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 import redis
-from redis._parsers.encoders import Encoder
-from redis.connection import HiredisRespSerializer, PythonRespSerializer
 
 from pipeline import redis_clients
 from pipeline.app import App
@@ -17,9 +15,9 @@ from tests.conftest import REDIS_URL
 
 pytest.importorskip("hiredis")  # a dependency; without it the clients are redis-py's defaults
 
-#: What redis-py's connections pack with when hiredis is installed (their defaults: UTF-8, strict).
-_encoder = Encoder("utf-8", "strict", False)
-REDIS_PY = HiredisRespSerializer(PythonRespSerializer(6000, _encoder.encode).pack, _encoder.encode)
+#: A connection of redis-py's, with its own packer (never connected: packing needs no server).
+REDIS_PY = redis.Connection()
+OURS = redis.Connection(command_packer=DirectPacker())
 
 COMMANDS = [
     ("SET", "key", "value"),
@@ -40,23 +38,33 @@ COMMANDS = [
 @pytest.mark.parametrize("command", COMMANDS,
                          ids=[f"{n}-{type(command[-1]).__name__}" for n, command in enumerate(COMMANDS)])
 def test_a_command_is_packed_to_the_bytes_redis_py_sends(command):
-    assert b"".join(DirectPacker().pack(*command)) == b"".join(REDIS_PY.pack(*command))
+    assert b"".join(OURS.pack_command(*command)) == b"".join(REDIS_PY.pack_command(*command))
+
+
+def test_the_books_arguments_are_packed_by_hiredis_alone():
+    packer = DirectPacker()
+    packer._fallback = None  # used, it would raise
+    ordinary = [command for command in COMMANDS
+                if " " not in str(command[0]) and not any(isinstance(arg, bytearray) for arg in command)]
+    assert len(ordinary) == 7
+    for command in ordinary:
+        assert b"".join(packer.pack(*command)) == b"".join(REDIS_PY.pack_command(*command))
 
 
 @pytest.mark.parametrize("value", [True, None, object()], ids=lambda value: type(value).__name__)
 def test_a_value_redis_py_refuses_raises_its_data_error(value):
     with pytest.raises(redis.DataError) as ours:
-        DirectPacker().pack("SET", "key", value)
+        OURS.pack_command("SET", "key", value)
     with pytest.raises(redis.DataError) as theirs:
-        REDIS_PY.pack("SET", "key", value)
+        REDIS_PY.pack_command("SET", "key", value)
     assert str(ours.value) == str(theirs.value)
 
 
 def test_text_that_is_not_utf8_encodable_raises_as_with_redis_py():
     with pytest.raises(UnicodeEncodeError):
-        DirectPacker().pack("SET", "key", "\ud800")
+        OURS.pack_command("SET", "key", "\ud800")
     with pytest.raises(UnicodeEncodeError):
-        REDIS_PY.pack("SET", "key", "\ud800")
+        REDIS_PY.pack_command("SET", "key", "\ud800")
 
 
 def test_values_of_every_type_reach_redis_and_read_back(redis_client, namespace):
