@@ -36,7 +36,8 @@ def page_commands(page: int) -> list[tuple]:
         ("HMGET", "ns:ledger:c:loaded", *keys),
         ("HSET", "ns:ledger:c:last", *(value for pair in zip(keys, last, strict=True) for value in pair)),
         ("HDEL", "ns:ledger:c:waiting", *keys),
-        ("HSET", "ns:ledger:c:loaded", *(value for pair in zip(keys, waiting, strict=True) for value in pair)),
+        ("HSET", "ns:ledger:c:loaded", *(value for pair in zip(keys, waiting, strict=True)
+                                          for value in pair)),
     ]
 
 

@@ -25,7 +25,8 @@ from scripts.bench_end_to_end import ours
 
 def checkout(revision: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="bench-revision-")) / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), revision], cwd=ROOT, check=True)
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), revision], cwd=ROOT,
+                   check=True)
     return folder
 
 
@@ -39,14 +40,16 @@ def main(revision: str, count: int = 20_000, pairs: int = 6) -> None:
                 measured[name].append(ours(count, "on", root))
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
-    print(f"\nEnd to end, {count:,} records, 2 worker processes x 2 threads, status on, {pairs} interleaved pairs")
+    print(f"\nEnd to end, {count:,} records, 2 worker processes x 2 threads, status on, "
+          f"{pairs} interleaved pairs")
     print(f"  {'':12} {'records/s':>10} {'workers us/record':>18} {'Redis us/record':>16}   runs (records/s)")
     for name, runs in measured.items():
         rate, workers, served = (statistics.median(run[part] for run in runs) for part in range(3))
         print(f"  {name:12} {rate:10,.0f} {workers:18.1f} {served:16.1f}   "
               f"{', '.join(f'{run[0]:,.0f}' for run in runs)}")
     for part, label in ((0, "records/s"), (1, "workers' CPU a record"), (2, "Redis's CPU a record")):
-        ratios = [new[part] / old[part] for new, old in zip(measured["this tree"], measured[revision], strict=True)]
+        ratios = [new[part] / old[part]
+                  for new, old in zip(measured["this tree"], measured[revision], strict=True)]
         print(f"  this tree / {revision}, {label}: {statistics.median(ratios):.3f} (median of the pairs; "
               f"{min(ratios):.3f}-{max(ratios):.3f})")
 
