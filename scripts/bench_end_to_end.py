@@ -23,15 +23,16 @@ from scripts.bench.common import (ROOT, RedisPrefix, Workers, pipeline_env, redi
 MAPPING = ROOT / "scripts" / "bench" / "mappings" / "bench_customer.yaml"
 
 
-def ours(count: int, status: str, root: Path = ROOT) -> tuple[float, float, float]:
+def ours(count: int, status: str, root: Path = ROOT, threads: int = 2) -> tuple[float, float, float]:
     """Records/s of one run, the workers' CPU microseconds per record (booting included), and Redis's.
 
-    ``root``: the source tree whose workers run it (another revision's checkout, ``bench_revisions``).
+    ``root``: the source tree whose workers run it (another revision's checkout, ``bench_revisions``);
+    ``threads``: worker threads in each of the 2 processes (``bench_threads``).
     """
     space = RedisPrefix()
     env = pipeline_env(space.prefix, root, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
                        PIPELINE_STATUS_TRACKING=status)
-    workers = Workers(env)
+    workers = Workers(env, threads=threads)
     try:
         booted, served = workers.cpu_s(), redis_cpu_s(space.client)
         run_id = start_run(env, "bench_customer", "--mode", "full", "--tier", "normal")
