@@ -1,4 +1,4 @@
-"""End to end with 2 and with 8 worker threads a process (Dramatiq's default): what threads cost a CPU-bound pull.
+"""End to end with 2 and 8 worker threads a process (8: Dramatiq's default): their cost in a CPU-bound pull.
 
     .venv/bin/python -m scripts.bench_threads [records] [pairs]
 
