@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import pytest
 import redis
 
@@ -14,6 +16,23 @@ from pipeline.systems.concurrency import concurrency_budget
 from tests.conftest import REDIS_URL
 
 pytest.importorskip("hiredis")  # a dependency; without it the clients are redis-py's defaults
+
+class Label(str):
+    pass
+
+
+class Amount(float):
+    def __repr__(self) -> str:
+        return "Amount(...)"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+
 
 #: A connection of redis-py's, with its own packer (never connected: packing needs no server).
 REDIS_PY = redis.Connection()
@@ -31,6 +50,9 @@ COMMANDS = [
     ("SET", "key", memoryview(b"bytes")),
     ("SET", "key", ""),
     ("RPUSH", "list", *(f"item {n}" for n in range(5000))),
+    ("SET", Label("key"), Amount(2.5)),  # subclasses, even with a repr of their own
+    ("SET", "key", Level.HIGH),  # hiredis refuses an IntEnum: redis-py's packer takes it
+    ("SET", "key", Colour.RED),
 ]
 
 
@@ -44,9 +66,10 @@ def test_a_command_is_packed_to_the_bytes_redis_py_sends(command):
 def test_the_books_arguments_are_packed_by_hiredis_alone():
     packer = DirectPacker()
     packer._fallback = None  # used, it would raise
-    ordinary = [command for command in COMMANDS
-                if " " not in str(command[0]) and not any(isinstance(arg, bytearray) for arg in command)]
-    assert len(ordinary) == 7
+    # Not a subcommand in the name, nor an argument hiredis refuses.
+    ordinary = [command for command in COMMANDS if " " not in str(command[0])
+                and not any(isinstance(arg, (bytearray, enum.IntEnum)) for arg in command)]
+    assert len(ordinary) == 9
     for command in ordinary:
         assert b"".join(packer.pack(*command)) == b"".join(REDIS_PY.pack_command(*command))
 
