@@ -60,6 +60,7 @@ TIMED = [
     (status.StatusTracking, "after_process_message", "  status: done"),
     (broker.WakingConsumer, "__next__", "consumer thread: fetch, decode, idle wait"),
     (dramatiq.message.Message, "decode", "  message decode (orjson)"),
+    (broker.WakingConsumer, "_idle", "  idle wait (wake-up list, or room in the prefetch)"),
     (_RedisConsumer, "ack", "consumer thread: ack"),
 ]
 for owner, name, part in TIMED:
