@@ -14,12 +14,13 @@ Every Redis client of the workers is made here: the books', the broker's and the
 from __future__ import annotations
 
 import redis
-from redis._parsers.encoders import Encoder
-from redis.connection import PythonRespSerializer
 
 try:
     import hiredis
-except ImportError:  # redis-py then packs in Python, as it does without us
+    # redis-py's internals (redis 5 to 8.2): a version without them packs as it does without us.
+    from redis._parsers.encoders import Encoder
+    from redis.connection import PythonRespSerializer
+except ImportError:  # no hiredis: redis-py packs and parses in Python
     hiredis = None
 
 
