@@ -13,6 +13,7 @@ revision whose dependencies differ runs with this tree's.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def main(revision: str, count: int = 20_000, pairs: int = 6) -> None:
                 measured[name].append(ours(count, "on", root))
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+        shutil.rmtree(tree.parent, ignore_errors=True)
     print(f"\nEnd to end, {count:,} records, 2 worker processes x 2 threads, status on, "
           f"{pairs} interleaved pairs")
     print(f"  {'':12} {'records/s':>10} {'workers us/record':>18} {'Redis us/record':>16}   runs (records/s)")
