@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.mapping import Mapper, load_mapping
@@ -43,6 +44,30 @@ def ours(count: int, status: str, root: Path = ROOT, threads: int = 2) -> tuple[
     finally:
         workers.stop()
         space.clean()
+
+
+def paired(title: str, contenders: dict[str, Callable[[], tuple[float, float, float]]], pairs: int) -> None:
+    """Run two ``ours`` variants in interleaved pairs (the order alternating) and print each one's medians
+    and the paired ratios of the second to the first: records/s, workers' and Redis's CPU a record.
+
+    On shared cores a run swings by 2x from one hour to the next; a ratio within a pair holds steadier.
+    """
+    (old, run_old), (new, run_new) = contenders.items()
+    measured: dict[str, list[tuple[float, float, float]]] = {old: [], new: []}
+    for pair in range(pairs):
+        order = [(old, run_old), (new, run_new)]
+        for name, run in order if pair % 2 == 0 else reversed(order):
+            measured[name].append(run())
+    print(f"\n{title}, {pairs} interleaved pairs")
+    print(f"  {'':12} {'records/s':>10} {'workers us/record':>18} {'Redis us/record':>16}   runs (records/s)")
+    for name, runs in measured.items():
+        rate, workers, served = (statistics.median(run[part] for run in runs) for part in range(3))
+        print(f"  {name:12} {rate:10,.0f} {workers:18.1f} {served:16.1f}   "
+              f"{', '.join(f'{run[0]:,.0f}' for run in runs)}")
+    for part, label in ((0, "records/s"), (1, "workers' CPU a record"), (2, "Redis's CPU a record")):
+        ratios = [b[part] / a[part] for a, b in zip(measured[old], measured[new], strict=True)]
+        print(f"  {new} / {old}, {label}: {statistics.median(ratios):.3f} (median of the pairs; "
+              f"{min(ratios):.3f}-{max(ratios):.3f})")
 
 
 def per_record(count: int) -> float:
