@@ -17,7 +17,8 @@ from scripts.bench_end_to_end import ours, paired
 
 
 def main(count: int = 40_000, pairs: int = 6) -> None:
-    runs = {f"{threads} threads": lambda threads=threads: ours(count, "on", threads=threads) for threads in (2, 8)}
+    runs = {f"{threads} threads": lambda threads=threads: ours(count, "on", threads=threads)
+            for threads in (2, 8)}
     paired(f"End to end, {count:,} records, 2 worker processes, status on", runs, pairs)
 
 

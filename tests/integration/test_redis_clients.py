@@ -17,6 +17,7 @@ from tests.conftest import REDIS_URL
 
 pytest.importorskip("hiredis")  # a dependency; without it the clients are redis-py's defaults
 
+
 class Label(str):
     pass
 
