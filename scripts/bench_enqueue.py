@@ -108,9 +108,9 @@ def main(count: int = 100_000, repeats: int = 5) -> None:
     # Each repeat measures both back to back: their ratio is steadier than the ratio of medians.
     paired = [mine / fair for mine, fair in zip(rates[contenders[1][0]], rates[contenders[0][0]])]
     print(f"  ours / fair, median of the {repeats} paired runs: {statistics.median(paired):.2f}x")
-    packed = [mine / fair for mine, fair in zip(rates[contenders[1][0]], rates[contenders[2][0]])]
+    on_our_client = [mine / fair for mine, fair in zip(rates[contenders[1][0]], rates[contenders[2][0]])]
     print(f"  ours / stock send() on our Redis client, median of the {repeats} paired runs: "
-          f"{statistics.median(packed):.2f}x")
+          f"{statistics.median(on_our_client):.2f}x")
 
 
 if __name__ == "__main__":
