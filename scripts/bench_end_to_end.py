@@ -4,11 +4,13 @@
 
 Compares, in one run: ours with status tracking on (batches of 100, per-record outcomes, ledger,
 run books), ours with status tracking off (the status overhead), stock Dramatiq with one message per
-record at every step, and a plain single-process loop doing the same mapping.
+record at every step, a plain single-process loop doing the same mapping, and two such loops at once,
+each on half the records: what two cores give with no queue at all, the ceiling of any two workers.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -86,45 +88,88 @@ def per_record(count: int) -> float:
         space.clean()
 
 
+def _loop(mapper: Mapper, source: SyntheticSystem) -> None:
+    for page in source.extract("customer", since=None, refs=None, page_size=100):
+        source.load("customer", [mapper.map(record) for record in page.records])
+
+
 def plain_loop(count: int) -> tuple[float, float, float]:
     """Records/s, CPU microseconds per record, and Redis's (none: the loop keeps no books)."""
     mapper, source = Mapper(load_mapping(MAPPING)), SyntheticSystem(count)
     started, cpu = time.perf_counter(), time.process_time()
-    for page in source.extract("customer", since=None, refs=None, page_size=100):
-        source.load("customer", [mapper.map(record) for record in page.records])
+    _loop(mapper, source)
     return count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1e6, 0.0
+
+
+def _one_of_parallel_loops(count: int, ready, results) -> None:
+    mapper, source = Mapper(load_mapping(MAPPING)), SyntheticSystem(count)
+    ready.wait()  # all start together, their imports and set-up done
+    cpu = time.process_time()
+    _loop(mapper, source)
+    results.put((time.perf_counter(), time.process_time() - cpu))
+
+
+def parallel_loops(count: int, processes: int = 2) -> tuple[float, float, float]:
+    """``plain_loop`` in ``processes`` processes at once, each on its share of the records: what the cores
+    give with nothing shared (no queue, no books, no Redis), the most any number of workers could reach.
+
+    Records/s from the common start to the last one's end, and CPU microseconds per record.
+    """
+    context = multiprocessing.get_context("fork")
+    ready, results = context.Barrier(processes + 1), context.Queue()
+    loops = [context.Process(target=_one_of_parallel_loops, args=(count // processes, ready, results))
+             for _ in range(processes)]
+    for loop in loops:
+        loop.start()
+    ready.wait()
+    started = time.perf_counter()
+    ended = [results.get() for _ in loops]
+    for loop in loops:
+        loop.join()
+    done = count // processes * processes
+    return (done / (max(end for end, _ in ended) - started), sum(cpu for _, cpu in ended) / done * 1e6, 0.0)
 
 
 def main(count: int = 100_000, repeats: int = 5) -> None:
     # The per-record baseline is that slow: a tenth of the records, once; its rate is what counts.
     baseline = per_record(count // 10)
-    runs: dict[str, list[float]] = {"on": [], "off": [], "plain": []}
-    cpu: dict[str, list[float]] = {"on": [], "off": [], "plain": []}
-    served: dict[str, list[float]] = {"on": [], "off": [], "plain": []}
+    contenders = {"on": lambda: ours(count, "on"), "off": lambda: ours(count, "off"),
+                  "plain": lambda: plain_loop(count), "two loops": lambda: parallel_loops(count)}
+    runs: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    served: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):  # interleaved: the machine's load hits every row alike
-        for name, run in (("on", lambda: ours(count, "on")), ("off", lambda: ours(count, "off")),
-                          ("plain", lambda: plain_loop(count))):
+        for name, run in contenders.items():
             rate, us, redis_us = run()
             runs[name].append(rate)
             cpu[name].append(us)
             served[name].append(redis_us)
-    on, off, plain = (statistics.median(runs[name]) for name in ("on", "off", "plain"))
+    on, off, plain, two = (statistics.median(runs[name]) for name in contenders)
     rows = [("stock Dramatiq, one message per record", baseline), ("ours, status tracking on", on),
-            ("ours, status tracking off", off), ("plain single-process loop (no queue, no status)", plain)]
+            ("ours, status tracking off", off), ("plain single-process loop (no queue, no status)", plain),
+            ("two plain loops at once, half the records each", two)]
     table(f"End to end, {count:,} records, 2 worker processes x 2 threads (median of {repeats})", rows)
     for name, values in runs.items():
         print(f"  {name:44} runs: {', '.join(f'{value:,.0f}' for value in values)}")
-    paired = statistics.median(a / b for a, b in zip(runs["on"], runs["plain"], strict=True))
-    print(f"\n  ours (status on) vs the plain loop: {on / plain:.2f}x (median of paired runs {paired:.2f}x)")
-    on_cpu, off_cpu, plain_cpu = (statistics.median(cpu[name]) for name in ("on", "off", "plain"))
+
+    def paired_ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(runs[a], runs[b], strict=True))
+
+    print(f"\n  ours (status on) vs the plain loop: {on / plain:.2f}x (median of paired runs "
+          f"{paired_ratio('on', 'plain'):.2f}x)")
+    print(f"  two plain loops at once vs one, the ceiling of two cores with nothing shared: "
+          f"{two / plain:.2f}x (paired {paired_ratio('two loops', 'plain'):.2f}x); ours reaches "
+          f"{paired_ratio('on', 'two loops'):.2f}x of that ceiling (paired)")
+    on_cpu, off_cpu, plain_cpu, two_cpu = (statistics.median(cpu[name]) for name in contenders)
     on_redis, off_redis = statistics.median(served["on"]), statistics.median(served["off"])
     print(f"  CPU per record (steadier than wall time on a busy machine): ours {on_cpu:,.0f} us (status off "
-          f"{off_cpu:,.0f}), plain loop {plain_cpu:,.0f} us")
+          f"{off_cpu:,.0f}), plain loop {plain_cpu:,.0f} us, two loops at once {two_cpu:,.0f} us each")
     print(f"  Redis's own CPU per record (INFO cpu; on the same cores): ours {on_redis:,.1f} us (status off "
           f"{off_redis:,.1f})")
     print(f"  so two cores could reach at most {2 * plain_cpu / (on_cpu + on_redis):.2f}x the plain loop "
           f"({2 * plain_cpu / on_cpu:.2f}x if Redis cost nothing)")
-    print(f"  status overhead: {(off - on) / off:.1%} of throughput (on {on:,.0f} vs off {off:,.0f} records/s)")
+    print(f"  status overhead: {(off - on) / off:.1%} of throughput (on {on:,.0f} vs off {off:,.0f} "
+          "records/s)")
 
 
 if __name__ == "__main__":

@@ -32,10 +32,11 @@ def median_rate(work: Callable[[], int], repeats: int = 5, clock: Callable[[], f
 def table(title: str, rows: list[tuple[str, float]], unit: str = "records/s", baseline: str | None = None) -> None:
     """Print rows of (name, value) with each one's ratio to ``baseline`` (default: the first row)."""
     base = dict(rows)[baseline] if baseline else rows[0][1]
+    width = max(44, *(len(name) for name, _ in rows))
     print(f"\n{title}")
-    print(f"  {'':44} {unit:>14} {'ratio':>8}")
+    print(f"  {'':{width}} {unit:>14} {'ratio':>8}")
     for name, value in rows:
-        print(f"  {name:44} {value:14,.0f} {value / base:8.2f}x")
+        print(f"  {name:{width}} {value:14,.0f} {value / base:8.2f}x")
 
 
 class RedisPrefix:
