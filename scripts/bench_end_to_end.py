@@ -103,9 +103,13 @@ def plain_loop(count: int) -> tuple[float, float, float]:
 
 def _one_of_parallel_loops(count: int, ready, results) -> None:
     mapper, source = Mapper(load_mapping(MAPPING)), SyntheticSystem(count)
-    ready.wait()  # all start together, their imports and set-up done
+    ready.wait(timeout=600)  # all start together, their imports and set-up done
     cpu = time.process_time()
-    _loop(mapper, source)
+    try:
+        _loop(mapper, source)
+    except Exception as error:  # said to the parent, which would otherwise wait for this loop's end
+        results.put(error)
+        raise
     results.put((time.perf_counter(), time.process_time() - cpu))
 
 
@@ -121,9 +125,12 @@ def parallel_loops(count: int, processes: int = 2) -> tuple[float, float, float]
              for _ in range(processes)]
     for loop in loops:
         loop.start()
-    ready.wait()
+    ready.wait(timeout=600)  # a loop that died before it is a broken barrier here, not a hang
     started = time.perf_counter()
     ended = [results.get() for _ in loops]
+    failed = [error for error in ended if isinstance(error, Exception)]
+    if failed:
+        raise RuntimeError(f"A parallel loop failed: {failed[0]!r}") from failed[0]
     for loop in loops:
         loop.join()
     done = count // processes * processes
@@ -163,7 +170,7 @@ def main(count: int = 100_000, repeats: int = 5) -> None:
     on_cpu, off_cpu, plain_cpu, two_cpu = (statistics.median(cpu[name]) for name in contenders)
     on_redis, off_redis = statistics.median(served["on"]), statistics.median(served["off"])
     print(f"  CPU per record (steadier than wall time on a busy machine): ours {on_cpu:,.0f} us (status off "
-          f"{off_cpu:,.0f}), plain loop {plain_cpu:,.0f} us, two loops at once {two_cpu:,.0f} us each")
+          f"{off_cpu:,.0f}), plain loop {plain_cpu:,.0f} us, two loops at once {two_cpu:,.0f} us")
     print(f"  Redis's own CPU per record (INFO cpu; on the same cores): ours {on_redis:,.1f} us (status off "
           f"{off_redis:,.1f})")
     print(f"  so two cores could reach at most {2 * plain_cpu / (on_cpu + on_redis):.2f}x the plain loop "
