@@ -1,11 +1,13 @@
 """End to end, extract -> map -> load of generated customers into a sink, two worker processes.
 
-    .venv/bin/python -m scripts.bench_end_to_end [records] [repeats]
+    .venv/bin/python -m scripts.bench_end_to_end [records] [repeats] [settings]
 
 Compares, in one run: ours with status tracking on (batches of 100, per-record outcomes, ledger,
 run books), ours with status tracking off (the status overhead), stock Dramatiq with one message per
 record at every step, a plain single-process loop doing the same mapping, and two such loops at once,
 each on half the records: what two cores give with no queue at all, the ceiling of any two workers.
+``settings`` (``NAME=VALUE[,NAME=VALUE...]``, e.g. ``PIPELINE_BATCH_SIZE=500``) are given to our workers;
+the baselines do not have them.
 """
 
 from __future__ import annotations
@@ -20,21 +22,23 @@ from pathlib import Path
 
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems.synthetic import SyntheticSystem
-from scripts.bench.common import (ROOT, RedisPrefix, Workers, pipeline_env, redis_cpu_s, start_run, table,
-                                  wait_for_run)
+from scripts.bench.common import (ROOT, RedisPrefix, Workers, parse_settings, pipeline_env, redis_cpu_s,
+                                  start_run, table, wait_for_run)
 
 MAPPING = ROOT / "scripts" / "bench" / "mappings" / "bench_customer.yaml"
 
 
-def ours(count: int, status: str, root: Path = ROOT, threads: int = 2) -> tuple[float, float, float]:
+def ours(count: int, status: str, root: Path = ROOT, threads: int = 2,
+         settings: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Records/s of one run, the workers' CPU microseconds per record (booting included), and Redis's.
 
     ``root``: the source tree whose workers run it (another revision's checkout, ``bench_revisions``);
-    ``threads``: worker threads in each of the 2 processes (``bench_threads``).
+    ``threads``: worker threads in each of the 2 processes (``bench_threads``); ``settings``: more
+    ``PIPELINE_*`` environment variables of the workers (``bench_settings``), which win over ``status``.
     """
     space = RedisPrefix()
-    env = pipeline_env(space.prefix, root, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
-                       PIPELINE_STATUS_TRACKING=status)
+    env = pipeline_env(space.prefix, root, **{"PIPELINE_BENCH_SOURCE_RECORDS": str(count),
+                                              "PIPELINE_STATUS_TRACKING": status, **(settings or {})})
     workers = Workers(env, threads=threads)
     try:
         booted, served = workers.cpu_s(), redis_cpu_s(space.client)
@@ -60,11 +64,13 @@ def paired(title: str, contenders: dict[str, Callable[[], tuple[float, float, fl
         order = [(old, run_old), (new, run_new)]
         for name, run in order if pair % 2 == 0 else reversed(order):
             measured[name].append(run())
+    width = max(12, len(old), len(new))
     print(f"\n{title}, {pairs} interleaved pairs")
-    print(f"  {'':12} {'records/s':>10} {'workers us/record':>18} {'Redis us/record':>16}   runs (records/s)")
+    print(f"  {'':{width}} {'records/s':>10} {'workers us/record':>18} {'Redis us/record':>16}   "
+          "runs (records/s)")
     for name, runs in measured.items():
         rate, workers, served = (statistics.median(run[part] for run in runs) for part in range(3))
-        print(f"  {name:12} {rate:10,.0f} {workers:18.1f} {served:16.1f}   "
+        print(f"  {name:{width}} {rate:10,.0f} {workers:18.1f} {served:16.1f}   "
               f"{', '.join(f'{run[0]:,.0f}' for run in runs)}")
     for part, label in ((0, "records/s"), (1, "workers' CPU a record"), (2, "Redis's CPU a record")):
         ratios = [b[part] / a[part] for a, b in zip(measured[old], measured[new], strict=True)]
@@ -137,10 +143,12 @@ def parallel_loops(count: int, processes: int = 2) -> tuple[float, float, float]
     return (done / (max(end for end, _ in ended) - started), sum(cpu for _, cpu in ended) / done * 1e6, 0.0)
 
 
-def main(count: int = 100_000, repeats: int = 5) -> None:
+def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
+    given = parse_settings(settings)
     # The per-record baseline is that slow: a tenth of the records, once; its rate is what counts.
     baseline = per_record(count // 10)
-    contenders = {"on": lambda: ours(count, "on"), "off": lambda: ours(count, "off"),
+    contenders = {"on": lambda: ours(count, "on", settings=given),
+                  "off": lambda: ours(count, "off", settings={**given, "PIPELINE_STATUS_TRACKING": "off"}),
                   "plain": lambda: plain_loop(count), "two loops": lambda: parallel_loops(count)}
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
@@ -155,7 +163,8 @@ def main(count: int = 100_000, repeats: int = 5) -> None:
     rows = [("stock Dramatiq, one message per record", baseline), ("ours, status tracking on", on),
             ("ours, status tracking off", off), ("plain single-process loop (no queue, no status)", plain),
             ("two plain loops at once, half the records each", two)]
-    table(f"End to end, {count:,} records, 2 worker processes x 2 threads (median of {repeats})", rows)
+    table(f"End to end, {count:,} records, 2 worker processes x 2 threads (median of {repeats})"
+          + (f", ours with {settings}" if given else ""), rows)
     for name, values in runs.items():
         print(f"  {name:44} runs: {', '.join(f'{value:,.0f}' for value in values)}")
 
@@ -180,4 +189,4 @@ def main(count: int = 100_000, repeats: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:]))
+    main(*(int(arg) for arg in sys.argv[1:3]), *sys.argv[3:4])

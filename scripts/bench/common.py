@@ -74,6 +74,20 @@ def pipeline_env(prefix: str, root: Path = ROOT, **extra: str) -> dict[str, str]
     return env
 
 
+def parse_settings(text: str) -> dict[str, str]:
+    """``NAME=VALUE,...`` (or ``-``) -> the settings; only ``PIPELINE_*`` variables are taken."""
+    if text == "-":
+        return {}
+    settings = {}
+    for pair in text.split(","):
+        name, equals, value = pair.partition("=")
+        if not equals or not name.startswith("PIPELINE_"):
+            raise SystemExit(f"{pair!r} is not PIPELINE_NAME=VALUE (each set of settings: "
+                             "NAME=VALUE[,NAME=VALUE...], or - for the defaults)")
+        settings[name] = value
+    return settings
+
+
 class Workers:
     """``dramatiq <module>`` worker processes for a benchmark; ``stop()`` ends them."""
 
