@@ -137,9 +137,11 @@ def start_run(env: dict[str, str], integration: str, *args: str) -> str:
     import subprocess
     import sys
 
-    output = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", integration, "--no-wait", *args],
-                            env=env, cwd=env["PYTHONPATH"], check=True, capture_output=True, text=True).stdout
-    return output.split()[1]
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", integration, "--no-wait", *args],
+                          env=env, cwd=env["PYTHONPATH"], capture_output=True, text=True)
+    if done.returncode:  # the CLI's own words (an invalid setting, Redis away), not only its exit status
+        raise SystemExit(f"connector run {integration} exited {done.returncode}: {done.stderr.strip()}")
+    return done.stdout.split()[1]
 
 
 def wait_for_run(client: redis.Redis, prefix: str, run_id: str, timeout_s: float = 3600) -> dict:
