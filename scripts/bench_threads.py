@@ -1,6 +1,8 @@
 """End to end with 2 and 8 worker threads a process (8: Dramatiq's default): their cost in a CPU-bound pull.
 
-    .venv/bin/python -m scripts.bench_threads [records] [pairs]
+    .venv/bin/python -m scripts.bench_threads [records] [pairs] [threads] [threads]
+
+Any two thread counts can be compared (the last two arguments; 2 and 8 by default).
 
 The benchmark pull of ``bench_end_to_end`` (generated customers into a sink: the mapping and the
 books are the work, no vendor to wait for), 2 worker processes, status on, in interleaved pairs
@@ -16,9 +18,11 @@ import sys
 from scripts.bench_end_to_end import ours, paired
 
 
-def main(count: int = 40_000, pairs: int = 6) -> None:
+def main(count: int = 40_000, pairs: int = 6, first: int = 2, second: int = 8) -> None:
+    if first == second:
+        raise SystemExit("The two thread counts are the same: nothing to compare.")
     runs = {f"{threads} threads": lambda threads=threads: ours(count, "on", threads=threads)
-            for threads in (2, 8)}
+            for threads in (first, second)}
     paired(f"End to end, {count:,} records, 2 worker processes, status on", runs, pairs)
 
 
