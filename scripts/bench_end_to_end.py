@@ -2,10 +2,10 @@
 
     .venv/bin/python -m scripts.bench_end_to_end [records] [repeats] [settings]
 
-Compares, in one run: ours with status tracking on (batches of 100, per-record outcomes, ledger,
-run books), ours with status tracking off (the status overhead), stock Dramatiq with one message per
-record at every step, a plain single-process loop doing the same mapping, and two such loops at once,
-each on half the records: what two cores give with no queue at all, the ceiling of any two workers.
+Compares, in one run: ours with status tracking on (batches of 100 by default, per-record outcomes,
+ledger, run books), ours with status tracking off (the status overhead), stock Dramatiq with one message
+per record at every step, a plain single-process loop doing the same mapping, and two such loops at once,
+each on its half of the records: what two cores give with no queue at all, the ceiling of any two workers.
 ``settings`` (``NAME=VALUE[,NAME=VALUE...]``, e.g. ``PIPELINE_BATCH_SIZE=500``) are given to our workers;
 the baselines do not have them.
 """
@@ -94,8 +94,8 @@ def per_record(count: int) -> float:
         space.clean()
 
 
-def _loop(mapper: Mapper, source: SyntheticSystem) -> None:
-    for page in source.extract("customer", since=None, refs=None, page_size=100):
+def _loop(mapper: Mapper, source: SyntheticSystem, since: str | None = None) -> None:
+    for page in source.extract("customer", since=since, refs=None, page_size=100):
         source.load("customer", [mapper.map(record) for record in page.records])
 
 
@@ -107,44 +107,55 @@ def plain_loop(count: int) -> tuple[float, float, float]:
     return count / (time.perf_counter() - started), (time.process_time() - cpu) / count * 1e6, 0.0
 
 
-def _one_of_parallel_loops(count: int, ready, results) -> None:
-    mapper, source = Mapper(load_mapping(MAPPING)), SyntheticSystem(count)
-    ready.wait(timeout=600)  # all start together, their imports and set-up done
-    cpu = time.process_time()
-    try:
-        _loop(mapper, source)
-    except Exception as error:  # said to the parent, which would otherwise wait for this loop's end
-        results.put(error)
-        raise
-    results.put((time.perf_counter(), time.process_time() - cpu))
+def _one_of_parallel_loops(mapper: Mapper, source: SyntheticSystem, since: str, ready, report) -> None:
+    """One of ``parallel_loops``, in a forked process: its start, end and CPU seconds go to ``report``.
+
+    A loop that raises, is killed or exits sends nothing: its parent reads the end of the pipe.
+    """
+    ready.wait(timeout=60)  # all start together
+    started, cpu = time.perf_counter(), time.process_time()
+    _loop(mapper, source, since)
+    report.send((started, time.perf_counter(), time.process_time() - cpu))
 
 
 def parallel_loops(count: int, processes: int = 2) -> tuple[float, float, float]:
-    """``plain_loop`` in ``processes`` processes at once, each on its share of the records: what the cores
-    give with nothing shared (no queue, no books, no Redis), the most any number of workers could reach.
+    """``plain_loop`` in ``processes`` processes at once, each on its own share of the records: what the
+    cores give with nothing shared (no queue, no books, no Redis), the most any number of workers could reach.
 
-    Records/s from the common start to the last one's end, and CPU microseconds per record.
+    Records/s from the first loop's start to the last one's end, and CPU microseconds per record.
     """
-    context = multiprocessing.get_context("fork")
-    ready, results = context.Barrier(processes + 1), context.Queue()
-    loops = [context.Process(target=_one_of_parallel_loops, args=(count // processes, ready, results))
-             for _ in range(processes)]
-    for loop in loops:
-        loop.start()
-    ready.wait(timeout=600)  # a loop that died before it is a broken barrier here, not a hang
-    started = time.perf_counter()
-    ended = [results.get() for _ in loops]
-    failed = [error for error in ended if isinstance(error, Exception)]
-    if failed:
-        raise RuntimeError(f"A parallel loop failed: {failed[0]!r}") from failed[0]
-    for loop in loops:
-        loop.join()
-    done = count // processes * processes
-    return (done / (max(end for end, _ in ended) - started), sum(cpu for _, cpu in ended) / done * 1e6, 0.0)
+    share = count // processes
+    # Built before forking, so that no loop can fail before the common start.
+    mapper, context = Mapper(load_mapping(MAPPING)), multiprocessing.get_context("fork")
+    ready, loops, reports = context.Barrier(processes), [], []
+    for number in range(processes):
+        report, sending_end = context.Pipe(duplex=False)
+        source = SyntheticSystem((number + 1) * share)  # records number * share .. (number + 1) * share
+        loops.append(context.Process(target=_one_of_parallel_loops, daemon=True,
+                                     args=(mapper, source, str(number * share), ready, sending_end)))
+        loops[-1].start()
+        sending_end.close()  # the loop's copy is the only one left: its end reads as the end of the pipe
+        reports.append(report)
+    try:
+        ended = [report.recv() for report in reports]
+    except EOFError:
+        raise RuntimeError("A parallel loop ended without its figures: it failed (its traceback is above) "
+                           "or was killed.") from None
+    finally:
+        for loop in loops:
+            loop.join(timeout=1)
+            if loop.is_alive():  # its mate died: it would wait at the start for nothing
+                loop.kill()
+    done = share * processes
+    return (done / (max(end for _, end, _ in ended) - min(start for start, _, _ in ended)),
+            sum(cpu for _, _, cpu in ended) / done * 1e6, 0.0)
 
 
 def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
     given = parse_settings(settings)
+    if "PIPELINE_STATUS_TRACKING" in given:
+        raise SystemExit("bench_end_to_end runs ours with status tracking on and off itself; compare other "
+                         "settings of it with bench_settings.")
     # The per-record baseline is that slow: a tenth of the records, once; its rate is what counts.
     baseline = per_record(count // 10)
     contenders = {"on": lambda: ours(count, "on", settings=given),
@@ -189,4 +200,6 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:3]), *sys.argv[3:4])
+    if len(sys.argv) > 4:
+        raise SystemExit(f"usage: {__doc__.splitlines()[2].strip()} (settings: NAME=VALUE[,NAME=VALUE...])")
+    main(*(int(arg) for arg in sys.argv[1:3]), *sys.argv[3:])

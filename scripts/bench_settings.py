@@ -24,10 +24,13 @@ from scripts.bench_end_to_end import ours, paired
 def main(first: str, second: str, count: int = 40_000, pairs: int = 6) -> None:
     if first == second:
         raise SystemExit("The two sets of settings are the same: nothing to compare.")
-    runs = {label: lambda settings=parse_settings(label): ours(count, "on", settings=settings)
+    runs = {"defaults" if label == "-" else label:
+            lambda settings=parse_settings(label): ours(count, "on", settings=settings)
             for label in (first, second)}
     paired(f"End to end, {count:,} records, 2 worker processes x 2 threads", runs, pairs)
 
 
 if __name__ == "__main__":
+    if not 3 <= len(sys.argv) <= 5:
+        raise SystemExit(f"usage: {__doc__.splitlines()[2].strip()}")
     main(sys.argv[1], sys.argv[2], *(int(arg) for arg in sys.argv[3:]))

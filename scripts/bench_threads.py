@@ -1,8 +1,8 @@
-"""End to end with 2 and 8 worker threads a process (8: Dramatiq's default): their cost in a CPU-bound pull.
+"""End to end with two worker thread counts a process (2 and 8 by default): their cost in a CPU-bound pull.
 
     .venv/bin/python -m scripts.bench_threads [records] [pairs] [threads] [threads]
 
-Any two thread counts can be compared (the last two arguments; 2 and 8 by default).
+Any two thread counts can be compared (the last two arguments; 8 is Dramatiq's default).
 
 The benchmark pull of ``bench_end_to_end`` (generated customers into a sink: the mapping and the
 books are the work, no vendor to wait for), 2 worker processes, status on, in interleaved pairs
@@ -19,10 +19,10 @@ from scripts.bench_end_to_end import ours, paired
 
 
 def main(count: int = 40_000, pairs: int = 6, first: int = 2, second: int = 8) -> None:
-    if first == second:
-        raise SystemExit("The two thread counts are the same: nothing to compare.")
-    runs = {f"{threads} threads": lambda threads=threads: ours(count, "on", threads=threads)
-            for threads in (first, second)}
+    if first == second or min(first, second) < 1:
+        raise SystemExit("Give two different thread counts of at least 1.")
+    runs = {f"{threads} thread{'s' if threads > 1 else ''}":
+            lambda threads=threads: ours(count, "on", threads=threads) for threads in (first, second)}
     paired(f"End to end, {count:,} records, 2 worker processes, status on", runs, pairs)
 
 

@@ -74,6 +74,10 @@ def pipeline_env(prefix: str, root: Path = ROOT, **extra: str) -> dict[str, str]
     return env
 
 
+#: Settings a benchmark sets itself (its own key prefix, mappings and source size): not for the command line.
+HARNESS_SETTINGS = ("PIPELINE_NAMESPACE", "PIPELINE_MAPPINGS_DIR", "PIPELINE_BENCH_")
+
+
 def parse_settings(text: str) -> dict[str, str]:
     """``NAME=VALUE,...`` (or ``-``) -> the settings; only ``PIPELINE_*`` variables are taken."""
     if text == "-":
@@ -84,6 +88,8 @@ def parse_settings(text: str) -> dict[str, str]:
         if not equals or not name.startswith("PIPELINE_"):
             raise SystemExit(f"{pair!r} is not PIPELINE_NAME=VALUE (each set of settings: "
                              "NAME=VALUE[,NAME=VALUE...], or - for the defaults)")
+        if name.startswith(HARNESS_SETTINGS):
+            raise SystemExit(f"{name} is the benchmark's own (its key prefix, mappings and records).")
         settings[name] = value
     return settings
 
