@@ -44,7 +44,14 @@ class DirectPacker:
 
 
 def client(url: str) -> redis.Redis:
-    """A client of the Redis at ``url``; ``DirectPacker`` packs its commands where hiredis is installed."""
-    if hiredis is None:
+    """A client of the Redis at ``url``; ``DirectPacker`` packs its commands where hiredis is installed.
+
+    A URL asking for another text encoding (``?encoding=latin-1``, ``?encoding_errors=replace``) gets
+    redis-py's own packer, which encodes as asked: hiredis would send UTF-8.
+    """
+    options = redis.connection.parse_url(url)
+    utf8 = (options.get("encoding", "utf-8").lower().replace("_", "-") in ("utf-8", "utf8")
+            and options.get("encoding_errors", "strict") == "strict")
+    if hiredis is None or not utf8:
         return redis.Redis.from_url(url)
     return redis.Redis.from_url(url, command_packer=DirectPacker())

@@ -118,3 +118,17 @@ def test_the_workers_clients_use_the_direct_packer(redis_client, namespace):
             assert isinstance(connection._command_packer, DirectPacker)
         finally:
             client.connection_pool.release(connection)
+
+
+@pytest.mark.parametrize("query", ["encoding=latin-1", "encoding_errors=replace"])
+def test_a_url_asking_for_another_encoding_is_packed_by_redis_py_as_asked(redis_client, namespace, query):
+    client = redis_clients.client(f"{REDIS_URL}?{query}")
+    connection = client.connection_pool.get_connection()
+    try:
+        assert not isinstance(connection._command_packer, DirectPacker)
+    finally:
+        client.connection_pool.release(connection)
+    if query.startswith("encoding="):
+        key = f"{namespace}:latin"
+        client.set(key, "café")
+        assert redis_client.get(key) == "café".encode("latin-1")  # not UTF-8, as hiredis would have sent
