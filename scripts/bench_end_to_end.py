@@ -22,15 +22,14 @@ from pathlib import Path
 
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems.synthetic import SyntheticSystem
-from scripts.bench.common import (ROOT, RedisPrefix, Workers, parse_settings, pipeline_env, redis_cpu_s,
-                                  start_run, table, wait_for_run)
+from scripts.bench.common import ROOT, RedisPrefix, Workers, parse_settings, pipeline_env, pull, table
 
 MAPPING = ROOT / "scripts" / "bench" / "mappings" / "bench_customer.yaml"
 
 
 def ours(count: int, status: str, root: Path = ROOT, threads: int = 2,
          settings: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """Records/s of one run, the workers' CPU microseconds per record (booting included), and Redis's.
+    """Records/s of one run, the workers' CPU microseconds per record (booting excluded), and Redis's.
 
     ``root``: the source tree whose workers run it (another revision's checkout, ``bench_revisions``);
     ``threads``: worker threads in each of the 2 processes (``bench_threads``); ``settings``: more
@@ -39,16 +38,9 @@ def ours(count: int, status: str, root: Path = ROOT, threads: int = 2,
     space = RedisPrefix()
     env = pipeline_env(space.prefix, root, **{"PIPELINE_BENCH_SOURCE_RECORDS": str(count),
                                               "PIPELINE_STATUS_TRACKING": status, **(settings or {})})
-    workers = Workers(env, threads=threads)
     try:
-        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
-        run_id = start_run(env, "bench_customer", "--mode", "full", "--tier", "normal")
-        run = wait_for_run(space.client, space.prefix, run_id)
-        assert int(run["loaded"]) == count, run
-        return (count / (float(run["finished_at"]) - float(run["started_at"])),
-                (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
+        return pull(space, env, count, threads=threads)
     finally:
-        workers.stop()
         space.clean()
 
 

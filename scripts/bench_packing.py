@@ -5,8 +5,9 @@
 The commands are shaped as those a page of 100 records sends through the books (built here, with
 the books' argument layout and JSON entries): the map step's booking script (key, hash and waiting
 entry a record), the load step's read of the loaded hashes, and its ledger writes (key and entry a
-record, the waiting marks cleared). The baseline is redis-py's packer as its connections build it with hiredis installed:
-every argument through its Python encoder, then ``hiredis.pack_command``. CPU time, interleaved.
+record, the waiting marks cleared). The baseline is redis-py's packer as its connections build it with
+hiredis installed: every argument through its Python encoder, then ``hiredis.pack_command``. CPU time,
+interleaved.
 """
 
 from __future__ import annotations

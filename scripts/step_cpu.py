@@ -16,11 +16,9 @@ from __future__ import annotations
 import collections
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from scripts.bench.common import (RedisPrefix, Workers, parse_settings, pipeline_env, redis_cpu_s, start_run,
-                                  wait_for_run)
+from scripts.bench.common import RedisPrefix, parse_settings, pipeline_env, pull
 from scripts.bench_end_to_end import plain_loop
 
 
@@ -28,15 +26,9 @@ def main(count: int = 50_000, settings: str = "-") -> None:
     given = parse_settings(settings)
     space, folder = RedisPrefix(), tempfile.mkdtemp(prefix="step-cpu-")
     env = pipeline_env(space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count), STEP_CPU_DIR=folder, **given)
-    workers = Workers(env, "scripts.bench.timed_actors")
-    try:
-        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
-        run = wait_for_run(space.client, space.prefix, start_run(env, "bench_customer", "--mode", "full"))
-        total_us = (workers.cpu_s() - booted) / count * 1e6
-        redis_us = (redis_cpu_s(space.client) - served) / count * 1e6
-        time.sleep(1.2)  # the last totals written
+    try:  # the workers write their totals twice a second: the last ones, once the run is over
+        rate, total_us, redis_us = pull(space, env, count, "scripts.bench.timed_actors", linger_s=1.2)
     finally:
-        workers.stop()
         space.clean()
     seconds: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
@@ -45,7 +37,6 @@ def main(count: int = 50_000, settings: str = "-") -> None:
             part, spent, called = line.split("\t")
             seconds[part] += float(spent)
             calls[part] += int(called)
-    rate = count / (float(run["finished_at"]) - float(run["started_at"]))
     _, plain_us, _ = plain_loop(count)
     print(f"\nWorkers' thread CPU per record, {count:,} records, 2 processes x 2 threads "
           f"({rate:,.0f} records/s)" + (f", {settings}" if given else ""))

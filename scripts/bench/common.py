@@ -159,3 +159,25 @@ def wait_for_run(client: redis.Redis, prefix: str, run_id: str, timeout_s: float
             return raw
         time.sleep(0.05)
     raise TimeoutError(f"run {run_id} did not finish")
+
+
+def pull(space: RedisPrefix, env: dict[str, str], count: int, module: str = "pipeline.actors",
+         threads: int = 2, linger_s: float = 0.0) -> tuple[float, float, float]:
+    """One full pull of ``count`` records of the benchmark customer integration on fresh workers (2
+    processes): records/s, the workers' CPU microseconds a record (booting excluded), and Redis's.
+
+    ``linger_s``: how long the workers stay up once the run is over (``step_cpu``'s last totals written).
+    """
+    workers = Workers(env, module, threads=threads)
+    try:
+        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
+        run = wait_for_run(space.client, space.prefix,
+                           start_run(env, "bench_customer", "--mode", "full", "--tier", "normal"))
+        assert int(run["loaded"]) == count, run
+        measured = (count / (float(run["finished_at"]) - float(run["started_at"])),
+                    (workers.cpu_s() - booted) / count * 1e6,
+                    (redis_cpu_s(space.client) - served) / count * 1e6)
+        time.sleep(linger_s)
+        return measured
+    finally:
+        workers.stop()
