@@ -4,7 +4,8 @@
 
 Compares, in one run: ours with status tracking on (batches of 100 by default, per-record outcomes,
 ledger, run books), ours with status tracking off (the status overhead), stock Dramatiq with one message
-per record at every step, a plain single-process loop doing the same mapping, and two such loops at once,
+per record at every step, stock Dramatiq in pages of 100 with no books at all (the queue's own cost:
+``scripts.bench.paged_actors``), a plain single-process loop doing the same mapping, and two such loops at once,
 each on its half of the records: what two cores give with no queue at all, the ceiling of any two workers.
 ``settings`` (``NAME=VALUE[,NAME=VALUE...]``, e.g. ``PIPELINE_BATCH_SIZE=500``) are given to our workers;
 the baselines do not have them.
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems.synthetic import SyntheticSystem
-from scripts.bench.common import ROOT, RedisPrefix, Workers, parse_settings, pipeline_env, pull, table
+from scripts.bench.common import (ROOT, PagedKeys, RedisPrefix, Workers, parse_settings, pipeline_env, pull,
+                                  redis_cpu_s, table)
 
 MAPPING = ROOT / "scripts" / "bench" / "mappings" / "bench_customer.yaml"
 
@@ -81,6 +83,26 @@ def per_record(count: int) -> float:
         while int(space.client.get(f"{space.prefix}:per-record-done") or 0) < count:
             time.sleep(0.05)
         return count / (time.perf_counter() - started)
+    finally:
+        workers.stop()
+        space.clean()
+
+
+def stock_paged(count: int) -> tuple[float, float, float]:
+    """Stock Dramatiq in pages of 100 (``scripts.bench.paged_actors``): records/s from the extract step's
+    start to the last load, the workers' CPU microseconds a record (booting excluded), and Redis's."""
+    space = RedisPrefix()
+    env = pipeline_env(space.prefix, BENCH_PREFIX=space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count))
+    workers = Workers(env, "scripts.bench.paged_actors")
+    try:
+        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
+        subprocess.run([sys.executable, "-c", "from scripts.bench.paged_actors import pg_extract; "
+                                              f"pg_extract.send({count})"], env=env, cwd=ROOT, check=True)
+        keys = PagedKeys(space.prefix)
+        while not space.client.exists(keys.finished):
+            time.sleep(0.05)
+        return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
+                (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
     finally:
         workers.stop()
         space.clean()
@@ -152,7 +174,8 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
     baseline = per_record(count // 10)
     contenders = {"on": lambda: ours(count, "on", settings=given),
                   "off": lambda: ours(count, "off", settings={**given, "PIPELINE_STATUS_TRACKING": "off"}),
-                  "plain": lambda: plain_loop(count), "two loops": lambda: parallel_loops(count)}
+                  "stock paged": lambda: stock_paged(count), "plain": lambda: plain_loop(count),
+                  "two loops": lambda: parallel_loops(count)}
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     served: dict[str, list[float]] = {name: [] for name in contenders}
@@ -162,9 +185,10 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
             runs[name].append(rate)
             cpu[name].append(us)
             served[name].append(redis_us)
-    on, off, plain, two = (statistics.median(runs[name]) for name in contenders)
+    on, off, paged, plain, two = (statistics.median(runs[name]) for name in contenders)
     rows = [("stock Dramatiq, one message per record", baseline), ("ours, status tracking on", on),
-            ("ours, status tracking off", off), ("plain single-process loop (no queue, no status)", plain),
+            ("ours, status tracking off", off), ("stock Dramatiq, pages of 100, no books", paged),
+            ("plain single-process loop (no queue, no status)", plain),
             ("two plain loops at once, half the records each", two)]
     table(f"End to end, {count:,} records, 2 worker processes x 2 threads (median of {repeats})"
           + (f", ours with {settings}" if given else ""), rows)
@@ -179,12 +203,16 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
     print(f"  two plain loops at once vs one, the ceiling of two cores with nothing shared: "
           f"{two / plain:.2f}x (paired {paired_ratio('two loops', 'plain'):.2f}x); ours reaches "
           f"{paired_ratio('on', 'two loops'):.2f}x of that ceiling (paired)")
-    on_cpu, off_cpu, plain_cpu, two_cpu = (statistics.median(cpu[name]) for name in contenders)
-    on_redis, off_redis = statistics.median(served["on"]), statistics.median(served["off"])
+    print(f"  stock Dramatiq in pages, no books (the queue's own cost) vs the plain loop: {paged / plain:.2f}x "
+          f"(paired {paired_ratio('stock paged', 'plain'):.2f}x); ours vs it: {on / paged:.2f}x (paired "
+          f"{paired_ratio('on', 'stock paged'):.2f}x)")
+    on_cpu, off_cpu, paged_cpu, plain_cpu, two_cpu = (statistics.median(cpu[name]) for name in contenders)
+    on_redis, off_redis, paged_redis = (statistics.median(served[name]) for name in ("on", "off", "stock paged"))
     print(f"  CPU per record (steadier than wall time on a busy machine): ours {on_cpu:,.0f} us (status off "
-          f"{off_cpu:,.0f}), plain loop {plain_cpu:,.0f} us, two loops at once {two_cpu:,.0f} us")
+          f"{off_cpu:,.0f}), stock paged {paged_cpu:,.0f} us, plain loop {plain_cpu:,.0f} us, two loops at once "
+          f"{two_cpu:,.0f} us")
     print(f"  Redis's own CPU per record (INFO cpu; on the same cores): ours {on_redis:,.1f} us (status off "
-          f"{off_redis:,.1f})")
+          f"{off_redis:,.1f}), stock paged {paged_redis:,.1f} us")
     print(f"  so two cores could reach at most {2 * plain_cpu / (on_cpu + on_redis):.2f}x the plain loop "
           f"({2 * plain_cpu / on_cpu:.2f}x if Redis cost nothing)")
     print(f"  status overhead: {(off - on) / off:.1%} of throughput (on {on:,.0f} vs off {off:,.0f} "

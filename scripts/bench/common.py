@@ -7,6 +7,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -59,6 +60,25 @@ def redis_cpu_s(client: redis.Redis) -> float:
     """
     cpu = client.info("cpu")
     return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+@dataclass(frozen=True)
+class PagedKeys:
+    """Where the stock paged chain (``scripts.bench.paged_actors``) writes its start, end and records done."""
+
+    prefix: str
+
+    @property
+    def started(self) -> str:
+        return f"{self.prefix}:paged-started"
+
+    @property
+    def finished(self) -> str:
+        return f"{self.prefix}:paged-finished"
+
+    @property
+    def done(self) -> str:
+        return f"{self.prefix}:paged-done"
 
 
 def pipeline_env(prefix: str, root: Path = ROOT, **extra: str) -> dict[str, str]:
