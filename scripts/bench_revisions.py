@@ -41,4 +41,6 @@ def main(revision: str, count: int = 20_000, pairs: int = 6) -> None:
 
 
 if __name__ == "__main__":
+    if not 2 <= len(sys.argv) <= 4:
+        raise SystemExit(f"usage: {__doc__.splitlines()[2].strip()}")
     main(sys.argv[1], *(int(arg) for arg in sys.argv[2:]))
