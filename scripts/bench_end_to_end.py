@@ -98,8 +98,11 @@ def stock_paged(count: int) -> tuple[float, float, float]:
         booted, served = workers.cpu_s(), redis_cpu_s(space.client)
         subprocess.run([sys.executable, "-c", "from scripts.bench.paged_actors import pg_extract; "
                                               f"pg_extract.send({count})"], env=env, cwd=ROOT, check=True)
-        keys = PagedKeys(space.prefix)
+        keys, deadline = PagedKeys(space.prefix), time.monotonic() + 600
         while not space.client.exists(keys.finished):
+            if time.monotonic() > deadline:  # its actors retry nothing: a failed page never finishes
+                raise TimeoutError(f"stock paged chain: {int(space.client.get(keys.done) or 0):,} of {count:,} "
+                                   "records loaded after 10 minutes")
             time.sleep(0.05)
         return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
                 (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
