@@ -8,7 +8,7 @@ per record at every step, stock Dramatiq in pages of 100 with no books at all (t
 ``scripts.bench.paged_actors``), a plain single-process loop doing the same mapping, and two such loops at once,
 each on its half of the records: what two cores give with no queue at all, the ceiling of any two workers.
 ``settings`` (``NAME=VALUE[,NAME=VALUE...]``, e.g. ``PIPELINE_BATCH_SIZE=500``) are given to our workers;
-the baselines do not have them.
+the baselines do not have them, except that the stock paged chain sends pages of ``PIPELINE_BATCH_SIZE`` too.
 """
 
 from __future__ import annotations
@@ -88,11 +88,12 @@ def per_record(count: int) -> float:
         space.clean()
 
 
-def stock_paged(count: int) -> tuple[float, float, float]:
-    """Stock Dramatiq in pages of 100 (``scripts.bench.paged_actors``): records/s from the extract step's
-    start to the last load, the workers' CPU microseconds a record (booting excluded), and Redis's."""
+def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
+    """Stock Dramatiq in pages of ``page_size`` (``scripts.bench.paged_actors``): records/s from the extract
+    step's start to the last load, the workers' CPU microseconds a record (booting excluded), and Redis's."""
     space = RedisPrefix()
-    env = pipeline_env(space.prefix, BENCH_PREFIX=space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count))
+    env = pipeline_env(space.prefix, BENCH_PREFIX=space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
+                       PIPELINE_BATCH_SIZE=str(page_size))
     workers = Workers(env, "scripts.bench.paged_actors")
     try:
         booted, served = workers.cpu_s(), redis_cpu_s(space.client)
@@ -173,11 +174,16 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
     if "PIPELINE_STATUS_TRACKING" in given:
         raise SystemExit("bench_end_to_end runs ours with status tracking on and off itself; compare other "
                          "settings of it with bench_settings.")
+    # The stock paged chain sends pages as large as ours: the queue's own cost at the same message size.
+    page_size = given.get("PIPELINE_BATCH_SIZE", "100")
+    if not page_size.isdigit() or not int(page_size):
+        raise SystemExit(f"PIPELINE_BATCH_SIZE={page_size!r} is not a whole number of records")
+    page_size = int(page_size)
     # The per-record baseline is that slow: a tenth of the records, once; its rate is what counts.
     baseline = per_record(count // 10)
     contenders = {"on": lambda: ours(count, "on", settings=given),
                   "off": lambda: ours(count, "off", settings={**given, "PIPELINE_STATUS_TRACKING": "off"}),
-                  "stock paged": lambda: stock_paged(count), "plain": lambda: plain_loop(count),
+                  "stock paged": lambda: stock_paged(count, page_size), "plain": lambda: plain_loop(count),
                   "two loops": lambda: parallel_loops(count)}
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
@@ -190,7 +196,7 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
             served[name].append(redis_us)
     on, off, paged, plain, two = (statistics.median(runs[name]) for name in contenders)
     rows = [("stock Dramatiq, one message per record", baseline), ("ours, status tracking on", on),
-            ("ours, status tracking off", off), ("stock Dramatiq, pages of 100, no books", paged),
+            ("ours, status tracking off", off), (f"stock Dramatiq, pages of {page_size}, no books", paged),
             ("plain single-process loop (no queue, no status)", plain),
             ("two plain loops at once, half the records each", two)]
     table(f"End to end, {count:,} records, 2 worker processes x 2 threads (median of {repeats})"

@@ -2,7 +2,7 @@
 
     dramatiq scripts.bench.paged_actors
 
-Extract -> map -> load of the same generated customers in pages of 100, with the same mapper, the
+Extract -> map -> load of the same generated customers in pages of 100 (or ``PIPELINE_BATCH_SIZE``), with the same mapper, the
 same orjson encoder, the same Redis and worker count as ours, but nothing else: no status, no
 ledger, no run books, no per-record outcomes, stock middleware. The queue's own cost, with no books.
 """
@@ -23,7 +23,8 @@ from scripts.bench.common import ROOT, PagedKeys
 
 KEYS = PagedKeys(os.environ["BENCH_PREFIX"])
 RECORDS = int(os.environ["PIPELINE_BENCH_SOURCE_RECORDS"])
-PAGE_SIZE = 100
+#: Records a message: the same as ours when the benchmark gives ours another batch size.
+PAGE_SIZE = int(os.environ.get("PIPELINE_BATCH_SIZE", "100"))
 broker = RedisBroker(url=os.environ["REDIS_URL"], namespace=f"{KEYS.prefix}-paged")
 dramatiq.set_broker(broker)
 dramatiq.set_encoder(OrjsonEncoder())  # this process is the benchmark's own, as ``pipeline.actors``'s is ours
