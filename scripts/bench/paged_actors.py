@@ -2,9 +2,10 @@
 
     dramatiq scripts.bench.paged_actors
 
-Extract -> map -> load of the same generated customers in pages of 100 (or ``PIPELINE_BATCH_SIZE``), with the same mapper, the
-same orjson encoder, the same Redis and worker count as ours, but nothing else: no status, no
-ledger, no run books, no per-record outcomes, stock middleware. The queue's own cost, with no books.
+Extract -> map -> load of the same generated customers in pages of 100 (or ``PIPELINE_BATCH_SIZE``),
+with the same mapper, the same orjson encoder, the same Redis and worker count as ours, but nothing
+else: no status, no ledger, no run books, no per-record outcomes, stock middleware and consumer. The
+queue's own cost, with no books.
 """
 
 from __future__ import annotations
