@@ -5,10 +5,12 @@
 Compares, in one run: ours with status tracking on (batches of 100 by default, per-record outcomes,
 ledger, run books), ours with status tracking off (the status overhead), stock Dramatiq with one message
 per record at every step, stock Dramatiq in pages of 100 with no books at all (the queue's own cost:
-``scripts.bench.paged_actors``), a plain single-process loop doing the same mapping, and two such loops at once,
-each on its half of the records: what two cores give with no queue at all, the ceiling of any two workers.
+``scripts.bench.paged_actors``), a plain single-process loop doing the same mapping, and two such loops
+at once, each on its half of the records: what two cores give with no queue at all, the ceiling of any two
+workers.
 ``settings`` (``NAME=VALUE[,NAME=VALUE...]``, e.g. ``PIPELINE_BATCH_SIZE=500``) are given to our workers;
-the baselines do not have them, except that the stock paged chain sends pages of ``PIPELINE_BATCH_SIZE`` too.
+the baselines do not have them, except that the stock paged chain sends pages of ``PIPELINE_BATCH_SIZE``
+too.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
         keys, deadline = PagedKeys(space.prefix), time.monotonic() + 600
         while not space.client.exists(keys.finished):
             if time.monotonic() > deadline:  # its actors retry nothing: a failed page never finishes
-                raise TimeoutError(f"stock paged chain: {int(space.client.get(keys.done) or 0):,} of {count:,} "
-                                   "records loaded after 10 minutes")
+                loaded = int(space.client.get(keys.done) or 0)
+                raise TimeoutError(f"stock paged chain: {loaded:,} of {count:,} records loaded in 10 minutes")
             time.sleep(0.05)
         return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
                 (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
@@ -212,14 +214,15 @@ def main(count: int = 100_000, repeats: int = 5, settings: str = "-") -> None:
     print(f"  two plain loops at once vs one, the ceiling of two cores with nothing shared: "
           f"{two / plain:.2f}x (paired {paired_ratio('two loops', 'plain'):.2f}x); ours reaches "
           f"{paired_ratio('on', 'two loops'):.2f}x of that ceiling (paired)")
-    print(f"  stock Dramatiq in pages, no books (the queue's own cost) vs the plain loop: {paged / plain:.2f}x "
-          f"(paired {paired_ratio('stock paged', 'plain'):.2f}x); ours vs it: {on / paged:.2f}x (paired "
-          f"{paired_ratio('on', 'stock paged'):.2f}x)")
+    print(f"  stock Dramatiq in pages, no books (the queue's own cost) vs the plain loop: "
+          f"{paged / plain:.2f}x (paired {paired_ratio('stock paged', 'plain'):.2f}x); ours vs it: "
+          f"{on / paged:.2f}x (paired {paired_ratio('on', 'stock paged'):.2f}x)")
     on_cpu, off_cpu, paged_cpu, plain_cpu, two_cpu = (statistics.median(cpu[name]) for name in contenders)
-    on_redis, off_redis, paged_redis = (statistics.median(served[name]) for name in ("on", "off", "stock paged"))
+    on_redis, off_redis, paged_redis = (statistics.median(served[name])
+                                        for name in ("on", "off", "stock paged"))
     print(f"  CPU per record (steadier than wall time on a busy machine): ours {on_cpu:,.0f} us (status off "
-          f"{off_cpu:,.0f}), stock paged {paged_cpu:,.0f} us, plain loop {plain_cpu:,.0f} us, two loops at once "
-          f"{two_cpu:,.0f} us")
+          f"{off_cpu:,.0f}), stock paged {paged_cpu:,.0f} us, plain loop {plain_cpu:,.0f} us, two loops at "
+          f"once {two_cpu:,.0f} us")
     print(f"  Redis's own CPU per record (INFO cpu; on the same cores): ours {on_redis:,.1f} us (status off "
           f"{off_redis:,.1f}), stock paged {paged_redis:,.1f} us")
     print(f"  so two cores could reach at most {2 * plain_cpu / (on_cpu + on_redis):.2f}x the plain loop "
