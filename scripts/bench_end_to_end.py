@@ -102,11 +102,12 @@ def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
         sender = f"from scripts.bench.paged_actors import start; start({count})"
         subprocess.run([sys.executable, "-c", sender], env=env, cwd=ROOT, check=True)
         keys, failed = PagedKeys(space.prefix), f"{space.prefix}-paged:default.XQ"
+        deadline = time.monotonic() + 600
         while not space.client.exists(keys.finished):
             # Its actors retry nothing: a page that failed is in the dead-letter queue, and never loads.
-            if space.client.zcard(failed) or workers.process.poll() is not None:
-                raise RuntimeError(f"stock paged chain: a page failed or the workers died, with "
-                                   f"{int(space.client.get(keys.done) or 0):,} of {count:,} records loaded")
+            if space.client.zcard(failed) or workers.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"stock paged chain: a page failed, the workers died or 10 minutes passed, "
+                                   f"with {int(space.client.get(keys.done) or 0):,} of {count:,} records loaded")
             time.sleep(0.05)
         return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
                 (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
