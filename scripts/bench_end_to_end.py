@@ -105,9 +105,11 @@ def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
         deadline = time.monotonic() + 600
         while not space.client.exists(keys.finished):
             # Its actors retry nothing: a page that failed is in the dead-letter queue, and never loads.
-            if space.client.zcard(failed) or workers.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"stock paged chain: a page failed, the workers died or 10 minutes passed, "
-                                   f"with {int(space.client.get(keys.done) or 0):,} of {count:,} records loaded")
+            stuck = workers.process.poll() is not None or time.monotonic() > deadline
+            if space.client.zcard(failed) or stuck:
+                loaded = int(space.client.get(keys.done) or 0)
+                raise RuntimeError(f"stock paged chain: a page failed, the workers died or 10 minutes "
+                                   f"passed; {loaded:,} of {count:,} records loaded")
             time.sleep(0.05)
         return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
                 (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
