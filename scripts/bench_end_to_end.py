@@ -25,8 +25,8 @@ from pathlib import Path
 
 from pipeline.mapping import Mapper, load_mapping
 from pipeline.systems.synthetic import SyntheticSystem
-from scripts.bench.common import (ROOT, PagedKeys, RedisPrefix, Workers, parse_settings, pipeline_env, pull,
-                                  redis_cpu_s, table)
+from scripts.bench.common import (ROOT, PagedKeys, RedisPrefix, Workers, measure, parse_settings,
+                                  pipeline_env, pull, table)
 
 MAPPING = ROOT / "scripts" / "bench" / "mappings" / "bench_customer.yaml"
 
@@ -91,17 +91,17 @@ def per_record(count: int) -> float:
 
 
 def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
-    """Stock Dramatiq in pages of ``page_size`` (``scripts.bench.paged_actors``): records/s from the extract
-    step's start to the last load, the workers' CPU microseconds a record (booting excluded), and Redis's."""
+    """Stock Dramatiq in pages of ``page_size`` (``scripts.bench.paged_actors``): records/s from the start
+    stamped before its extract is sent to the last load (as ours), the workers' CPU microseconds a record
+    (booting excluded), and Redis's."""
     space = RedisPrefix()
     env = pipeline_env(space.prefix, BENCH_PREFIX=space.prefix, PIPELINE_BENCH_SOURCE_RECORDS=str(count),
                        PIPELINE_BATCH_SIZE=str(page_size), dramatiq_worker_timeout="50")
-    workers = Workers(env, "scripts.bench.paged_actors")
-    try:
-        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
+    keys, failed = PagedKeys(space.prefix), f"{space.prefix}-paged:default.XQ"
+
+    def run() -> float:
         sender = f"from scripts.bench.paged_actors import start; start({count})"
         subprocess.run([sys.executable, "-c", sender], env=env, cwd=ROOT, check=True)
-        keys, failed = PagedKeys(space.prefix), f"{space.prefix}-paged:default.XQ"
         deadline = time.monotonic() + 600
         while not space.client.exists(keys.finished):
             # Its actors retry nothing: a page that failed is in the dead-letter queue, and never loads.
@@ -111,8 +111,11 @@ def stock_paged(count: int, page_size: int = 100) -> tuple[float, float, float]:
                 raise RuntimeError(f"stock paged chain: a page failed, the workers died or 10 minutes "
                                    f"passed; {loaded:,} of {count:,} records loaded")
             time.sleep(0.05)
-        return (count / (float(space.client.get(keys.finished)) - float(space.client.get(keys.started))),
-                (workers.cpu_s() - booted) / count * 1e6, (redis_cpu_s(space.client) - served) / count * 1e6)
+        return float(space.client.get(keys.finished)) - float(space.client.get(keys.started))
+
+    workers = Workers(env, "scripts.bench.paged_actors")
+    try:
+        return measure(workers, space.client, count, run)
     finally:
         workers.stop()
         space.clean()

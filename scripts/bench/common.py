@@ -188,16 +188,26 @@ def pull(space: RedisPrefix, env: dict[str, str], count: int, module: str = "pip
 
     ``linger_s``: how long the workers stay up once the run is over (``step_cpu``'s last totals written).
     """
-    workers = Workers(env, module, threads=threads)
-    try:
-        booted, served = workers.cpu_s(), redis_cpu_s(space.client)
+    def full_pull() -> float:
         run = wait_for_run(space.client, space.prefix,
                            start_run(env, "bench_customer", "--mode", "full", "--tier", "normal"))
         assert int(run["loaded"]) == count, run
-        measured = (count / (float(run["finished_at"]) - float(run["started_at"])),
-                    (workers.cpu_s() - booted) / count * 1e6,
-                    (redis_cpu_s(space.client) - served) / count * 1e6)
+        return float(run["finished_at"]) - float(run["started_at"])
+
+    workers = Workers(env, module, threads=threads)
+    try:
+        measured = measure(workers, space.client, count, full_pull)
         time.sleep(linger_s)
         return measured
     finally:
         workers.stop()
+
+
+def measure(workers: Workers, client: redis.Redis, count: int,
+            run: Callable[[], float]) -> tuple[float, float, float]:
+    """``run`` (which returns the seconds it took, as the run's own books time it) on booted ``workers``:
+    records/s, the workers' CPU microseconds a record (booting excluded), and Redis's."""
+    booted, served = workers.cpu_s(), redis_cpu_s(client)
+    seconds = run()
+    return (count / seconds, (workers.cpu_s() - booted) / count * 1e6,
+            (redis_cpu_s(client) - served) / count * 1e6)
