@@ -128,7 +128,10 @@ def test_a_url_asking_for_another_encoding_is_packed_by_redis_py_as_asked(redis_
         assert not isinstance(connection._command_packer, DirectPacker)
     finally:
         client.connection_pool.release(connection)
+    key = f"{namespace}:encoded"
     if query.startswith("encoding="):
-        key = f"{namespace}:latin"
         client.set(key, "café")
         assert redis_client.get(key) == "café".encode("latin-1")  # not UTF-8, as hiredis would have sent
+    else:
+        client.set(key, "a\udc80b")  # a lone surrogate: hiredis refuses it, the URL asked to replace it
+        assert redis_client.get(key) == b"a?b"
